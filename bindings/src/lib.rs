@@ -1,0 +1,1 @@
+//! oxilua-vmq: VerneMQ `vmq_diversity` plugins on oxilua.

@@ -1,0 +1,1 @@
+//! oxilua: a Lua 5.2 engine in pure Rust.
