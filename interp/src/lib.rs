@@ -1,1 +1,23 @@
 //! oxilua: a Lua 5.2 engine in pure Rust.
+//!
+//! Pipeline: source → [`lexer`] → [`parser`] → [`ast`] → [`compiler`] →
+//! [`proto::Proto`] (register bytecode, see [`opcodes`]) → the VM.
+
+pub mod ast;
+pub mod compiler;
+pub mod disasm;
+pub mod dump;
+pub mod lexer;
+pub mod lpattern;
+pub mod numfmt;
+pub mod opcodes;
+pub mod parser;
+pub mod proto;
+
+/// Parse and compile a chunk. `chunkname` is the name given to `load`
+/// (`@file`, `=name`, or the source itself), used in error messages.
+pub fn compile(source: &[u8], chunkname: &[u8]) -> Result<proto::Proto, proto::SyntaxError> {
+    let mut names = lasso::Rodeo::default();
+    let chunk = parser::parse(source, chunkname, &mut names)?;
+    compiler::compile_chunk(&chunk, &names, chunkname)
+}
