@@ -144,3 +144,66 @@ pub struct FuncBody {
     /// Line of the closing `end`.
     pub end_line: Line,
 }
+
+/// Dropping is iterative: chains such as `1+1+...+1` or `a.b.c...` have no
+/// depth limit in the grammar, and the derived recursive drop would overflow
+/// the stack on them. Children that have children of their own are moved to
+/// an explicit stack (replaced by `Nil`) and dropped from there.
+///
+/// Note: because `Expr` implements `Drop`, its boxed fields cannot be moved
+/// out by a by-value `match`; match by reference or use `std::mem::replace`.
+impl Drop for Expr {
+    fn drop(&mut self) {
+        fn is_leaf(e: &Expr) -> bool {
+            match e {
+                Expr::BinOp { .. }
+                | Expr::UnOp { .. }
+                | Expr::Index { .. }
+                | Expr::Call { .. }
+                | Expr::MethodCall { .. }
+                | Expr::Paren(_) => false,
+                Expr::Table { fields, .. } => fields.is_empty(),
+                _ => true,
+            }
+        }
+        fn take(e: &mut Expr, stack: &mut Vec<Expr>) {
+            let mut push = |c: &mut Expr| {
+                if !is_leaf(c) {
+                    stack.push(std::mem::replace(c, Expr::Nil));
+                }
+            };
+            match e {
+                Expr::BinOp { lhs: a, rhs: b, .. } | Expr::Index { obj: a, key: b, .. } => {
+                    push(a);
+                    push(b);
+                }
+                Expr::UnOp { operand: a, .. } | Expr::Paren(a) => push(a),
+                Expr::Call { func: a, args, .. } | Expr::MethodCall { obj: a, args, .. } => {
+                    push(a);
+                    args.iter_mut().for_each(push);
+                }
+                Expr::Table { fields, .. } => {
+                    for f in fields.iter_mut() {
+                        match f {
+                            Field::Positional(v) => push(v),
+                            Field::Keyed { key, value } => {
+                                push(key);
+                                push(value);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if is_leaf(self) {
+            return;
+        }
+        let mut stack = Vec::new();
+        take(self, &mut stack);
+        while let Some(mut e) = stack.pop() {
+            take(&mut e, &mut stack);
+            // `e` now has only leaf children: dropping it does not recurse further.
+        }
+    }
+}

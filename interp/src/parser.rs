@@ -1,7 +1,1117 @@
-//! (being written)
-use crate::{ast, proto::SyntaxError};
+//! Parser: recursive descent from tokens to an [`ast::Chunk`], following the
+//! Lua 5.2 grammar and PUC's error wording.
+//!
+//! Invariants:
+//! - `self.t` is the current (first unconsumed) token; every error is reported
+//!   "near" it, at the lexer's current line (PUC's `linenumber`).
+//! - Syntactic nesting is counted in `depth` exactly where PUC counts "C
+//!   levels" (each statement and each sub-expression), starting at
+//!   [`C_LEVEL_BASE`]; above [`MAX_C_LEVELS`] the parse fails like `lua5.2`'s.
+//!   Every recursion of this parser goes through one of those two points, so
+//!   the Rust stack depth is bounded (about 200 levels × a few small frames).
+//! - Left-associative chains (`a+b+c`, `a.b.c`, `f()()`) are built by loops,
+//!   never by recursion; [`ast::Expr`]'s `Drop` is iterative too.
+//!
+//! Line attribution (what the compiler gets in the AST's line fields), chosen
+//! to reproduce the lines PUC puts in its bytecode:
+//! - `BinOp`/`UnOp`: the operator's line.
+//! - `Call`/`MethodCall`: the line where the whole suffixed expression starts
+//!   (PUC fixes the CALL instruction to that line).
+//! - `Index`: the line of the key's last token (the name after `.`, or `]`),
+//!   i.e. where PUC emits the GETTABLE.
+//! - `Name`, `Vararg`, `Table`: the line of the token itself (`{` for tables).
+//! - `FuncBody::line`: PUC's `linedefined`: the `function` keyword's line for
+//!   `function a.b()` statements, but the line of the token after `function`
+//!   (or after the name in `local function f`), normally `(`, otherwise.
+//! - `Stat::Assign::line`: the line of the last token of the expression list
+//!   (where PUC emits the stores); other statements: their first keyword.
 
-/// Parse a chunk into an AST. Stub until the parser lands.
-pub fn parse(_source: &[u8], _chunkname: &[u8], _names: &mut lasso::Rodeo) -> Result<ast::Chunk, SyntaxError> {
-    Err(SyntaxError { message: "parser not implemented".into(), incomplete_input: false })
+use crate::ast::{self, BinOp, Block, Expr, Field, FuncBody, Name, Stat, UnOp};
+use crate::lexer::{format_error, LexError, Lexer, Tok, Token};
+use crate::proto::{chunk_id, SyntaxError};
+use lasso::Rodeo;
+use std::mem::discriminant;
+
+/// PUC's `LUAI_MAXCCALLS`: the limit on nested statements and sub-expressions.
+pub const MAX_C_LEVELS: u32 = 200;
+
+/// C levels already in use when PUC's parser starts, for a chunk compiled by
+/// `load` called from Lua code (the common case in tests); this makes the
+/// limit bite at the same nesting depth as in `lua5.2`.
+pub const C_LEVEL_BASE: u32 = 2;
+
+/// Operator priority for unary operators (binds tighter than everything but `^`).
+const UNARY_PRIORITY: u8 = 8;
+
+type R<T> = Result<T, Box<LexError>>;
+
+/// Per-function parse state.
+struct FuncState {
+    is_vararg: bool,
+    line_defined: u32,
+}
+
+struct Parser<'s, 'n> {
+    lx: Lexer<'s>,
+    names: &'n mut Rodeo,
+    /// Current token.
+    t: Token,
+    /// One token of lookahead (used by table constructors).
+    ahead: Option<Token>,
+    /// Line of the last consumed token (PUC's `lastline`).
+    last_line: u32,
+    depth: u32,
+    funcs: Vec<FuncState>,
+}
+
+/// Parse a chunk into an AST.
+///
+/// `chunkname` is used only to prefix error messages (see [`chunk_id`]).
+/// Errors are worded as `lua5.2` words them; `incomplete_input` is set when the
+/// error is at the end of the input.
+pub fn parse(source: &[u8], chunkname: &[u8], names: &mut Rodeo) -> Result<ast::Chunk, SyntaxError> {
+    parse_inner(source, names).map_err(|e| format_error(&chunk_id(chunkname), &e))
+}
+
+fn parse_inner(source: &[u8], names: &mut Rodeo) -> R<ast::Chunk> {
+    let mut lx = Lexer::new(source);
+    let first = lx.next_token(names)?;
+    let mut p = Parser {
+        lx,
+        names,
+        t: first,
+        ahead: None,
+        last_line: 1,
+        depth: C_LEVEL_BASE,
+        funcs: vec![FuncState { is_vararg: true, line_defined: 0 }],
+    };
+    p.mainfunc()
+}
+
+/// `(left priority, right priority)` of a binary operator, as in 5.2.
+fn binop(t: &Tok) -> Option<(BinOp, u8, u8)> {
+    Some(match t {
+        Tok::Plus => (BinOp::Add, 6, 6),
+        Tok::Minus => (BinOp::Sub, 6, 6),
+        Tok::Star => (BinOp::Mul, 7, 7),
+        Tok::Slash => (BinOp::Div, 7, 7),
+        Tok::Percent => (BinOp::Mod, 7, 7),
+        Tok::Caret => (BinOp::Pow, 10, 9),
+        Tok::Concat => (BinOp::Concat, 5, 4),
+        Tok::EqEq => (BinOp::Eq, 3, 3),
+        Tok::Ne => (BinOp::Ne, 3, 3),
+        Tok::Lt => (BinOp::Lt, 3, 3),
+        Tok::Le => (BinOp::Le, 3, 3),
+        Tok::Gt => (BinOp::Gt, 3, 3),
+        Tok::Ge => (BinOp::Ge, 3, 3),
+        Tok::And => (BinOp::And, 2, 2),
+        Tok::Or => (BinOp::Or, 1, 1),
+        _ => return None,
+    })
+}
+
+fn unop(t: &Tok) -> Option<UnOp> {
+    match t {
+        Tok::Not => Some(UnOp::Not),
+        Tok::Minus => Some(UnOp::Neg),
+        Tok::Hash => Some(UnOp::Len),
+        _ => None,
+    }
+}
+
+impl Parser<'_, '_> {
+    // ---- token helpers ------------------------------------------------------
+
+    fn next(&mut self) -> R<()> {
+        self.last_line = self.t.line;
+        self.t = match self.ahead.take() {
+            Some(t) => t,
+            None => self.lx.next_token(self.names)?,
+        };
+        Ok(())
+    }
+
+    fn lookahead(&mut self) -> R<&Tok> {
+        if self.ahead.is_none() {
+            self.ahead = Some(self.lx.next_token(self.names)?);
+        }
+        Ok(&self.ahead.as_ref().expect("just filled").tok)
+    }
+
+    /// Is the current token of kind `k` (payloads ignored)?
+    fn is(&self, k: &Tok) -> bool {
+        discriminant(&self.t.tok) == discriminant(k)
+    }
+
+    fn testnext(&mut self, k: &Tok) -> R<bool> {
+        if self.is(k) {
+            self.next()?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// A syntax error near the current token.
+    fn error(&self, msg: impl Into<String>) -> Box<LexError> {
+        Box::new(LexError { msg: msg.into(), line: self.lx.line, near: self.lx.near(&self.t) })
+    }
+
+    fn error_expected(&self, k: &Tok) -> Box<LexError> {
+        self.error(format!("{} expected", k.describe()))
+    }
+
+    fn check(&self, k: &Tok) -> R<()> {
+        if self.is(k) {
+            Ok(())
+        } else {
+            Err(self.error_expected(k))
+        }
+    }
+
+    fn checknext(&mut self, k: &Tok) -> R<()> {
+        self.check(k)?;
+        self.next()
+    }
+
+    /// Expect `what` closing `who` opened at line `line`.
+    fn check_match(&mut self, what: &Tok, who: &Tok, line: u32) -> R<()> {
+        if self.testnext(what)? {
+            return Ok(());
+        }
+        if line == self.lx.line {
+            Err(self.error_expected(what))
+        } else {
+            Err(self.error(format!("{} expected (to close {} at line {})", what.describe(), who.describe(), line)))
+        }
+    }
+
+    fn str_checkname(&mut self) -> R<Name> {
+        match self.t.tok {
+            Tok::Name(n) => {
+                self.next()?;
+                Ok(n)
+            }
+            _ => Err(self.error("<name> expected")),
+        }
+    }
+
+    fn limit_error(&self) -> Box<LexError> {
+        let line = self.funcs.last().map_or(0, |f| f.line_defined);
+        let wh = if line == 0 { "main function".to_string() } else { format!("function at line {line}") };
+        self.error(format!("too many C levels (limit is {MAX_C_LEVELS}) in {wh}"))
+    }
+
+    fn enter_level(&mut self) -> R<()> {
+        self.depth += 1;
+        if self.depth > MAX_C_LEVELS {
+            return Err(self.limit_error());
+        }
+        Ok(())
+    }
+
+    fn leave_level(&mut self) {
+        self.depth -= 1;
+    }
+
+    /// `block_follow`: does the current token end a block?
+    fn block_follow(&self, with_until: bool) -> bool {
+        match self.t.tok {
+            Tok::Else | Tok::Elseif | Tok::End | Tok::Eof => true,
+            Tok::Until => with_until,
+            _ => false,
+        }
+    }
+
+    // ---- functions and blocks -----------------------------------------------
+
+    // mainfunc -> block EOF   (the main function is vararg)
+    fn mainfunc(&mut self) -> R<ast::Chunk> {
+        let body = self.block()?;
+        self.check(&Tok::Eof)?;
+        Ok(ast::Chunk { body, last_line: self.lx.line })
+    }
+
+    // block -> statlist
+    // statlist -> { stat [';'] } [retstat]
+    fn block(&mut self) -> R<Block> {
+        let mut b = Block::default();
+        while !self.block_follow(true) {
+            if self.is(&Tok::Return) {
+                self.enter_level()?;
+                b.ret = Some(self.retstat()?);
+                self.leave_level();
+                break;
+            }
+            self.statement(&mut b.stats)?;
+        }
+        b.end_line = self.lx.line;
+        Ok(b)
+    }
+
+    // retstat -> RETURN [explist] [';']
+    fn retstat(&mut self) -> R<ast::Return> {
+        let line = self.t.line;
+        self.next()?;
+        let exprs = if self.block_follow(true) || self.is(&Tok::Semi) { Vec::new() } else { self.explist()? };
+        self.testnext(&Tok::Semi)?;
+        Ok(ast::Return { exprs, line })
+    }
+
+    // body -> '(' parlist ')' block END
+    fn body(&mut self, is_method: bool, line: u32) -> R<Box<FuncBody>> {
+        self.funcs.push(FuncState { is_vararg: false, line_defined: line });
+        let mut params = Vec::new();
+        if is_method {
+            params.push(self.names.get_or_intern_static("self"));
+        }
+        self.checknext(&Tok::LParen)?;
+        let is_vararg = self.parlist(&mut params)?;
+        self.funcs.last_mut().expect("pushed above").is_vararg = is_vararg;
+        self.checknext(&Tok::RParen)?;
+        let body = self.block()?;
+        let end_line = self.lx.line;
+        self.check_match(&Tok::End, &Tok::Function, line)?;
+        self.funcs.pop();
+        Ok(Box::new(FuncBody { params, is_vararg, body, line, end_line }))
+    }
+
+    // parlist -> [ param { ',' param } ]
+    // param -> NAME | '...'      ('...' only last)
+    fn parlist(&mut self, params: &mut Vec<Name>) -> R<bool> {
+        if self.is(&Tok::RParen) {
+            return Ok(false);
+        }
+        loop {
+            match self.t.tok {
+                Tok::Name(n) => {
+                    params.push(n);
+                    self.next()?;
+                }
+                Tok::Dots => {
+                    self.next()?;
+                    return Ok(true);
+                }
+                _ => return Err(self.error("<name> or '...' expected")),
+            }
+            if !self.testnext(&Tok::Comma)? {
+                return Ok(false);
+            }
+        }
+    }
+
+    // ---- statements ---------------------------------------------------------
+
+    // statement -> ';' | ifstat | whilestat | DO block END | forstat | repeatstat
+    //            | funcstat | localstat | label | retstat | BREAK | GOTO NAME | exprstat
+    fn statement(&mut self, out: &mut Vec<Stat>) -> R<()> {
+        let line = self.t.line;
+        self.enter_level()?;
+        let st = match self.t.tok {
+            Tok::Semi => {
+                self.next()?;
+                None
+            }
+            Tok::If => Some(self.ifstat(line)?),
+            Tok::While => Some(self.whilestat(line)?),
+            Tok::Do => {
+                self.next()?;
+                let b = self.block()?;
+                self.check_match(&Tok::End, &Tok::Do, line)?;
+                Some(Stat::Do(b))
+            }
+            Tok::For => Some(self.forstat(line)?),
+            Tok::Repeat => Some(self.repeatstat(line)?),
+            Tok::Function => Some(self.funcstat(line)?),
+            Tok::Local => {
+                self.next()?;
+                if self.testnext(&Tok::Function)? {
+                    Some(self.localfunc(line)?)
+                } else {
+                    Some(self.localstat(line)?)
+                }
+            }
+            Tok::DoubleColon => {
+                self.next()?;
+                let name = self.str_checkname()?;
+                self.checknext(&Tok::DoubleColon)?;
+                out.push(Stat::Label { name, line });
+                // Following no-op statements (';' and labels) nest, as in PUC.
+                while self.is(&Tok::Semi) || self.is(&Tok::DoubleColon) {
+                    self.statement(out)?;
+                }
+                None
+            }
+            Tok::Return => {
+                // Only reached from labels' no-op loop; `block` handles return.
+                return Err(self.error("unexpected symbol"));
+            }
+            Tok::Break => {
+                self.next()?;
+                Some(Stat::Break { line })
+            }
+            Tok::Goto => {
+                self.next()?;
+                let label = self.str_checkname()?;
+                Some(Stat::Goto { label, line })
+            }
+            _ => Some(self.exprstat()?),
+        };
+        if let Some(st) = st {
+            out.push(st);
+        }
+        self.leave_level();
+        Ok(())
+    }
+
+    // ifstat -> IF cond THEN block {ELSEIF cond THEN block} [ELSE block] END
+    fn ifstat(&mut self, line: u32) -> R<Stat> {
+        let mut arms = Vec::new();
+        arms.push(self.test_then_block()?);
+        while self.is(&Tok::Elseif) {
+            arms.push(self.test_then_block()?);
+        }
+        let orelse = if self.testnext(&Tok::Else)? { Some(self.block()?) } else { None };
+        self.check_match(&Tok::End, &Tok::If, line)?;
+        Ok(Stat::If { arms, orelse, line })
+    }
+
+    // test_then_block -> [IF | ELSEIF] cond THEN block
+    fn test_then_block(&mut self) -> R<(Expr, Block)> {
+        self.next()?;
+        let cond = self.expr()?;
+        self.checknext(&Tok::Then)?;
+        let b = self.block()?;
+        Ok((cond, b))
+    }
+
+    // whilestat -> WHILE cond DO block END
+    fn whilestat(&mut self, line: u32) -> R<Stat> {
+        self.next()?;
+        let cond = self.expr()?;
+        self.checknext(&Tok::Do)?;
+        let body = self.block()?;
+        self.check_match(&Tok::End, &Tok::While, line)?;
+        Ok(Stat::While { cond, body, line })
+    }
+
+    // repeatstat -> REPEAT block UNTIL cond
+    fn repeatstat(&mut self, line: u32) -> R<Stat> {
+        self.next()?;
+        let body = self.block()?;
+        self.check_match(&Tok::Until, &Tok::Repeat, line)?;
+        let cond = self.expr()?;
+        Ok(Stat::Repeat { body, cond, line })
+    }
+
+    // forstat -> FOR (fornum | forlist) END
+    // fornum -> NAME '=' exp1 ',' exp1 [',' exp1] forbody
+    // forlist -> NAME {',' NAME} IN explist forbody
+    fn forstat(&mut self, line: u32) -> R<Stat> {
+        self.next()?;
+        let var = self.str_checkname()?;
+        let st = match self.t.tok {
+            Tok::Assign => {
+                self.next()?;
+                let start = self.expr()?;
+                self.checknext(&Tok::Comma)?;
+                let limit = self.expr()?;
+                let step = if self.testnext(&Tok::Comma)? { Some(self.expr()?) } else { None };
+                let body = self.forbody()?;
+                Stat::NumericFor { var, start, limit, step, body, line }
+            }
+            Tok::Comma | Tok::In => {
+                let mut names = vec![var];
+                while self.testnext(&Tok::Comma)? {
+                    names.push(self.str_checkname()?);
+                }
+                self.checknext(&Tok::In)?;
+                let exprs = self.explist()?;
+                let body = self.forbody()?;
+                Stat::GenericFor { names, exprs, body, line }
+            }
+            _ => return Err(self.error("'=' or 'in' expected")),
+        };
+        self.check_match(&Tok::End, &Tok::For, line)?;
+        Ok(st)
+    }
+
+    // forbody -> DO block
+    fn forbody(&mut self) -> R<Block> {
+        self.checknext(&Tok::Do)?;
+        self.block()
+    }
+
+    // funcstat -> FUNCTION funcname body
+    // funcname -> NAME {'.' NAME} [':' NAME]
+    fn funcstat(&mut self, line: u32) -> R<Stat> {
+        self.next()?;
+        let mut path = vec![self.str_checkname()?];
+        while self.testnext(&Tok::Dot)? {
+            path.push(self.str_checkname()?);
+        }
+        let method = self.testnext(&Tok::Colon)?;
+        if method {
+            path.push(self.str_checkname()?);
+        }
+        let func = self.body(method, line)?;
+        Ok(Stat::Function { path, method, func, line })
+    }
+
+    // localfunc -> LOCAL FUNCTION NAME body
+    fn localfunc(&mut self, line: u32) -> R<Stat> {
+        let name = self.str_checkname()?;
+        let func = self.body(false, self.lx.line)?;
+        Ok(Stat::LocalFunction { name, func, line })
+    }
+
+    // localstat -> LOCAL NAME {',' NAME} ['=' explist]
+    fn localstat(&mut self, line: u32) -> R<Stat> {
+        let mut names = vec![self.str_checkname()?];
+        while self.testnext(&Tok::Comma)? {
+            names.push(self.str_checkname()?);
+        }
+        let exprs = if self.testnext(&Tok::Assign)? { self.explist()? } else { Vec::new() };
+        Ok(Stat::Local { names, exprs, line })
+    }
+
+    // exprstat -> func | assignment
+    // assignment -> suffixedexp {',' suffixedexp} '=' explist
+    fn exprstat(&mut self) -> R<Stat> {
+        let first = self.suffixedexp()?;
+        if !self.is(&Tok::Assign) && !self.is(&Tok::Comma) {
+            if !matches!(first, Expr::Call { .. } | Expr::MethodCall { .. }) {
+                return Err(self.error("syntax error"));
+            }
+            return Ok(Stat::Call(first));
+        }
+        let mut targets = vec![first];
+        loop {
+            if !matches!(targets.last(), Some(Expr::Name { .. } | Expr::Index { .. })) {
+                return Err(self.error("syntax error"));
+            }
+            if !self.testnext(&Tok::Comma)? {
+                break;
+            }
+            targets.push(self.suffixedexp()?);
+            // PUC recurses once per target and counts it against the C levels.
+            if targets.len() as u32 - 1 + self.depth > MAX_C_LEVELS {
+                return Err(self.limit_error());
+            }
+        }
+        self.checknext(&Tok::Assign)?;
+        let exprs = self.explist()?;
+        Ok(Stat::Assign { targets, exprs, line: self.last_line })
+    }
+
+    // ---- expressions --------------------------------------------------------
+
+    // explist -> expr {',' expr}
+    fn explist(&mut self) -> R<Vec<Expr>> {
+        let mut v = vec![self.expr()?];
+        while self.testnext(&Tok::Comma)? {
+            v.push(self.expr()?);
+        }
+        Ok(v)
+    }
+
+    // expr -> subexpr
+    fn expr(&mut self) -> R<Expr> {
+        Ok(self.subexpr(0)?.0)
+    }
+
+    // subexpr -> (simpleexp | unop subexpr) {binop subexpr}
+    // where the binop loop only takes operators whose left priority exceeds
+    // `limit`. Returns the expression and the first operator it did not take.
+    fn subexpr(&mut self, limit: u8) -> R<(Expr, Option<(BinOp, u8, u8)>)> {
+        self.enter_level()?;
+        let mut e = if let Some(op) = unop(&self.t.tok) {
+            let line = self.t.line;
+            self.next()?;
+            let operand = self.subexpr(UNARY_PRIORITY)?.0;
+            Expr::UnOp { op, operand: Box::new(operand), line }
+        } else {
+            self.simpleexp()?
+        };
+        let mut op = binop(&self.t.tok);
+        while let Some((bop, left, right)) = op {
+            if left <= limit {
+                break;
+            }
+            let line = self.t.line;
+            self.next()?;
+            let (rhs, nextop) = self.subexpr(right)?;
+            e = Expr::BinOp { op: bop, lhs: Box::new(e), rhs: Box::new(rhs), line };
+            op = nextop;
+        }
+        self.leave_level();
+        Ok((e, op))
+    }
+
+    // simpleexp -> NUMBER | STRING | NIL | TRUE | FALSE | '...'
+    //            | constructor | FUNCTION body | suffixedexp
+    fn simpleexp(&mut self) -> R<Expr> {
+        let e = match &mut self.t.tok {
+            Tok::Number(n) => Expr::Number(*n),
+            Tok::String(s) => Expr::String(std::mem::take(s)),
+            Tok::Nil => Expr::Nil,
+            Tok::True => Expr::True,
+            Tok::False => Expr::False,
+            Tok::Dots => {
+                if !self.funcs.last().is_some_and(|f| f.is_vararg) {
+                    return Err(self.error("cannot use '...' outside a vararg function"));
+                }
+                Expr::Vararg { line: self.t.line }
+            }
+            Tok::LBrace => return self.constructor(),
+            Tok::Function => {
+                self.next()?;
+                return Ok(Expr::Function(self.body(false, self.lx.line)?));
+            }
+            _ => return self.suffixedexp(),
+        };
+        self.next()?;
+        Ok(e)
+    }
+
+    // primaryexp -> NAME | '(' expr ')'
+    fn primaryexp(&mut self) -> R<Expr> {
+        match self.t.tok {
+            Tok::Name(name) => {
+                let line = self.t.line;
+                self.next()?;
+                Ok(Expr::Name { name, line })
+            }
+            Tok::LParen => {
+                let line = self.lx.line;
+                self.next()?;
+                let e = self.expr()?;
+                self.check_match(&Tok::RParen, &Tok::LParen, line)?;
+                Ok(Expr::Paren(Box::new(e)))
+            }
+            _ => Err(self.error("unexpected symbol")),
+        }
+    }
+
+    // suffixedexp -> primaryexp { '.' NAME | '[' exp ']' | ':' NAME funcargs | funcargs }
+    fn suffixedexp(&mut self) -> R<Expr> {
+        let line = self.lx.line;
+        let mut e = self.primaryexp()?;
+        loop {
+            match self.t.tok {
+                Tok::Dot => {
+                    self.next()?;
+                    let kline = self.t.line;
+                    let name = self.str_checkname()?;
+                    let key = Expr::String(self.names.resolve(&name).as_bytes().into());
+                    e = Expr::Index { obj: Box::new(e), key: Box::new(key), line: kline };
+                }
+                Tok::LBracket => {
+                    self.next()?;
+                    let key = self.expr()?;
+                    let kline = self.t.line;
+                    self.checknext(&Tok::RBracket)?;
+                    e = Expr::Index { obj: Box::new(e), key: Box::new(key), line: kline };
+                }
+                Tok::Colon => {
+                    self.next()?;
+                    let method = self.str_checkname()?;
+                    let args = self.funcargs(line)?;
+                    e = Expr::MethodCall { obj: Box::new(e), method, args, line };
+                }
+                Tok::LParen | Tok::String(_) | Tok::LBrace => {
+                    let args = self.funcargs(line)?;
+                    e = Expr::Call { func: Box::new(e), args, line };
+                }
+                _ => return Ok(e),
+            }
+        }
+    }
+
+    // funcargs -> '(' [explist] ')' | constructor | STRING
+    fn funcargs(&mut self, line: u32) -> R<Vec<Expr>> {
+        match &mut self.t.tok {
+            Tok::LParen => {
+                self.next()?;
+                let args = if self.is(&Tok::RParen) { Vec::new() } else { self.explist()? };
+                self.check_match(&Tok::RParen, &Tok::LParen, line)?;
+                Ok(args)
+            }
+            Tok::LBrace => Ok(vec![self.constructor()?]),
+            Tok::String(s) => {
+                let s = std::mem::take(s);
+                self.next()?;
+                Ok(vec![Expr::String(s)])
+            }
+            _ => Err(self.error("function arguments expected")),
+        }
+    }
+
+    // constructor -> '{' [ field { sep field } [sep] ] '}'
+    // sep -> ',' | ';'
+    fn constructor(&mut self) -> R<Expr> {
+        let line = self.lx.line;
+        self.checknext(&Tok::LBrace)?;
+        let mut fields = Vec::new();
+        loop {
+            if self.is(&Tok::RBrace) {
+                break;
+            }
+            fields.push(self.field()?);
+            if !(self.testnext(&Tok::Comma)? || self.testnext(&Tok::Semi)?) {
+                break;
+            }
+        }
+        self.check_match(&Tok::RBrace, &Tok::LBrace, line)?;
+        Ok(Expr::Table { fields, line })
+    }
+
+    // field -> listfield | recfield
+    // listfield -> exp
+    // recfield -> (NAME | '[' exp ']') '=' exp
+    fn field(&mut self) -> R<Field> {
+        match self.t.tok {
+            Tok::Name(name) => {
+                if !matches!(self.lookahead()?, Tok::Assign) {
+                    return Ok(Field::Positional(self.expr()?));
+                }
+                self.next()?;
+                let key = Expr::String(self.names.resolve(&name).as_bytes().into());
+                self.checknext(&Tok::Assign)?;
+                Ok(Field::Keyed { key, value: self.expr()? })
+            }
+            Tok::LBracket => {
+                self.next()?;
+                let key = self.expr()?;
+                self.checknext(&Tok::RBracket)?;
+                self.checknext(&Tok::Assign)?;
+                Ok(Field::Keyed { key, value: self.expr()? })
+            }
+            _ => Ok(Field::Positional(self.expr()?)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt::Write;
+
+    /// Compact rendering of an AST for tests.
+    struct Show<'a> {
+        names: &'a Rodeo,
+        out: String,
+    }
+
+    impl Show<'_> {
+        fn n(&mut self, n: &Name) {
+            self.out.push_str(self.names.resolve(n));
+        }
+        fn list(&mut self, es: &[Expr]) {
+            for (i, e) in es.iter().enumerate() {
+                if i > 0 {
+                    self.out.push_str(", ");
+                }
+                self.e(e);
+            }
+        }
+        fn e(&mut self, e: &Expr) {
+            match e {
+                Expr::Nil => self.out.push_str("nil"),
+                Expr::True => self.out.push_str("true"),
+                Expr::False => self.out.push_str("false"),
+                Expr::Vararg { .. } => self.out.push_str("..."),
+                Expr::Number(x) => write!(self.out, "{x}").unwrap(),
+                Expr::String(s) => write!(self.out, "{:?}", String::from_utf8_lossy(s)).unwrap(),
+                Expr::Function(f) => self.func(f),
+                Expr::Table { fields, .. } => {
+                    self.out.push('{');
+                    for (i, f) in fields.iter().enumerate() {
+                        if i > 0 {
+                            self.out.push_str(", ");
+                        }
+                        match f {
+                            Field::Positional(e) => self.e(e),
+                            Field::Keyed { key, value } => {
+                                self.out.push('[');
+                                self.e(key);
+                                self.out.push_str("]=");
+                                self.e(value);
+                            }
+                        }
+                    }
+                    self.out.push('}');
+                }
+                Expr::BinOp { op, lhs, rhs, .. } => {
+                    self.out.push('(');
+                    self.e(lhs);
+                    let s = match op {
+                        BinOp::Add => "+",
+                        BinOp::Sub => "-",
+                        BinOp::Mul => "*",
+                        BinOp::Div => "/",
+                        BinOp::Mod => "%",
+                        BinOp::Pow => "^",
+                        BinOp::Concat => "..",
+                        BinOp::Eq => "==",
+                        BinOp::Ne => "~=",
+                        BinOp::Lt => "<",
+                        BinOp::Le => "<=",
+                        BinOp::Gt => ">",
+                        BinOp::Ge => ">=",
+                        BinOp::And => "and",
+                        BinOp::Or => "or",
+                    };
+                    write!(self.out, " {s} ").unwrap();
+                    self.e(rhs);
+                    self.out.push(')');
+                }
+                Expr::UnOp { op, operand, .. } => {
+                    self.out.push('(');
+                    self.out.push_str(match op {
+                        UnOp::Neg => "-",
+                        UnOp::Not => "not ",
+                        UnOp::Len => "#",
+                    });
+                    self.e(operand);
+                    self.out.push(')');
+                }
+                Expr::Name { name, .. } => self.n(name),
+                Expr::Index { obj, key, .. } => {
+                    self.e(obj);
+                    self.out.push('[');
+                    self.e(key);
+                    self.out.push(']');
+                }
+                Expr::Call { func, args, .. } => {
+                    self.e(func);
+                    self.out.push('(');
+                    self.list(args);
+                    self.out.push(')');
+                }
+                Expr::MethodCall { obj, method, args, .. } => {
+                    self.e(obj);
+                    self.out.push(':');
+                    self.n(method);
+                    self.out.push('(');
+                    self.list(args);
+                    self.out.push(')');
+                }
+                Expr::Paren(e) => {
+                    self.out.push('<');
+                    self.e(e);
+                    self.out.push('>');
+                }
+            }
+        }
+        fn func(&mut self, f: &FuncBody) {
+            self.out.push_str("function(");
+            for (i, p) in f.params.iter().enumerate() {
+                if i > 0 {
+                    self.out.push_str(", ");
+                }
+                self.n(p);
+            }
+            if f.is_vararg {
+                self.out.push_str(if f.params.is_empty() { "..." } else { ", ..." });
+            }
+            self.out.push_str(") ");
+            self.block(&f.body);
+            self.out.push_str("end");
+        }
+        fn block(&mut self, b: &Block) {
+            for s in &b.stats {
+                self.s(s);
+                self.out.push_str("; ");
+            }
+            if let Some(r) = &b.ret {
+                self.out.push_str("return ");
+                self.list(&r.exprs);
+                self.out.push_str("; ");
+            }
+        }
+        fn s(&mut self, s: &Stat) {
+            match s {
+                Stat::Call(e) => self.e(e),
+                Stat::Assign { targets, exprs, .. } => {
+                    self.list(targets);
+                    self.out.push_str(" = ");
+                    self.list(exprs);
+                }
+                Stat::Local { names, exprs, .. } => {
+                    self.out.push_str("local ");
+                    for (i, n) in names.iter().enumerate() {
+                        if i > 0 {
+                            self.out.push_str(", ");
+                        }
+                        self.n(n);
+                    }
+                    if !exprs.is_empty() {
+                        self.out.push_str(" = ");
+                        self.list(exprs);
+                    }
+                }
+                Stat::LocalFunction { name, func, .. } => {
+                    self.out.push_str("local ");
+                    self.n(name);
+                    self.out.push_str(" = ");
+                    self.func(func);
+                }
+                Stat::Function { path, method, func, .. } => {
+                    for (i, n) in path.iter().enumerate() {
+                        if i > 0 {
+                            self.out.push(if *method && i == path.len() - 1 { ':' } else { '.' });
+                        }
+                        self.n(n);
+                    }
+                    self.out.push_str(" = ");
+                    self.func(func);
+                }
+                Stat::Do(b) => {
+                    self.out.push_str("do ");
+                    self.block(b);
+                    self.out.push_str("end");
+                }
+                Stat::While { cond, body, .. } => {
+                    self.out.push_str("while ");
+                    self.e(cond);
+                    self.out.push_str(" do ");
+                    self.block(body);
+                    self.out.push_str("end");
+                }
+                Stat::Repeat { body, cond, .. } => {
+                    self.out.push_str("repeat ");
+                    self.block(body);
+                    self.out.push_str("until ");
+                    self.e(cond);
+                }
+                Stat::If { arms, orelse, .. } => {
+                    for (i, (c, b)) in arms.iter().enumerate() {
+                        self.out.push_str(if i == 0 { "if " } else { "elseif " });
+                        self.e(c);
+                        self.out.push_str(" then ");
+                        self.block(b);
+                    }
+                    if let Some(b) = orelse {
+                        self.out.push_str("else ");
+                        self.block(b);
+                    }
+                    self.out.push_str("end");
+                }
+                Stat::NumericFor { var, start, limit, step, body, .. } => {
+                    self.out.push_str("for ");
+                    self.n(var);
+                    self.out.push_str(" = ");
+                    self.e(start);
+                    self.out.push_str(", ");
+                    self.e(limit);
+                    if let Some(s) = step {
+                        self.out.push_str(", ");
+                        self.e(s);
+                    }
+                    self.out.push_str(" do ");
+                    self.block(body);
+                    self.out.push_str("end");
+                }
+                Stat::GenericFor { names, exprs, body, .. } => {
+                    self.out.push_str("for ");
+                    for (i, n) in names.iter().enumerate() {
+                        if i > 0 {
+                            self.out.push_str(", ");
+                        }
+                        self.n(n);
+                    }
+                    self.out.push_str(" in ");
+                    self.list(exprs);
+                    self.out.push_str(" do ");
+                    self.block(body);
+                    self.out.push_str("end");
+                }
+                Stat::Break { .. } => self.out.push_str("break"),
+                Stat::Goto { label, .. } => {
+                    self.out.push_str("goto ");
+                    self.n(label);
+                }
+                Stat::Label { name, .. } => {
+                    self.out.push_str("::");
+                    self.n(name);
+                    self.out.push_str("::");
+                }
+            }
+        }
+    }
+
+    fn show(src: &str) -> String {
+        let mut names = Rodeo::default();
+        let c = parse(src.as_bytes(), src.as_bytes(), &mut names).unwrap_or_else(|e| panic!("{src}: {e}"));
+        let mut s = Show { names: &names, out: String::new() };
+        s.block(&c.body);
+        s.out.trim_end().trim_end_matches(';').trim_end().to_string()
+    }
+
+    fn exp(src: &str) -> String {
+        let s = show(&format!("return {src}"));
+        s.strip_prefix("return ").unwrap().to_string()
+    }
+
+    fn err(src: &str) -> String {
+        let mut names = Rodeo::default();
+        parse(src.as_bytes(), b"=t", &mut names).unwrap_err().message
+    }
+
+    #[test]
+    fn precedence() {
+        assert_eq!(exp("1 + 2 * 3"), "(1 + (2 * 3))");
+        assert_eq!(exp("1 * 2 + 3"), "((1 * 2) + 3)");
+        assert_eq!(exp("1 - 2 - 3"), "((1 - 2) - 3)");
+        assert_eq!(exp("a .. b .. c"), "(a .. (b .. c))");
+        assert_eq!(exp("2 ^ 3 ^ 4"), "(2 ^ (3 ^ 4))");
+        assert_eq!(exp("-x ^ 2"), "(-(x ^ 2))");
+        assert_eq!(exp("2 ^ -3"), "(2 ^ (-3))");
+        assert_eq!(exp("-2 ^ -3 ^ 2"), "(-(2 ^ (-(3 ^ 2))))");
+        assert_eq!(exp("not a == b"), "((not a) == b)");
+        assert_eq!(exp("a or b and c"), "(a or (b and c))");
+        assert_eq!(exp("a and b or c and d"), "((a and b) or (c and d))");
+        assert_eq!(exp("a < b == c > d"), "(((a < b) == c) > d)");
+        assert_eq!(exp("a .. b < c .. d"), "((a .. b) < (c .. d))");
+        assert_eq!(exp("1 + 2 .. 3 * 4"), "((1 + 2) .. (3 * 4))");
+        assert_eq!(exp("#t + 1"), "((#t) + 1)");
+        assert_eq!(exp("- - x"), "(-(-x))");
+        assert_eq!(exp("a % b / c * d"), "(((a % b) / c) * d)");
+        assert_eq!(exp("a ~= b <= c >= d"), "(((a ~= b) <= c) >= d)");
+        assert_eq!(exp("x or y or z"), "((x or y) or z)");
+        assert_eq!(exp("(a + b) * c"), "(<(a + b)> * c)");
+        assert_eq!(exp("a .. -b ^ c .. d"), "(a .. ((-(b ^ c)) .. d))");
+    }
+
+    #[test]
+    fn suffixes_and_calls() {
+        assert_eq!(exp("a.b.c"), "a[\"b\"][\"c\"]");
+        assert_eq!(exp("a[1][k]"), "a[1][k]");
+        assert_eq!(exp("f(1)(2)"), "f(1)(2)");
+        assert_eq!(exp("f 'x' {1}"), "f(\"x\")({1})");
+        assert_eq!(exp("o:m(1, 2):n{}"), "o:m(1, 2):n({})");
+        assert_eq!(exp("(f)()"), "<f>()");
+        assert_eq!(exp("..."), "...");
+        assert_eq!(exp("f(...)"), "f(...)");
+        assert_eq!(exp("{1, x = 2, [3] = 4; 5,}"), "{1, [\"x\"]=2, [3]=4, 5}");
+        assert_eq!(exp("{f = function(a, ...) return ... end}"), "{[\"f\"]=function(a, ...) return ...; end}");
+        assert_eq!(exp("{x}"), "{x}");
+        assert_eq!(exp("{x == 1}"), "{(x == 1)}");
+        assert_eq!(exp("nil, true, false, 1.5, 0x10, 'a\\n'"), "nil, true, false, 1.5, 16, \"a\\n\"");
+    }
+
+    #[test]
+    fn statements() {
+        assert_eq!(show("local a, b = 1 x = a"), "local a, b = 1; x = a");
+        assert_eq!(show("a, b.c, d[1] = 1, 2"), "a, b[\"c\"], d[1] = 1, 2");
+        assert_eq!(show("function a.b:c(x) return self end"), "a.b:c = function(self, x) return self; end");
+        assert_eq!(show("function f(...) end"), "f = function(...) end");
+        assert_eq!(show("local function f() end"), "local f = function() end");
+        assert_eq!(show("if a then b() elseif c then d() else e() end"), "if a then b(); elseif c then d(); else e(); end");
+        assert_eq!(show("while x do break end"), "while x do break; end");
+        assert_eq!(show("repeat local x until x"), "repeat local x; until x");
+        assert_eq!(show("for i = 1, 10, 2 do end for k, v in pairs(t) do end"), "for i = 1, 10, 2 do end; for k, v in pairs(t) do end");
+        assert_eq!(show("do ::a:: goto a end ;;"), "do ::a::; goto a; end");
+        assert_eq!(show("return"), "return");
+        assert_eq!(show("return 1;"), "return 1");
+        assert_eq!(show("f() return f()"), "f(); return f()");
+        assert_eq!(show("a.b.c = 1"), "a[\"b\"][\"c\"] = 1");
+        assert_eq!(err("local x <const> = 1"), "t:1: unexpected symbol near '<'");
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(err("x ="), "t:1: unexpected symbol near <eof>");
+        assert_eq!(err("f() = 1"), "t:1: syntax error near '='");
+        assert_eq!(err("(a) = 1"), "t:1: syntax error near '='");
+        assert_eq!(err("function f() return ... end"), "t:1: cannot use '...' outside a vararg function near '...'");
+        assert_eq!(err("function f()\n"), "t:2: 'end' expected (to close 'function' at line 1) near <eof>");
+        assert_eq!(err("function f()"), "t:1: 'end' expected near <eof>");
+        assert_eq!(err("x = }"), "t:1: unexpected symbol near '}'");
+        assert_eq!(err("local 1"), "t:1: <name> expected near '1'");
+        assert_eq!(err("x = \x01"), "t:1: unexpected symbol near char(1)");
+        assert_eq!(err("a.b:c = 1"), "t:1: function arguments expected near '='");
+        let mut names = Rodeo::default();
+        let e = parse(b"if x then", b"=t", &mut names).unwrap_err();
+        assert!(e.incomplete_input);
+        let e = parse(b"x = }", b"=t", &mut names).unwrap_err();
+        assert!(!e.incomplete_input);
+    }
+
+    #[test]
+    fn lines() {
+        let mut names = Rodeo::default();
+        let c = parse(b"local function f\n(a)\nend\nx = 1 +\n2\nf(\n1)\nfunction g\n()\nend", b"=t", &mut names).unwrap();
+        let Stat::LocalFunction { func, line, .. } = &c.body.stats[0] else { panic!() };
+        assert_eq!((*line, func.line, func.end_line), (1, 2, 3));
+        let Stat::Assign { exprs, line, .. } = &c.body.stats[1] else { panic!() };
+        assert_eq!(*line, 5);
+        let Expr::BinOp { line, .. } = &exprs[0] else { panic!() };
+        assert_eq!(*line, 4);
+        let Stat::Call(Expr::Call { line, .. }) = &c.body.stats[2] else { panic!() };
+        assert_eq!(*line, 6);
+        let Stat::Function { func, line, .. } = &c.body.stats[3] else { panic!() };
+        assert_eq!((*line, func.line, func.end_line), (8, 8, 10));
+        assert_eq!(c.last_line, 10);
+    }
+
+    /// Run `f` on a thread with a 2 MiB stack (the cargo test default, made explicit).
+    fn small_stack(f: impl FnOnce() + Send + 'static) {
+        std::thread::Builder::new().stack_size(2 << 20).spawn(f).unwrap().join().unwrap();
+    }
+
+    #[test]
+    fn long_left_chains_do_not_recurse() {
+        small_stack(|| {
+            for (head, rep) in [("x = 1", " + 1"), ("x = a", ".b"), ("x = f", "(1)"), ("x = t", "[1]"), ("x = o", ":m()"), ("x = 1", " or 1")] {
+                let src = format!("{head}{}", rep.repeat(100_000));
+                let mut names = Rodeo::default();
+                let c = parse(src.as_bytes(), b"=t", &mut names).unwrap();
+                drop(c);
+                // An error at the end of a long chain drops the partial tree too.
+                let src = format!("{src} +");
+                assert!(parse(src.as_bytes(), b"=t", &mut names).is_err());
+            }
+        });
+    }
+
+    #[test]
+    fn nesting_limit_on_small_stack() {
+        small_stack(|| {
+            let cases: Vec<(String, String)> = vec![
+                (format!("x = {}1{}", "(".repeat(196), ")".repeat(196)), String::new()),
+                (format!("x = {}1{}", "(".repeat(197), ")".repeat(197)), "t:1: too many C levels (limit is 200) in main function near '1'".into()),
+                (format!("{}{}", "do ".repeat(198), "end ".repeat(198)), String::new()),
+                (format!("{}{}", "do ".repeat(199), "end ".repeat(199)), "t:1: too many C levels (limit is 200) in main function near 'do'".into()),
+                (format!("x = {}{}", "{".repeat(197), "}".repeat(197)), String::new()),
+                (format!("x = {}{}", "{".repeat(198), "}".repeat(198)), "t:1: too many C levels (limit is 200) in main function near '{'".into()),
+                (format!("x = {}{}", "f(".repeat(197), ")".repeat(197)), String::new()),
+                (format!("x = {}{}", "f(".repeat(198), ")".repeat(198)), "t:1: too many C levels (limit is 200) in main function near 'f'".into()),
+                (format!("x = {}1{}", "function() return ".repeat(98), " end".repeat(98)), String::new()),
+                (format!("x = {}1{}", "function() return ".repeat(99), " end".repeat(99)), "t:1: too many C levels (limit is 200) in function at line 1 near 'return'".into()),
+                (format!("x = {}1", "- ".repeat(196)), String::new()),
+                (format!("x = {}1", "- ".repeat(197)), "t:1: too many C levels (limit is 200) in main function near '1'".into()),
+                (format!("x = 1{}", " ^ 1".repeat(196)), String::new()),
+                (format!("x = 1{}", " .. 1".repeat(197)), "t:1: too many C levels (limit is 200) in main function near '1'".into()),
+                ((1..=198).map(|i| format!("a{i}")).collect::<Vec<_>>().join(",") + " = 1", String::new()),
+                ((1..=199).map(|i| format!("a{i}")).collect::<Vec<_>>().join(",") + " = 1", "t:1: too many C levels (limit is 200) in main function near '='".into()),
+                // Far beyond the limit: still an error, never a stack overflow.
+                (format!("x = {}", "(".repeat(100_000)), "t:1: too many C levels (limit is 200) in main function near '('".into()),
+                (format!("x = {}", "{".repeat(100_000)), "t:1: too many C levels (limit is 200) in main function near '{'".into()),
+                ("if x then ".repeat(100_000), "t:1: too many C levels (limit is 200) in main function near 'x'".into()),
+                ((1..=1000).map(|i| format!("::a{i}:: ")).collect(), "t:1: too many C levels (limit is 200) in main function near '::'".into()),
+                ((1..=197).map(|i| format!("::a{i}:: ; ")).collect(), String::new()),
+                ((1..=198).map(|i| format!("::a{i}:: ; ")).collect(), "t:1: too many C levels (limit is 200) in main function near ';'".into()),
+            ];
+            for (src, want) in cases {
+                let mut names = Rodeo::default();
+                let got = match parse(src.as_bytes(), b"=t", &mut names) {
+                    Ok(_) => String::new(),
+                    Err(e) => e.message,
+                };
+                assert_eq!(got, want, "{}", &src[..src.len().min(40)]);
+            }
+        });
+    }
 }
