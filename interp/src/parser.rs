@@ -70,7 +70,11 @@ struct Parser<'s, 'n> {
 /// Errors are worded as `lua5.2` words them; `incomplete_input` is set when the
 /// error is at the end of the input.
 pub fn parse(source: &[u8], chunkname: &[u8], names: &mut Rodeo) -> Result<ast::Chunk, SyntaxError> {
-    parse_inner(source, names).map_err(|e| format_error(&chunk_id(chunkname), &e))
+    parse_inner(source, names).map_err(|e| {
+        // PUC builds the chunk id from a C string: it ends at a NUL byte.
+        let name = &chunkname[..chunkname.iter().position(|&b| b == 0).unwrap_or(chunkname.len())];
+        format_error(&chunk_id(name), &e)
+    })
 }
 
 fn parse_inner(source: &[u8], names: &mut Rodeo) -> R<ast::Chunk> {
