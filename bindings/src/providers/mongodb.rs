@@ -1,0 +1,11 @@
+//! stub
+use crate::pvalue::PValue;
+use super::PResult;
+#[derive(Clone, Debug, Default)]
+pub struct Defaults;
+
+pub struct MongoDb;
+impl MongoDb {
+    pub fn new(_d: Defaults) -> Self { MongoDb }
+    pub async fn call(&self, f: &str, _a: &[PValue]) -> PResult { Err(super::no_such_function("mongodb", f)) }
+}

@@ -1,0 +1,11 @@
+//! stub
+use crate::pvalue::PValue;
+use super::PResult;
+#[derive(Clone, Debug, Default)]
+pub struct Defaults;
+
+pub struct Redis;
+impl Redis {
+    pub fn new(_d: Defaults) -> Self { Redis }
+    pub async fn call(&self, f: &str, _a: &[PValue]) -> PResult { Err(super::no_such_function("redis", f)) }
+}
