@@ -227,9 +227,6 @@ impl<'a> Args<'a> {
     pub fn pool_id(&self) -> PResult<&'a [u8]> {
         self.string(0, "pool id")
     }
-    pub fn err(&self, kind: ErrorKind, message: impl Into<String>) -> ProviderError {
-        ProviderError::new(self.func, kind, message)
-    }
 }
 
 // ------------------------------------------------------------------ config
