@@ -18,11 +18,23 @@
 //!
 //! The `#` first line (Unix "shebang") is *not* skipped here: in PUC it is the
 //! file loader's job (`luaL_loadfilex`), not the lexer's, and `load("#x")` is a
-//! syntax error in `lua5.2`. Whoever loads files should drop that line (keeping
-//! the newline so line numbers stay right) before calling the parser.
+//! syntax error in `lua5.2`. File loaders call [`skip_file_header`] first.
 
 use lasso::{Rodeo, Spur};
 use logos::Logos;
+
+/// What PUC's file loader strips before parsing a file (not a string given to
+/// `load`): a UTF-8 byte-order mark, then a first line starting with `#`. The
+/// line's `\n` is kept so that line numbers stay right.
+pub fn skip_file_header(src: &[u8]) -> &[u8] {
+    let src = src.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(src);
+    if src.first() == Some(&b'#') {
+        let nl = src.iter().position(|&c| c == b'\n').unwrap_or(src.len());
+        &src[nl..]
+    } else {
+        src
+    }
+}
 
 /// The automaton's raw token kinds. Strings, long brackets and comments are
 /// only *started* here; the wrapper reads their bodies by hand.
@@ -691,6 +703,9 @@ impl<'s> Lexer<'s> {
     pub fn near(&self, t: &Token) -> Near {
         match &t.tok {
             Tok::Eof => Near::Eof,
+            // PUC's single-byte token for NUL is 0, which its error routine
+            // takes as "no token": the message has no "near" part at all.
+            Tok::Other(0) => Near::Nothing,
             Tok::Name(_) | Tok::Number(_) => Near::Text(self.src[t.start..t.end].to_vec()),
             Tok::String(s) => {
                 let open = self.src[t.start];
@@ -1006,6 +1021,15 @@ mod tests {
         }
         assert_eq!(err(b"0xg").2, Near::Text(b"0x".to_vec()));
         assert_eq!(kinds(b"a..b").len(), 4);
+    }
+
+    #[test]
+    fn file_header() {
+        assert_eq!(skip_file_header(b"#!/usr/bin/lua\nx = 1"), b"\nx = 1");
+        assert_eq!(skip_file_header(b"\xEF\xBB\xBF#!lua\r\nx"), b"\nx");
+        assert_eq!(skip_file_header(b"\xEF\xBB\xBFx"), b"x");
+        assert_eq!(skip_file_header(b"# only"), b"");
+        assert_eq!(skip_file_header(b"x = 1 # 2"), b"x = 1 # 2");
     }
 
     #[test]

@@ -3,9 +3,11 @@
 //! The parser alone must reproduce it byte for byte, and report incomplete
 //! input exactly when the message ends with `<eof>`.
 //!
-//! Regenerate or extend with a Lua script printing `load(src, name)`'s error
-//! for each case; errors PUC raises in its code generator (goto/label checks,
-//! "function or expression too complex", ...) belong to the compiler's tests.
+//! To extend, record new cases with the reference, e.g.
+//! `lua5.2 -e 'print(select(2, load("x =")))'` (or `load(src, "=name")`);
+//! errors PUC raises in its code generator or label resolution (`break`
+//! outside a loop, goto/label checks, "function or expression too complex",
+//! ...) belong to the compiler's tests.
 
 use oxilua::parser::parse;
 
@@ -237,6 +239,53 @@ const CASES: &[(&[u8], Option<&[u8]>, &[u8])] = &[
     (b"x = 1.y", None, b"[string \x22x = 1.y\x22]:1: syntax error near <eof>"),
     (b"x = {}.y", None, b"[string \x22x = {}.y\x22]:1: unexpected symbol near '.'"),
     (b"x = ({}).y + ", None, b"[string \x22x = ({}).y + \x22]:1: unexpected symbol near <eof>"),
+    (b"x = \x00", None, b"[string \x22x = \x22]:1: unexpected symbol"),
+    (b"\x00", None, b"[string \x22\x22]:1: unexpected symbol"),
+    (b"x = f(\x00)", None, b"[string \x22x = f(\x22]:1: unexpected symbol"),
+    (b"a, b c", None, b"[string \x22a, b c\x22]:1: '=' expected near 'c'"),
+    (b"a, b.c d = 1", None, b"[string \x22a, b.c d = 1\x22]:1: '=' expected near 'd'"),
+    (b"for i = 1 2 do end", None, b"[string \x22for i = 1 2 do end\x22]:1: ',' expected near '2'"),
+    (b"local x = 1 +* 2", None, b"[string \x22local x = 1 +* 2\x22]:1: unexpected symbol near '*'"),
+    (b"x = f(\x0a1,\x0a2", None, b"[string \x22x = f(...\x22]:3: ')' expected (to close '(' at line 1) near <eof>"),
+    (b"x = {\x0a[1] = 2\x0a", None, b"[string \x22x = {...\x22]:3: '}' expected (to close '{' at line 1) near <eof>"),
+    (b"if x then\x0aelse\x0aelseif", None, b"[string \x22if x then...\x22]:3: 'end' expected (to close 'if' at line 1) near 'elseif'"),
+    (b"function f(a,\x0ab", None, b"[string \x22function f(a,...\x22]:2: ')' expected near <eof>"),
+    (b"x = (1\x0a+ 2\x0a", None, b"[string \x22x = (1...\x22]:3: ')' expected (to close '(' at line 1) near <eof>"),
+    (b"return 1\x0a2", None, b"[string \x22return 1...\x22]:2: <eof> expected near '2'"),
+    (b"repeat\x0ax = 1\x0a", None, b"[string \x22repeat...\x22]:3: 'until' expected (to close 'repeat' at line 1) near <eof>"),
+    (b"while x do\x0abreak\x0a", None, b"[string \x22while x do...\x22]:3: 'end' expected (to close 'while' at line 1) near <eof>"),
+    (b"for k in pairs(t) do\x0a\x0a", None, b"[string \x22for k in pairs(t) do...\x22]:3: 'end' expected (to close 'for' at line 1) near <eof>"),
+    (b"do\x0alocal x\x0a\x0a", None, b"[string \x22do...\x22]:4: 'end' expected (to close 'do' at line 1) near <eof>"),
+    (b"local function f()\x0a  return\x0aend\x0aend", None, b"[string \x22local function f()...\x22]:4: <eof> expected near 'end'"),
+    (b"f(1)\x0a(2)\x0a(", None, b"[string \x22f(1)...\x22]:3: unexpected symbol near <eof>"),
+    (b"x = a[1\x0a", None, b"[string \x22x = a[1...\x22]:2: ']' expected near <eof>"),
+    (b"x = '\x5cz  \x0a\x0a  abc", None, b"[string \x22x = '\x5cz  ...\x22]:3: unfinished string near <eof>"),
+    (b"x = [[a\x0d\x0a\x0d\x0ab", None, b"[string \x22x = [[a\x0d...\x22]:3: unfinished long string near <eof>"),
+    (b"x = 'a\x5c\x0d\x0ab", None, b"[string \x22x = 'a\x5c\x0d...\x22]:2: unfinished string near <eof>"),
+    (b"x = 1e", None, b"[string \x22x = 1e\x22]:1: malformed number near '1e'"),
+    (b"x = 0x1.8p+", None, b"[string \x22x = 0x1.8p+\x22]:1: malformed number near '0x1.8p+'"),
+    (b"x = 0x.p1", None, b"[string \x22x = 0x.p1\x22]:1: malformed number near '0x.p1'"),
+    (b"x = 1 1", None, b"[string \x22x = 1 1\x22]:1: unexpected symbol near '1'"),
+    (b"x = 'a' 'b'", None, b"[string \x22x = 'a' 'b'\x22]:1: unexpected symbol near ''b''"),
+    (b"x = ~= 1", None, b"[string \x22x = ~= 1\x22]:1: unexpected symbol near '~='"),
+    (b"x = a.b.c:d.e", None, b"[string \x22x = a.b.c:d.e\x22]:1: function arguments expected near '.'"),
+    (b"a.b:c 'x' = 1", None, b"[string \x22a.b:c 'x' = 1\x22]:1: syntax error near '='"),
+    (b"a:b{} = 1", None, b"[string \x22a:b{} = 1\x22]:1: syntax error near '='"),
+    (b"a[1] 'x' = 1", None, b"[string \x22a[1] 'x' = 1\x22]:1: syntax error near '='"),
+    (b"::a:: ::b:: goto", None, b"[string \x22::a:: ::b:: goto\x22]:1: <name> expected near <eof>"),
+    (b"goto continue x", None, b"[string \x22goto continue x\x22]:1: syntax error near <eof>"),
+    (b"function a.b.c:d:e() end", None, b"[string \x22function a.b.c:d:e() end\x22]:1: '(' expected near ':'"),
+    (b"local a.b = 1", None, b"[string \x22local a.b = 1\x22]:1: unexpected symbol near '.'"),
+    (b"local a = 1, = 2", None, b"[string \x22local a = 1, = 2\x22]:1: unexpected symbol near '='"),
+    (b"local function a.b() end", None, b"[string \x22local function a.b() end\x22]:1: '(' expected near '.'"),
+    (b"f(a,)", None, b"[string \x22f(a,)\x22]:1: unexpected symbol near ')'"),
+    (b"f(,a)", None, b"[string \x22f(,a)\x22]:1: unexpected symbol near ','"),
+    (b"x = {[1]}", None, b"[string \x22x = {[1]}\x22]:1: '=' expected near '}'"),
+    (b"x = {a.b = 1}", None, b"[string \x22x = {a.b = 1}\x22]:1: '}' expected near '='"),
+    (b"x = {f() = 1}", None, b"[string \x22x = {f() = 1}\x22]:1: '}' expected near '='"),
+    (b"x = function(a, 1) end", None, b"[string \x22x = function(a, 1) end\x22]:1: <name> or '...' expected near '1'"),
+    (b"x = function(a, ... , b) end", None, b"[string \x22x = function(a, ... , b) end\x22]:1: ')' expected near ','"),
+    (b"x = function(...) local function g() return ... end end", None, b"[string \x22x = function(...) local function g() return ....\x22]:1: cannot use '...' outside a vararg function near '...'"),
     (b"x =", Some(b"=stdin"), b"stdin:1: unexpected symbol near <eof>"),
     (b"x =", Some(b"@script.lua"), b"script.lua:1: unexpected symbol near <eof>"),
     (b"\x0a\x0ax = }", Some(b"=(load)"), b"(load):3: unexpected symbol near '}'"),
