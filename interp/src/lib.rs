@@ -4,15 +4,26 @@
 //! [`proto::Proto`] (register bytecode, see [`opcodes`]) → the VM.
 
 pub mod ast;
+pub mod aux;
+pub mod clock;
 pub mod compiler;
 pub mod disasm;
 pub mod dump;
+pub mod exec;
+pub mod gc;
+pub mod ldebug;
 pub mod lexer;
 pub mod lpattern;
+pub mod meta;
 pub mod numfmt;
+pub mod object;
 pub mod opcodes;
 pub mod parser;
 pub mod proto;
+pub mod stdlib;
+pub mod table;
+pub mod value;
+pub mod vm;
 
 /// Parse and compile a chunk. `chunkname` is the name given to `load`
 /// (`@file`, `=name`, or the source itself), used in error messages.

@@ -1,0 +1,609 @@
+//! The instruction dispatch loop.
+//!
+//! `run` executes the top Lua frame of the running thread and returns to
+//! `Vm::execute` whenever the frame stack changes in a way it cannot follow
+//! locally (a return through a boundary, a coroutine switch, a suspension).
+//! Lua calls and returns are handled inside the loop by reloading the frame
+//! (`'reload`), never by recursion.
+//!
+//! Invariant: before any operation that can raise an error or call out, the
+//! current `pc` is saved in the frame (`save!`), so error positions, variable
+//! hints and tracebacks see the right instruction.
+
+use crate::object::{Closure, Cont, FrameKind};
+use crate::opcodes::{fb_to_int, index_k, is_k, OpCode, LFIELDS_PER_FLUSH};
+use crate::value::Value;
+use crate::vm::{LResult, Next, Vm};
+use crate::meta::{ArithOp, Origin};
+
+impl Vm {
+    pub(crate) fn run(&mut self) -> LResult<Next> {
+        'reload: loop {
+            let fi = self.th.frames.len() - 1;
+            let frame = &self.th.frames[fi];
+            if frame.kind == FrameKind::Native {
+                // Resuming a native frame suspended by an async call.
+                let vals = self.resume_values.take().unwrap_or_default();
+                let first = self.th.top;
+                self.ensure_stack(vals.len())?;
+                let n = vals.len();
+                for v in vals {
+                    self.push(v);
+                }
+                match self.poscall(first, n)? {
+                    Next::Continue | Next::Reload => continue 'reload,
+                    other => return Ok(other),
+                }
+            }
+            let base = frame.base;
+            let mut pc = frame.pc;
+            let cl = match self.th.stack[frame.func] {
+                Value::Func(f) => f,
+                _ => unreachable!("Lua frame without a function"),
+            };
+            let proto = match self.heap.func(cl) {
+                Closure::Lua { proto, .. } => proto.clone(),
+                _ => unreachable!("Lua frame with a native function"),
+            };
+            let code = &proto.code[..];
+            let k = &proto.k[..];
+            let cur_thread = self.cur;
+
+            macro_rules! save {
+                () => {
+                    self.th.frames[fi].pc = pc
+                };
+            }
+            macro_rules! r {
+                ($x:expr) => {
+                    self.th.stack[base + $x as usize]
+                };
+            }
+            macro_rules! rk {
+                ($x:expr) => {{
+                    let x = $x;
+                    if is_k(x) {
+                        k[index_k(x) as usize]
+                    } else {
+                        self.th.stack[base + x as usize]
+                    }
+                }};
+            }
+            macro_rules! origin_rk {
+                ($x:expr) => {{
+                    let x = $x;
+                    if is_k(x) {
+                        Origin::Const
+                    } else {
+                        Origin::Reg(x)
+                    }
+                }};
+            }
+            macro_rules! upval {
+                ($i:expr) => {{
+                    match self.heap.func(cl) {
+                        Closure::Lua { upvals, .. } => upvals[$i as usize],
+                        _ => unreachable!(),
+                    }
+                }};
+            }
+            // After a call-like step: follow the frame change.
+            macro_rules! step {
+                ($e:expr) => {{
+                    save!();
+                    match $e? {
+                        Next::Continue => {
+                            if self.cur != cur_thread || self.th.frames.len() != fi + 1 {
+                                continue 'reload;
+                            }
+                        }
+                        Next::Reload => continue 'reload,
+                        other => return Ok(other),
+                    }
+                }};
+            }
+
+            loop {
+                self.budget -= 1;
+                if self.budget <= 0 {
+                    save!();
+                    self.slow_check()?;
+                    if self.th.hook_mask != 0 {
+                        self.trace_exec(pc)?;
+                    }
+                }
+                let i = code[pc];
+                pc += 1;
+                let a = i.a();
+                let op = match i.op() {
+                    Some(op) => op,
+                    None => {
+                        save!();
+                        return Err(self.rt_error("invalid instruction"));
+                    }
+                };
+                match op {
+                    OpCode::Move => {
+                        r!(a) = r!(i.b());
+                    }
+                    OpCode::LoadK => {
+                        r!(a) = k[i.bx() as usize];
+                    }
+                    OpCode::LoadKx => {
+                        let ax = code[pc].ax_arg();
+                        pc += 1;
+                        r!(a) = k[ax as usize];
+                    }
+                    OpCode::LoadBool => {
+                        r!(a) = Value::Bool(i.b() != 0);
+                        if i.c() != 0 {
+                            pc += 1;
+                        }
+                    }
+                    OpCode::LoadNil => {
+                        for j in 0..=i.b() {
+                            r!(a + j) = Value::Nil;
+                        }
+                    }
+                    OpCode::GetUpval => {
+                        let u = upval!(i.b());
+                        r!(a) = self.upval_get(u);
+                    }
+                    OpCode::GetTabUp => {
+                        let u = upval!(i.b());
+                        let t = self.upval_get(u);
+                        let key = rk!(i.c());
+                        if let Value::Table(tr) = t {
+                            let tb = self.heap.table(tr);
+                            let v = tb.get(key);
+                            if !v.is_nil() || tb.meta.is_none() {
+                                r!(a) = v;
+                                continue;
+                            }
+                        }
+                        step!(self.index_op(t, key, a, Origin::Upval(i.b())));
+                    }
+                    OpCode::GetTable => {
+                        let t = r!(i.b());
+                        let key = rk!(i.c());
+                        if let Value::Table(tr) = t {
+                            let tb = self.heap.table(tr);
+                            let v = tb.get(key);
+                            if !v.is_nil() || tb.meta.is_none() {
+                                r!(a) = v;
+                                continue;
+                            }
+                        }
+                        step!(self.index_op(t, key, a, Origin::Reg(i.b())));
+                    }
+                    OpCode::SetTabUp => {
+                        let u = upval!(a);
+                        let t = self.upval_get(u);
+                        let key = rk!(i.b());
+                        let val = rk!(i.c());
+                        if let Value::Table(tr) = t {
+                            if self.fast_set(tr, key, val) {
+                                continue;
+                            }
+                        }
+                        step!(self.newindex_op(t, key, val, Origin::Upval(a)));
+                        self.gc_check_after_set(pc, fi)?;
+                    }
+                    OpCode::SetUpval => {
+                        let u = upval!(i.b());
+                        let v = r!(a);
+                        self.upval_set(u, v);
+                    }
+                    OpCode::SetTable => {
+                        let t = r!(a);
+                        let key = rk!(i.b());
+                        let val = rk!(i.c());
+                        if let Value::Table(tr) = t {
+                            if self.fast_set(tr, key, val) {
+                                continue;
+                            }
+                        }
+                        step!(self.newindex_op(t, key, val, Origin::Reg(a)));
+                        self.gc_check_after_set(pc, fi)?;
+                    }
+                    OpCode::NewTable => {
+                        let (nb, nc) = (fb_to_int(i.b()), fb_to_int(i.c()));
+                        let t = self.new_table_with(nb, nc);
+                        r!(a) = Value::Table(t);
+                        save!();
+                        self.gc_safepoint_at(base + a as usize + 1)?;
+                    }
+                    OpCode::SelfOp => {
+                        let obj = r!(i.b());
+                        let key = rk!(i.c());
+                        r!(a + 1) = obj;
+                        if let Value::Table(tr) = obj {
+                            let tb = self.heap.table(tr);
+                            let v = tb.get(key);
+                            if !v.is_nil() || tb.meta.is_none() {
+                                r!(a) = v;
+                                continue;
+                            }
+                        }
+                        step!(self.index_op(obj, key, a, Origin::Reg(i.b())));
+                    }
+                    OpCode::Add | OpCode::Sub | OpCode::Mul | OpCode::Div | OpCode::Mod | OpCode::Pow => {
+                        let b = rk!(i.b());
+                        let c = rk!(i.c());
+                        if let (Value::Num(x), Value::Num(y)) = (b, c) {
+                            r!(a) = Value::Num(match op {
+                                OpCode::Add => x + y,
+                                OpCode::Sub => x - y,
+                                OpCode::Mul => x * y,
+                                OpCode::Div => x / y,
+                                OpCode::Mod => crate::meta::lua_mod(x, y),
+                                _ => crate::meta::lua_pow(x, y),
+                            });
+                            continue;
+                        }
+                        let aop = match op {
+                            OpCode::Add => ArithOp::Add,
+                            OpCode::Sub => ArithOp::Sub,
+                            OpCode::Mul => ArithOp::Mul,
+                            OpCode::Div => ArithOp::Div,
+                            OpCode::Mod => ArithOp::Mod,
+                            _ => ArithOp::Pow,
+                        };
+                        step!(self.arith_op(aop, b, c, a, origin_rk!(i.b()), origin_rk!(i.c())));
+                    }
+                    OpCode::Unm => {
+                        let b = r!(i.b());
+                        if let Value::Num(x) = b {
+                            r!(a) = Value::Num(-x);
+                            continue;
+                        }
+                        step!(self.arith_op(ArithOp::Unm, b, b, a, Origin::Reg(i.b()), Origin::Reg(i.b())));
+                    }
+                    OpCode::Not => {
+                        r!(a) = Value::Bool(!r!(i.b()).truthy());
+                    }
+                    OpCode::Len => {
+                        let b = r!(i.b());
+                        match b {
+                            Value::Str(s) => {
+                                r!(a) = Value::Num(self.heap.str(s).len() as f64);
+                            }
+                            Value::Table(t) if self.heap.table(t).meta.is_none() => {
+                                r!(a) = Value::Num(self.heap.table(t).length() as f64);
+                            }
+                            _ => step!(self.len_op(b, a, Origin::Reg(i.b()))),
+                        }
+                    }
+                    OpCode::Concat => {
+                        let (b, c) = (i.b(), i.c());
+                        save!();
+                        let top = self.th.frames[fi].top;
+                        self.th.top = top;
+                        match self.concat_range(base, a, b, c)? {
+                            true => {
+                                // finished without metamethods
+                                self.gc_safepoint_at(top)?;
+                            }
+                            false => continue 'reload,
+                        }
+                    }
+                    OpCode::Jmp => {
+                        if a > 0 {
+                            self.close_upvals(base + a as usize - 1);
+                        }
+                        pc = (pc as i64 + i.sbx() as i64) as usize;
+                    }
+                    OpCode::Eq => {
+                        let b = rk!(i.b());
+                        let c = rk!(i.c());
+                        let res = if b == c {
+                            true
+                        } else {
+                            match (b, c) {
+                                (Value::Table(_), Value::Table(_)) | (Value::UserData(_), Value::UserData(_)) => {
+                                    step!(self.eq_op(b, c, a != 0));
+                                    continue;
+                                }
+                                _ => false,
+                            }
+                        };
+                        if res != (a != 0) {
+                            pc += 1;
+                        }
+                    }
+                    OpCode::Lt | OpCode::Le => {
+                        let b = rk!(i.b());
+                        let c = rk!(i.c());
+                        if let (Value::Num(x), Value::Num(y)) = (b, c) {
+                            let res = if op == OpCode::Lt { x < y } else { x <= y };
+                            if res != (a != 0) {
+                                pc += 1;
+                            }
+                            continue;
+                        }
+                        if let (Value::Str(x), Value::Str(y)) = (b, c) {
+                            let ord = self.heap.str(x).cmp(self.heap.str(y));
+                            let res = if op == OpCode::Lt { ord.is_lt() } else { ord.is_le() };
+                            if res != (a != 0) {
+                                pc += 1;
+                            }
+                            continue;
+                        }
+                        step!(self.order_op(op == OpCode::Lt, b, c, a != 0));
+                    }
+                    OpCode::Test => {
+                        if r!(a).truthy() != (i.c() != 0) {
+                            pc += 1;
+                        }
+                    }
+                    OpCode::TestSet => {
+                        let v = r!(i.b());
+                        if v.truthy() != (i.c() != 0) {
+                            pc += 1;
+                        } else {
+                            r!(a) = v;
+                        }
+                    }
+                    OpCode::Call => {
+                        let b = i.b();
+                        let func = base + a as usize;
+                        if b != 0 {
+                            self.th.top = func + b as usize;
+                        }
+                        let nres = i.c() as i32 - 1;
+                        save!();
+                        match self.precall(func, nres, Cont::Call)? {
+                            Next::Continue => {
+                                if self.cur != cur_thread || self.th.frames.len() != fi + 1 {
+                                    continue 'reload;
+                                }
+                            }
+                            Next::Reload => continue 'reload,
+                            other => return Ok(other),
+                        }
+                    }
+                    OpCode::TailCall => {
+                        let b = i.b();
+                        let func = base + a as usize;
+                        if b != 0 {
+                            self.th.top = func + b as usize;
+                        }
+                        save!();
+                        let callee = self.th.stack[func];
+                        let is_lua = match callee {
+                            Value::Func(f) => matches!(self.heap.func(f), Closure::Lua { .. }),
+                            _ => false,
+                        };
+                        if is_lua && self.th.hook_mask == 0 {
+                            self.close_upvals(base);
+                            let fr = self.th.frames.pop().expect("frame");
+                            let n = self.th.top - func;
+                            self.th.stack.copy_within(func..func + n, fr.func);
+                            self.th.top = fr.func + n;
+                            match self.precall(fr.func, fr.nresults, fr.cont)? {
+                                Next::Reload | Next::Continue => {
+                                    if let Some(f) = self.th.frames.last_mut() {
+                                        f.tail = true;
+                                    }
+                                    continue 'reload;
+                                }
+                                other => return Ok(other),
+                            }
+                        }
+                        match self.precall(func, -1, Cont::Call)? {
+                            Next::Continue => {
+                                if self.cur != cur_thread || self.th.frames.len() != fi + 1 {
+                                    continue 'reload;
+                                }
+                            }
+                            Next::Reload => continue 'reload,
+                            other => return Ok(other),
+                        }
+                    }
+                    OpCode::Return => {
+                        let b = i.b();
+                        let first = base + a as usize;
+                        let n = if b != 0 { b as usize - 1 } else { self.th.top - first };
+                        if !proto.protos.is_empty() {
+                            self.close_upvals(base);
+                        }
+                        save!();
+                        match self.poscall(first, n)? {
+                            Next::Continue | Next::Reload => continue 'reload,
+                            other => return Ok(other),
+                        }
+                    }
+                    OpCode::ForLoop => {
+                        if let (Value::Num(idx), Value::Num(limit), Value::Num(step)) = (r!(a), r!(a + 1), r!(a + 2)) {
+                            let idx = idx + step;
+                            let cont = if step > 0.0 { idx <= limit } else { limit <= idx };
+                            if cont {
+                                pc = (pc as i64 + i.sbx() as i64) as usize;
+                                r!(a) = Value::Num(idx);
+                                r!(a + 3) = Value::Num(idx);
+                            }
+                        }
+                    }
+                    OpCode::ForPrep => {
+                        save!();
+                        let init = self.for_num(r!(a), "initial")?;
+                        let limit = self.for_num(r!(a + 1), "limit")?;
+                        let step = self.for_num(r!(a + 2), "step")?;
+                        r!(a) = Value::Num(init - step);
+                        r!(a + 1) = Value::Num(limit);
+                        r!(a + 2) = Value::Num(step);
+                        pc = (pc as i64 + i.sbx() as i64) as usize;
+                    }
+                    OpCode::TForCall => {
+                        let cb = base + a as usize + 3;
+                        self.th.stack[cb + 2] = r!(a + 2);
+                        self.th.stack[cb + 1] = r!(a + 1);
+                        self.th.stack[cb] = r!(a);
+                        self.th.top = cb + 3;
+                        save!();
+                        match self.precall(cb, i.c() as i32, Cont::Call)? {
+                            Next::Continue => {
+                                if self.cur != cur_thread || self.th.frames.len() != fi + 1 {
+                                    continue 'reload;
+                                }
+                                self.th.top = self.th.frames[fi].top;
+                            }
+                            Next::Reload => continue 'reload,
+                            other => return Ok(other),
+                        }
+                    }
+                    OpCode::TForLoop => {
+                        let v = r!(a + 1);
+                        if !v.is_nil() {
+                            r!(a) = v;
+                            pc = (pc as i64 + i.sbx() as i64) as usize;
+                        }
+                    }
+                    OpCode::SetList => {
+                        let ra = base + a as usize;
+                        let mut n = i.b() as usize;
+                        let mut c = i.c() as usize;
+                        if n == 0 {
+                            n = self.th.top - ra - 1;
+                        }
+                        if c == 0 {
+                            c = code[pc].ax_arg() as usize;
+                            pc += 1;
+                        }
+                        let t = match r!(a) {
+                            Value::Table(t) => t,
+                            _ => unreachable!("SETLIST on a non-table"),
+                        };
+                        let last = (c - 1) * LFIELDS_PER_FLUSH as usize + n;
+                        let before = self.heap.table(t).byte_size();
+                        let tb = self.heap.table_mut(t);
+                        tb.reserve_array(last);
+                        for j in 1..=n {
+                            let v = self.th.stack[ra + j];
+                            let tb = self.heap.table_mut(t);
+                            tb.set_int((c - 1) * LFIELDS_PER_FLUSH as usize + j, v);
+                        }
+                        let after = self.heap.table(t).byte_size();
+                        self.heap.adjust(after as isize - before as isize);
+                        self.th.top = self.th.frames[fi].top;
+                    }
+                    OpCode::Closure => {
+                        let p = proto.protos[i.bx() as usize].clone();
+                        let mut ups = Vec::with_capacity(p.upvals.len());
+                        for d in p.upvals.iter() {
+                            if d.in_stack {
+                                ups.push(self.find_upval(base + d.index as usize));
+                            } else {
+                                ups.push(upval!(d.index));
+                            }
+                        }
+                        let f = self.heap.alloc_func(Closure::Lua { proto: p, upvals: ups.into() });
+                        r!(a) = Value::Func(f);
+                        save!();
+                        self.gc_safepoint_at(base + a as usize + 1)?;
+                    }
+                    OpCode::VarArg => {
+                        let nvar = self.th.frames[fi].nvarargs;
+                        let b = i.b() as usize;
+                        let ra = base + a as usize;
+                        if b == 0 {
+                            save!();
+                            self.ensure_stack_at(ra + nvar + crate::vm::MIN_STACK)?;
+                            for j in 0..nvar {
+                                self.th.stack[ra + j] = self.th.stack[base - nvar + j];
+                            }
+                            self.th.top = ra + nvar;
+                        } else {
+                            for j in 0..b - 1 {
+                                self.th.stack[ra + j] = if j < nvar { self.th.stack[base - nvar + j] } else { Value::Nil };
+                            }
+                        }
+                    }
+                    OpCode::ExtraArg => {
+                        save!();
+                        return Err(self.rt_error("invalid instruction"));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Fast raw store into a table when no `__newindex` can apply.
+    /// Returns false when the slow path must run.
+    #[inline]
+    fn fast_set(&mut self, t: crate::value::TableRef, key: Value, val: Value) -> bool {
+        let tb = self.heap.table_mut(t);
+        if let Value::Num(n) = key {
+            let idx = n as usize;
+            if idx as f64 == n && idx >= 1 && idx <= tb.array.len() {
+                let slot = &mut tb.array[idx - 1];
+                if !slot.is_nil() || tb.meta.is_none() {
+                    *slot = val;
+                    return true;
+                }
+                return false;
+            }
+        }
+        if tb.meta.is_none() {
+            match tb.set(key, val) {
+                Ok(delta) => {
+                    if delta != 0 {
+                        self.heap.adjust(delta);
+                    }
+                    true
+                }
+                Err(_) => false,
+            }
+        } else {
+            let existing = tb.get(key);
+            if !existing.is_nil() {
+                let _ = tb.set(key, val);
+                true
+            } else {
+                false
+            }
+        }
+    }
+
+    #[inline]
+    fn gc_check_after_set(&mut self, _pc: usize, _fi: usize) -> LResult<()> {
+        Ok(())
+    }
+
+    /// Safepoint inside a Lua frame: registers up to `live_top` are live.
+    #[inline]
+    pub(crate) fn gc_safepoint_at(&mut self, live_top: usize) -> LResult<()> {
+        if self.heap.gc_due() {
+            let saved = self.th.top;
+            self.th.top = live_top.max(saved);
+            let r = self.gc_safepoint();
+            self.th.top = saved;
+            r?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn ensure_stack_at(&mut self, need: usize) -> LResult<()> {
+        if need > self.th.stack.len() {
+            if need > crate::vm::MAX_STACK {
+                return Err(self.rt_error("stack overflow"));
+            }
+            self.th.stack.resize(need + need / 2, Value::Nil);
+        }
+        Ok(())
+    }
+
+    fn for_num(&mut self, v: Value, what: &str) -> LResult<f64> {
+        match self.to_number(v) {
+            Some(n) => Ok(n),
+            None => {
+                let msg = match what {
+                    "initial" => "'for' initial value must be a number",
+                    "limit" => "'for' limit must be a number",
+                    _ => "'for' step must be a number",
+                };
+                Err(self.rt_error(msg))
+            }
+        }
+    }
+}

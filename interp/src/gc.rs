@@ -1,0 +1,603 @@
+//! The heap and its tracing collector.
+//!
+//! Objects live in typed arenas ([`Arena`]) addressed by the handles of
+//! [`crate::value`]. The collector is a stop-the-world mark and sweep that
+//! runs only at *safepoints* (allocation instructions in the dispatch loop and
+//! native-call returns), where every live value is reachable from a root: the
+//! registry, the type metatables, the pre-interned names, every thread's live
+//! stack, the API handle roots and the values queued for finalisation.
+//! Native functions therefore never see a collection in the middle of their
+//! work unless they call back into Lua, and must keep values they still need
+//! on the stack when they do.
+//!
+//! Weak tables (`__mode` with `k` and/or `v`), ephemerons (weak keys keep
+//! their values alive only while the key is alive) and `__gc` finalisers with
+//! resurrection follow Lua 5.2: values of weak tables that point to objects
+//! about to be finalised are cleared before resurrection, keys after.
+//! Strings are values, never removed from weak tables.
+//!
+//! Memory accounting is an estimate of the bytes owned by each object; it
+//! drives the pacing (`pause`) and the memory limit.
+
+use crate::object::{Closure, Thread, UpVal, UserData};
+use crate::table::Table;
+use crate::value::{FuncRef, StrRef, TableRef, ThreadRef, UdRef, UpvalRef, Value};
+use crate::vm::Vm;
+use hashbrown::HashTable;
+
+/// A slab of objects with a free list and a mark bit per slot.
+pub struct Arena<T> {
+    slots: Vec<Option<T>>,
+    free: Vec<u32>,
+    marks: Vec<bool>,
+}
+
+impl<T> Default for Arena<T> {
+    fn default() -> Self {
+        Arena { slots: Vec::new(), free: Vec::new(), marks: Vec::new() }
+    }
+}
+
+impl<T> Arena<T> {
+    pub fn insert(&mut self, v: T) -> u32 {
+        if let Some(i) = self.free.pop() {
+            self.slots[i as usize] = Some(v);
+            self.marks[i as usize] = false;
+            i
+        } else {
+            self.slots.push(Some(v));
+            self.marks.push(false);
+            (self.slots.len() - 1) as u32
+        }
+    }
+
+    #[inline]
+    pub fn get(&self, i: usize) -> &T {
+        match &self.slots[i] {
+            Some(v) => v,
+            None => dead_handle(),
+        }
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, i: usize) -> &mut T {
+        match &mut self.slots[i] {
+            Some(v) => v,
+            None => dead_handle(),
+        }
+    }
+
+    pub fn is_live(&self, i: usize) -> bool {
+        matches!(self.slots.get(i), Some(Some(_)))
+    }
+
+    /// Set the mark; returns true if it was not set before.
+    #[inline]
+    fn mark(&mut self, i: usize) -> bool {
+        !std::mem::replace(&mut self.marks[i], true)
+    }
+
+    #[inline]
+    fn is_marked(&self, i: usize) -> bool {
+        self.marks[i]
+    }
+
+    pub fn len(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Free every unmarked slot, clear all marks; `size` gives the bytes freed.
+    fn sweep(&mut self, mut on_free: impl FnMut(u32, T)) {
+        for i in 0..self.slots.len() {
+            if self.marks[i] {
+                self.marks[i] = false;
+            } else if let Some(v) = self.slots[i].take() {
+                self.free.push(i as u32);
+                on_free(i as u32, v);
+            }
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn dead_handle() -> ! {
+    panic!("oxilua internal error: use of a collected object (a GC rooting bug)")
+}
+
+/// An interned string with its hash.
+pub struct LStr {
+    pub bytes: Box<[u8]>,
+    pub hash: u64,
+}
+
+/// Strings longer than this are hashed by sampling.
+const HASH_FULL_LIMIT: usize = 64;
+
+pub fn hash_bytes(b: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ (b.len() as u64);
+    let step = if b.len() <= HASH_FULL_LIMIT { 1 } else { (b.len() >> 5) + 1 };
+    let mut i = 0;
+    while i < b.len() {
+        h = (h ^ b[i] as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        i += step;
+    }
+    if step > 1 {
+        // also the last bytes, so strings differing at the end differ
+        for &c in &b[b.len() - 16..] {
+            h = (h ^ c as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h ^ (h >> 32)
+}
+
+/// Bookkeeping constants for the memory estimate.
+const STR_OVERHEAD: usize = 40;
+const UPVAL_SIZE: usize = 32;
+const UD_OVERHEAD: usize = 64;
+
+pub struct Heap {
+    pub strings: Arena<LStr>,
+    str_index: HashTable<u32>,
+    pub tables: Arena<Table>,
+    pub funcs: Arena<Closure>,
+    pub upvals: Arena<UpVal>,
+    pub userdata: Arena<UserData>,
+    pub threads: Arena<Thread>,
+    /// Estimated bytes in use.
+    pub bytes: usize,
+    /// Collect when `bytes` exceeds this.
+    pub threshold: usize,
+    /// Hard cap on `bytes` (memory limit); `usize::MAX` when unlimited.
+    pub limit: usize,
+    /// `collectgarbage("stop")` sets this to false.
+    pub running: bool,
+    pub pause: u32,
+    pub stepmul: u32,
+    /// Objects whose metatable had `__gc` when it was set, in order.
+    pub(crate) finobj: Vec<Value>,
+    /// Objects found unreachable, waiting for their finaliser to run.
+    pub(crate) tobefnz: Vec<Value>,
+    pub(crate) epoch: u32,
+    /// Completed collections (for statistics and tests).
+    pub cycles: u64,
+}
+
+impl Default for Heap {
+    fn default() -> Self {
+        Heap {
+            strings: Arena::default(),
+            str_index: HashTable::new(),
+            tables: Arena::default(),
+            funcs: Arena::default(),
+            upvals: Arena::default(),
+            userdata: Arena::default(),
+            threads: Arena::default(),
+            bytes: 0,
+            threshold: 256 * 1024,
+            limit: usize::MAX,
+            running: true,
+            pause: 200,
+            stepmul: 200,
+            finobj: Vec::new(),
+            tobefnz: Vec::new(),
+            epoch: 1,
+            cycles: 0,
+        }
+    }
+}
+
+impl Heap {
+    /// Intern a string, returning the existing handle when the same bytes exist.
+    pub fn intern(&mut self, b: &[u8]) -> StrRef {
+        let h = hash_bytes(b);
+        let strings = &self.strings;
+        if let Some(&i) = self.str_index.find(h, |&i| &*strings.get(i as usize).bytes == b) {
+            // A string found dead-but-unswept cannot happen: sweep removes index entries.
+            return StrRef(i);
+        }
+        let i = self.strings.insert(LStr { bytes: b.into(), hash: h });
+        let strings = &self.strings;
+        self.str_index.insert_unique(h, i, |&j| strings.get(j as usize).hash);
+        self.bytes += b.len() + STR_OVERHEAD;
+        StrRef(i)
+    }
+
+    /// Intern an owned buffer (avoids a copy when the string is new).
+    pub fn intern_vec(&mut self, b: Vec<u8>) -> StrRef {
+        let h = hash_bytes(&b);
+        let strings = &self.strings;
+        if let Some(&i) = self.str_index.find(h, |&i| *strings.get(i as usize).bytes == *b) {
+            return StrRef(i);
+        }
+        self.bytes += b.len() + STR_OVERHEAD;
+        let i = self.strings.insert(LStr { bytes: b.into_boxed_slice(), hash: h });
+        let strings = &self.strings;
+        self.str_index.insert_unique(h, i, |&j| strings.get(j as usize).hash);
+        StrRef(i)
+    }
+
+    #[inline]
+    pub fn str(&self, s: StrRef) -> &[u8] {
+        &self.strings.get(s.idx()).bytes
+    }
+
+    pub fn alloc_table(&mut self, t: Table) -> TableRef {
+        self.bytes += t.byte_size();
+        TableRef(self.tables.insert(t))
+    }
+
+    #[inline]
+    pub fn table(&self, t: TableRef) -> &Table {
+        self.tables.get(t.idx())
+    }
+
+    #[inline]
+    pub fn table_mut(&mut self, t: TableRef) -> &mut Table {
+        self.tables.get_mut(t.idx())
+    }
+
+    pub fn alloc_func(&mut self, c: Closure) -> FuncRef {
+        self.bytes += c.byte_size();
+        FuncRef(self.funcs.insert(c))
+    }
+
+    #[inline]
+    pub fn func(&self, f: FuncRef) -> &Closure {
+        self.funcs.get(f.idx())
+    }
+
+    pub fn alloc_upval(&mut self, u: UpVal) -> UpvalRef {
+        self.bytes += UPVAL_SIZE;
+        UpvalRef(self.upvals.insert(u))
+    }
+
+    pub fn alloc_userdata(&mut self, u: UserData, size: usize) -> UdRef {
+        self.bytes += UD_OVERHEAD + size;
+        UdRef(self.userdata.insert(u))
+    }
+
+    pub fn alloc_thread(&mut self, t: Thread) -> ThreadRef {
+        self.bytes += t.byte_size();
+        ThreadRef(self.threads.insert(t))
+    }
+
+    /// Account for a size change of an existing object.
+    #[inline]
+    pub fn adjust(&mut self, delta: isize) {
+        self.bytes = (self.bytes as isize + delta).max(0) as usize;
+    }
+
+    /// Whether a collection is due.
+    #[inline]
+    pub fn gc_due(&self) -> bool {
+        self.bytes > self.threshold
+    }
+}
+
+/// Which parts of a table are weak.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Weakness {
+    Keys,
+    Values,
+    Both,
+}
+
+struct Marker {
+    gray: Vec<Value>,
+    weak: Vec<(TableRef, Weakness)>,
+    epoch: u32,
+}
+
+impl Vm {
+    fn weakness(&self, t: TableRef) -> Option<Weakness> {
+        let mt = self.heap.table(t).meta?;
+        let mode = self.heap.table(mt).get_str(self.names.mode);
+        let s = mode.as_str()?;
+        let b = self.heap.str(s);
+        let k = b.contains(&b'k');
+        let v = b.contains(&b'v');
+        match (k, v) {
+            (true, true) => Some(Weakness::Both),
+            (true, false) => Some(Weakness::Keys),
+            (false, true) => Some(Weakness::Values),
+            _ => None,
+        }
+    }
+
+    /// Mark a value (grays it if newly marked).
+    #[inline]
+    fn mark_value(&mut self, m: &mut Marker, v: Value) {
+        let h = &mut self.heap;
+        let newly = match v {
+            Value::Str(s) => {
+                h.strings.mark(s.idx());
+                false
+            }
+            Value::Table(t) => h.tables.mark(t.idx()),
+            Value::Func(f) => h.funcs.mark(f.idx()),
+            Value::UserData(u) => h.userdata.mark(u.idx()),
+            Value::Thread(t) => h.threads.mark(t.idx()),
+            _ => false,
+        };
+        if newly {
+            m.gray.push(v);
+        }
+    }
+
+    fn is_marked(&self, v: Value) -> bool {
+        let h = &self.heap;
+        match v {
+            Value::Str(_) => true, // strings are never cleared from weak tables
+            Value::Table(t) => h.tables.is_marked(t.idx()),
+            Value::Func(f) => h.funcs.is_marked(f.idx()),
+            Value::UserData(u) => h.userdata.is_marked(u.idx()),
+            Value::Thread(t) => h.threads.is_marked(t.idx()),
+            _ => true,
+        }
+    }
+
+    fn mark_thread_stack(&mut self, m: &mut Marker, th_is_current: bool, t: Option<ThreadRef>) {
+        // Copy out the live part; clear the dead part so stale handles cannot survive.
+        let (live, hook): (Vec<Value>, Value) = {
+            let th: &mut Thread = if th_is_current {
+                &mut self.th
+            } else {
+                self.heap.threads.get_mut(t.expect("thread").idx())
+            };
+            let mut top = th.top;
+            for f in &th.frames {
+                top = top.max(f.top);
+            }
+            let top = top.min(th.stack.len());
+            for v in &mut th.stack[top..] {
+                *v = Value::Nil;
+            }
+            (th.stack[..top].to_vec(), th.hook)
+        };
+        for v in live {
+            self.mark_value(m, v);
+        }
+        self.mark_value(m, hook);
+        let ups: Vec<UpvalRef> = if th_is_current {
+            self.th.open_upvals.iter().map(|x| x.1).collect()
+        } else {
+            self.heap.threads.get(t.expect("thread").idx()).open_upvals.iter().map(|x| x.1).collect()
+        };
+        for u in ups {
+            self.heap.upvals.mark(u.idx());
+        }
+    }
+
+    fn propagate(&mut self, m: &mut Marker) {
+        while let Some(v) = m.gray.pop() {
+            match v {
+                Value::Table(t) => {
+                    let weak = self.weakness(t);
+                    let meta = self.heap.table(t).meta;
+                    if let Some(mt) = meta {
+                        self.mark_value(m, Value::Table(mt));
+                    }
+                    match weak {
+                        None => {
+                            let mut kids = Vec::new();
+                            self.heap.table(t).for_each_kv(|k, v| {
+                                if k.is_collectable() {
+                                    kids.push(k);
+                                }
+                                if v.is_collectable() {
+                                    kids.push(v);
+                                }
+                            });
+                            for k in kids {
+                                self.mark_value(m, k);
+                            }
+                        }
+                        Some(Weakness::Values) => {
+                            let mut kids = Vec::new();
+                            self.heap.table(t).for_each_kv(|k, _| {
+                                if k.is_collectable() {
+                                    kids.push(k);
+                                }
+                            });
+                            for k in kids {
+                                self.mark_value(m, k);
+                            }
+                            m.weak.push((t, Weakness::Values));
+                        }
+                        Some(w) => m.weak.push((t, w)),
+                    }
+                }
+                Value::Func(f) => {
+                    let mut kids: Vec<Value> = Vec::new();
+                    let mut ups: Vec<UpvalRef> = Vec::new();
+                    match self.heap.func(f) {
+                        Closure::Lua { proto, upvals } => {
+                            ups.extend(upvals.iter().copied());
+                            mark_proto(proto, m.epoch, &mut kids);
+                        }
+                        Closure::Native { upvals, .. } | Closure::Host { upvals, .. } => {
+                            kids.extend(upvals.iter().copied());
+                        }
+                    }
+                    for u in ups {
+                        if self.heap.upvals.mark(u.idx()) {
+                            if let UpVal::Closed(v) = *self.heap.upvals.get(u.idx()) {
+                                kids.push(v);
+                            }
+                        }
+                    }
+                    for k in kids {
+                        self.mark_value(m, k);
+                    }
+                }
+                Value::UserData(u) => {
+                    let ud = self.heap.userdata.get(u.idx());
+                    let (mt, uv) = (ud.meta, ud.user_value);
+                    if let Some(mt) = mt {
+                        self.mark_value(m, Value::Table(mt));
+                    }
+                    self.mark_value(m, uv);
+                }
+                Value::Thread(t) => {
+                    if t == self.cur {
+                        // the running thread's data lives in `self.th`
+                        self.mark_thread_stack(m, true, None);
+                    } else {
+                        self.mark_thread_stack(m, false, Some(t));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Ephemeron convergence: mark values whose keys are marked, until nothing changes.
+    fn converge_ephemerons(&mut self, m: &mut Marker) {
+        loop {
+            let mut changed = false;
+            let list: Vec<(TableRef, Weakness)> = m.weak.clone();
+            for (t, w) in list {
+                if w != Weakness::Keys {
+                    continue;
+                }
+                let mut kids = Vec::new();
+                self.heap.table(t).for_each_kv(|k, v| {
+                    if v.is_collectable() && self.is_marked(k) && !self.is_marked(v) {
+                        kids.push(v);
+                    }
+                });
+                for v in kids {
+                    self.mark_value(m, v);
+                    changed = true;
+                }
+            }
+            self.propagate(m);
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    fn mark_roots(&mut self, m: &mut Marker) {
+        let mut roots: Vec<Value> = vec![
+            Value::Table(self.registry),
+            Value::Thread(self.main_thread),
+            Value::Thread(self.cur),
+        ];
+        roots.extend(self.type_meta.iter().flatten().map(|t| Value::Table(*t)));
+        roots.extend(self.names.all().map(Value::Str));
+        roots.extend(self.api_roots.values());
+        roots.extend(self.heap.tobefnz.iter().copied());
+        roots.extend(self.extra_roots.iter().copied());
+        for v in roots {
+            self.mark_value(m, v);
+        }
+        // The running thread is always marked through `self.cur`; make sure
+        // its stack is scanned even if it was marked before as a value.
+        self.mark_thread_stack(m, true, None);
+    }
+
+    /// Run a full collection now. Finalisers found due are queued in
+    /// `heap.tobefnz`; [`Vm::run_finalizers`] calls them.
+    pub fn full_gc(&mut self) {
+        self.heap.epoch = self.heap.epoch.wrapping_add(1);
+        let mut m = Marker { gray: Vec::new(), weak: Vec::new(), epoch: self.heap.epoch };
+        self.mark_roots(&mut m);
+        self.propagate(&mut m);
+        self.converge_ephemerons(&mut m);
+        // Clear weak values pointing to unreachable objects, before resurrection.
+        let weak_list = m.weak.clone();
+        for &(t, w) in &weak_list {
+            if w != Weakness::Keys {
+                self.clear_weak(t, false, true);
+            }
+        }
+        // Separate unreachable finalizable objects, in reverse registration order.
+        let mut keep = Vec::with_capacity(self.heap.finobj.len());
+        let mut due = Vec::new();
+        for v in std::mem::take(&mut self.heap.finobj) {
+            if self.is_marked(v) {
+                keep.push(v);
+            } else {
+                due.push(v);
+            }
+        }
+        self.heap.finobj = keep;
+        due.reverse();
+        for v in &due {
+            self.mark_value(&mut m, *v);
+        }
+        self.heap.tobefnz.extend(due);
+        self.propagate(&mut m);
+        self.converge_ephemerons(&mut m);
+        // Now clear weak keys (and values of objects still unmarked).
+        let weak_list = m.weak.clone();
+        for &(t, w) in &weak_list {
+            self.clear_weak(t, w != Weakness::Values, w != Weakness::Keys);
+        }
+        self.sweep();
+        self.heap.cycles += 1;
+        let base = self.heap.bytes.max(64 * 1024);
+        let next = base / 100 * self.heap.pause as usize;
+        self.heap.threshold = if self.heap.limit != usize::MAX {
+            next.min(self.heap.limit.saturating_sub(self.heap.limit / 16)).max(base / 2 * 2 + 1)
+        } else {
+            next
+        };
+    }
+
+    fn clear_weak(&mut self, t: TableRef, keys: bool, values: bool) {
+        let marks = |v: Value| self.is_marked(v);
+        let mut dead = Vec::new();
+        self.heap.table(t).for_each_kv(|k, v| {
+            if (keys && !marks(k)) || (values && !marks(v)) {
+                dead.push(k);
+            }
+        });
+        if !dead.is_empty() {
+            let tbl = self.heap.table_mut(t);
+            tbl.clear_where(|k, _| dead.contains(&k));
+        }
+    }
+
+    fn sweep(&mut self) {
+        let h = &mut self.heap;
+        let mut freed = 0usize;
+        let index = &mut h.str_index;
+        h.strings.sweep(|i, s| {
+            freed += s.bytes.len() + STR_OVERHEAD;
+            if let Ok(e) = index.find_entry(s.hash, |&j| j == i) {
+                e.remove();
+            }
+        });
+        h.tables.sweep(|_, t| freed += t.byte_size());
+        h.funcs.sweep(|_, c| freed += c.byte_size());
+        h.upvals.sweep(|_, _| freed += UPVAL_SIZE);
+        h.userdata.sweep(|_, _| freed += UD_OVERHEAD);
+        h.threads.sweep(|_, t| freed += t.byte_size());
+        h.bytes = h.bytes.saturating_sub(freed);
+    }
+
+    /// Register `v` for finalisation (its metatable has `__gc`).
+    pub(crate) fn mark_finalizable(&mut self, v: Value) {
+        if !self.heap.finobj.contains(&v) {
+            self.heap.finobj.push(v);
+        }
+    }
+}
+
+fn mark_proto(p: &crate::object::FuncProto, epoch: u32, out: &mut Vec<Value>) {
+    if p.mark_epoch.get() == epoch {
+        return;
+    }
+    p.mark_epoch.set(epoch);
+    out.extend(p.k.iter().copied().filter(|v| v.is_collectable()));
+    for c in p.protos.iter() {
+        mark_proto(c, epoch, out);
+    }
+}

@@ -1,0 +1,527 @@
+//! Lua tables: an array part for keys `1..=n` and a hash part for the rest.
+//!
+//! The hash part keeps its entries in a vector (insertion order, which is the
+//! `next` order) indexed by a `hashbrown` table of positions. Assigning `nil`
+//! to an existing key leaves a dead entry in place, so a traversal with `next`
+//! survives clearing fields, as Lua requires. Sizes follow PUC Lua's rules: the
+//! hash part has a power-of-two capacity, and only when it is full does a
+//! rehash recompute the array size (the largest `n` such that more than half
+//! of `1..=n` is in use) and drop dead entries. That keeps `#t` on tables with
+//! holes equal to the reference interpreter's answer in the common cases.
+//!
+//! Keys are hashed by identity: strings are interned, so a string handle is
+//! its identity; numbers hash by value (`-0.0` normalised, integral floats in
+//! range go to the array part).
+
+use crate::value::{TableRef, Value};
+use hashbrown::HashTable;
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    key: Value,
+    val: Value,
+}
+
+#[derive(Default, Debug)]
+pub struct Table {
+    pub(crate) array: Vec<Value>,
+    entries: Vec<Entry>,
+    index: HashTable<u32>,
+    /// Capacity of the hash part (0 or a power of two); `entries.len() <= hcap`.
+    hcap: usize,
+    pub(crate) meta: Option<TableRef>,
+    /// Cache of absent metamethods (bit set = known absent), PUC's `flags`.
+    pub(crate) absent: u8,
+}
+
+/// Error for an invalid key in a raw set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyError {
+    Nil,
+    NaN,
+}
+
+#[inline]
+fn mix(x: u64) -> u64 {
+    let x = x.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^ (x >> 29)
+}
+
+#[inline]
+fn hash_value(v: Value) -> u64 {
+    match v {
+        Value::Nil => 0,
+        Value::Bool(b) => mix(b as u64 + 1),
+        Value::Num(n) => {
+            let n = if n == 0.0 { 0.0 } else { n };
+            mix(n.to_bits())
+        }
+        Value::Str(s) => mix(s.0 as u64 | (1 << 40)),
+        Value::Table(t) => mix(t.0 as u64 | (2 << 40)),
+        Value::Func(f) => mix(f.0 as u64 | (3 << 40)),
+        Value::UserData(u) => mix(u.0 as u64 | (4 << 40)),
+        Value::Thread(t) => mix(t.0 as u64 | (5 << 40)),
+        Value::LightUserData(p) => mix(p as u64 ^ (6 << 56)),
+    }
+}
+
+/// The array index for a number key, if it is an integer in `1..`.
+#[inline]
+fn as_index(n: f64) -> Option<usize> {
+    let i = n as usize;
+    if i as f64 == n && i >= 1 {
+        Some(i)
+    } else {
+        None
+    }
+}
+
+const MAX_ARRAY_BITS: usize = 26;
+
+impl Table {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with_capacity(narray: usize, nhash: usize) -> Self {
+        let mut t = Table::default();
+        t.array.resize(narray, Value::Nil);
+        if nhash > 0 {
+            t.hcap = nhash.next_power_of_two();
+            t.entries.reserve(t.hcap);
+            t.index.reserve(t.hcap, |_| 0);
+        }
+        t
+    }
+
+    /// Approximate heap bytes owned by this table (for GC accounting).
+    pub fn byte_size(&self) -> usize {
+        std::mem::size_of::<Table>()
+            + self.array.capacity() * std::mem::size_of::<Value>()
+            + self.entries.capacity() * (std::mem::size_of::<Entry>() + 8)
+    }
+
+    pub fn metatable(&self) -> Option<TableRef> {
+        self.meta
+    }
+
+    #[inline]
+    fn find(&self, key: Value) -> Option<usize> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        let entries = &self.entries;
+        self.index
+            .find(hash_value(key), |&i| entries[i as usize].key == key)
+            .map(|&i| i as usize)
+    }
+
+    /// Raw get for an integer key.
+    #[inline]
+    pub fn get_int(&self, i: usize) -> Value {
+        if i >= 1 && i <= self.array.len() {
+            self.array[i - 1]
+        } else {
+            self.get_hash(Value::Num(i as f64))
+        }
+    }
+
+    /// Raw get for a string key.
+    #[inline]
+    pub fn get_str(&self, key: crate::value::StrRef) -> Value {
+        self.get_hash(Value::Str(key))
+    }
+
+    #[inline]
+    fn get_hash(&self, key: Value) -> Value {
+        match self.find(key) {
+            Some(i) => self.entries[i].val,
+            None => Value::Nil,
+        }
+    }
+
+    /// Raw get (`rawget`). Nil and NaN keys simply find nothing.
+    #[inline]
+    pub fn get(&self, key: Value) -> Value {
+        match key {
+            Value::Num(n) => {
+                if let Some(i) = as_index(n) {
+                    if i <= self.array.len() {
+                        return self.array[i - 1];
+                    }
+                }
+                if n.is_nan() {
+                    return Value::Nil;
+                }
+                self.get_hash(key)
+            }
+            Value::Nil => Value::Nil,
+            _ => self.get_hash(key),
+        }
+    }
+
+    /// Raw set (`rawset`). Returns the change in owned bytes (for accounting).
+    pub fn set(&mut self, key: Value, val: Value) -> Result<isize, KeyError> {
+        match key {
+            Value::Nil => return Err(KeyError::Nil),
+            Value::Num(n) => {
+                if n.is_nan() {
+                    return Err(KeyError::NaN);
+                }
+                if let Some(i) = as_index(n) {
+                    return Ok(self.set_int(i, val));
+                }
+                let key = if n == 0.0 { Value::Num(0.0) } else { key };
+                return Ok(self.set_hash(key, val));
+            }
+            _ => {}
+        }
+        Ok(self.set_hash(key, val))
+    }
+
+    /// Raw set for an integer key `i >= 1`.
+    #[inline]
+    pub fn set_int(&mut self, i: usize, val: Value) -> isize {
+        if i >= 1 && i <= self.array.len() {
+            self.array[i - 1] = val;
+            return 0;
+        }
+        self.set_hash(Value::Num(i as f64), val)
+    }
+
+    fn set_hash(&mut self, key: Value, val: Value) -> isize {
+        if let Some(i) = self.find(key) {
+            self.entries[i].val = val;
+            return 0;
+        }
+        if val.is_nil() {
+            return 0;
+        }
+        let before = self.byte_size() as isize;
+        if self.entries.len() >= self.hcap {
+            self.rehash(key);
+            // The rehash may have made room in the array part for this key.
+            if let Value::Num(n) = key {
+                if let Some(i) = as_index(n) {
+                    if i <= self.array.len() {
+                        self.array[i - 1] = val;
+                        return self.byte_size() as isize - before;
+                    }
+                }
+            }
+        }
+        self.insert_new(key, val);
+        self.byte_size() as isize - before
+    }
+
+    fn insert_new(&mut self, key: Value, val: Value) {
+        let pos = self.entries.len() as u32;
+        self.entries.push(Entry { key, val });
+        let entries = &self.entries;
+        self.index
+            .insert_unique(hash_value(key), pos, |&i| hash_value(entries[i as usize].key));
+    }
+
+    /// Recompute the array and hash sizes, counting `extra` as a key about to
+    /// be inserted, and drop dead entries.
+    fn rehash(&mut self, extra: Value) {
+        // nums[b] = number of integer keys k with 2^(b-1) < k <= 2^b
+        let mut nums = [0usize; MAX_ARRAY_BITS + 1];
+        let mut total_int = 0usize;
+        let count_int = |k: usize, nums: &mut [usize; MAX_ARRAY_BITS + 1]| -> bool {
+            let b = if k <= 1 { 0 } else { (usize::BITS - (k - 1).leading_zeros()) as usize };
+            if b <= MAX_ARRAY_BITS {
+                nums[b] += 1;
+                true
+            } else {
+                false
+            }
+        };
+        for (i, v) in self.array.iter().enumerate() {
+            if !v.is_nil() && count_int(i + 1, &mut nums) {
+                total_int += 1;
+            }
+        }
+        let mut live = 0usize;
+        for e in &self.entries {
+            if e.val.is_nil() {
+                continue;
+            }
+            live += 1;
+            if let Value::Num(n) = e.key {
+                if let Some(k) = as_index(n) {
+                    if count_int(k, &mut nums) {
+                        total_int += 1;
+                    }
+                }
+            }
+        }
+        live += 1;
+        if let Value::Num(n) = extra {
+            if let Some(k) = as_index(n) {
+                if count_int(k, &mut nums) {
+                    total_int += 1;
+                }
+            }
+        }
+        // Largest power of two n such that more than n/2 slots of 1..=n are used.
+        let mut a = 0usize;
+        let mut na = 0usize;
+        let mut optimal = 0usize;
+        let mut twotoi = 1usize;
+        for (b, &count) in nums.iter().enumerate() {
+            if twotoi / 2 >= total_int {
+                break;
+            }
+            let _ = b;
+            a += count;
+            if a > twotoi / 2 {
+                optimal = twotoi;
+                na = a;
+            }
+            twotoi *= 2;
+        }
+        let _ = na;
+        let new_array = optimal;
+        // Move entries: keep those not going into the array part.
+        let old_entries = std::mem::take(&mut self.entries);
+        self.index.clear();
+        let old_array_len = self.array.len();
+        let mut spill: Vec<Entry> = Vec::new();
+        if new_array < old_array_len {
+            for (i, v) in self.array.drain(new_array..).enumerate() {
+                if !v.is_nil() {
+                    spill.push(Entry { key: Value::Num((new_array + i + 1) as f64), val: v });
+                }
+            }
+            self.array.shrink_to_fit();
+        } else {
+            self.array.resize(new_array, Value::Nil);
+        }
+        let mut keep: Vec<Entry> = Vec::with_capacity(old_entries.len() + spill.len());
+        for e in old_entries.into_iter().chain(spill) {
+            if e.val.is_nil() {
+                continue;
+            }
+            if let Value::Num(n) = e.key {
+                if let Some(k) = as_index(n) {
+                    if k <= new_array {
+                        self.array[k - 1] = e.val;
+                        continue;
+                    }
+                }
+            }
+            keep.push(e);
+        }
+        let mut need = keep.len();
+        if let Value::Num(n) = extra {
+            if !matches!(as_index(n), Some(k) if k <= new_array) {
+                need += 1;
+            }
+        } else {
+            need += 1;
+        }
+        self.hcap = if need == 0 { 0 } else { need.next_power_of_two() };
+        self.entries = Vec::with_capacity(self.hcap);
+        self.index = HashTable::with_capacity(self.hcap);
+        for e in keep {
+            self.insert_new(e.key, e.val);
+        }
+    }
+
+    /// The border `#t` as PUC's `luaH_getn` finds it.
+    pub fn length(&self) -> usize {
+        let n = self.array.len();
+        if n > 0 && self.array[n - 1].is_nil() {
+            // binary search for a border in the array part
+            let (mut i, mut j) = (0usize, n);
+            while j - i > 1 {
+                let m = (i + j) / 2;
+                if self.array[m - 1].is_nil() {
+                    j = m;
+                } else {
+                    i = m;
+                }
+            }
+            return i;
+        }
+        if self.entries.is_empty() {
+            return n;
+        }
+        // unbound search in the hash part
+        let mut i = n;
+        let mut j = n + 1;
+        while !self.get_int(j).is_nil() {
+            i = j;
+            if j > (1usize << 52) {
+                // pathological: linear search
+                let mut k = 1;
+                while !self.get_int(k).is_nil() {
+                    k += 1;
+                }
+                return k - 1;
+            }
+            j *= 2;
+        }
+        while j - i > 1 {
+            let m = (i + j) / 2;
+            if self.get_int(m).is_nil() {
+                j = m;
+            } else {
+                i = m;
+            }
+        }
+        i
+    }
+
+    /// `next`: the entry after `key` (`Nil` starts). `Err(())` when `key`
+    /// is not in the table.
+    pub fn next(&self, key: Value) -> Result<Option<(Value, Value)>, ()> {
+        let mut start_array = 0usize;
+        let mut start_hash = 0usize;
+        match key {
+            Value::Nil => {}
+            Value::Num(n) if as_index(n).is_some_and(|i| i <= self.array.len()) => {
+                start_array = as_index(n).unwrap_or(0);
+            }
+            _ => {
+                let key = match key {
+                    Value::Num(n) if n == 0.0 => Value::Num(0.0),
+                    k => k,
+                };
+                match self.find(key) {
+                    Some(i) => {
+                        start_array = self.array.len();
+                        start_hash = i + 1;
+                    }
+                    None => return Err(()),
+                }
+            }
+        }
+        for i in start_array..self.array.len() {
+            let v = self.array[i];
+            if !v.is_nil() {
+                return Ok(Some((Value::Num((i + 1) as f64), v)));
+            }
+        }
+        for e in &self.entries[start_hash.min(self.entries.len())..] {
+            if !e.val.is_nil() {
+                return Ok(Some((e.key, e.val)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Iterate over live (key, value) pairs, array part first.
+    pub fn iter(&self) -> impl Iterator<Item = (Value, Value)> + '_ {
+        self.array
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| !v.is_nil())
+            .map(|(i, v)| (Value::Num((i + 1) as f64), *v))
+            .chain(self.entries.iter().filter(|e| !e.val.is_nil()).map(|e| (e.key, e.val)))
+    }
+
+    /// Visit every key and value slot mutably-by-copy (for the collector).
+    pub(crate) fn for_each_kv(&self, mut f: impl FnMut(Value, Value)) {
+        for (i, v) in self.array.iter().enumerate() {
+            if !v.is_nil() {
+                f(Value::Num((i + 1) as f64), *v);
+            }
+        }
+        for e in &self.entries {
+            if !e.val.is_nil() {
+                f(e.key, e.val);
+            }
+        }
+    }
+
+    /// Remove entries whose key or value fails `keep` (weak-table clearing).
+    /// Dead entries stay as tombstones so traversals are not disturbed.
+    pub(crate) fn clear_where(&mut self, mut dead: impl FnMut(Value, Value) -> bool) {
+        for i in 0..self.array.len() {
+            let v = self.array[i];
+            if !v.is_nil() && dead(Value::Num((i + 1) as f64), v) {
+                self.array[i] = Value::Nil;
+            }
+        }
+        for e in self.entries.iter_mut() {
+            if !e.val.is_nil() && dead(e.key, e.val) {
+                e.val = Value::Nil;
+            }
+        }
+    }
+
+    /// Number of array slots (used by `table.unpack` fast paths, `SETLIST`).
+    pub fn array_len(&self) -> usize {
+        self.array.len()
+    }
+
+    /// Ensure the array part has at least `n` slots (for `SETLIST`).
+    pub fn reserve_array(&mut self, n: usize) {
+        if n > self.array.len() {
+            // move any hash entries with keys in the new range
+            let old = self.array.len();
+            self.array.resize(n, Value::Nil);
+            if !self.entries.is_empty() {
+                for k in old + 1..=n {
+                    if let Some(i) = self.find(Value::Num(k as f64)) {
+                        self.array[k - 1] = self.entries[i].val;
+                        self.entries[i].val = Value::Nil;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::StrRef;
+
+    #[test]
+    fn array_and_hash() {
+        let mut t = Table::new();
+        for i in 1..=100 {
+            t.set(Value::Num(i as f64), Value::Num(i as f64 * 2.0)).unwrap();
+        }
+        assert_eq!(t.length(), 100);
+        assert_eq!(t.get(Value::Num(50.0)), Value::Num(100.0));
+        assert!(t.array_len() >= 64);
+        t.set(Value::Str(StrRef(7)), Value::Bool(true)).unwrap();
+        assert_eq!(t.get(Value::Str(StrRef(7))), Value::Bool(true));
+        assert_eq!(t.set(Value::Nil, Value::Nil), Err(KeyError::Nil));
+        assert_eq!(t.set(Value::Num(f64::NAN), Value::Nil), Err(KeyError::NaN));
+    }
+
+    #[test]
+    fn next_survives_clearing() {
+        let mut t = Table::new();
+        for i in 0..50 {
+            t.set(Value::Str(StrRef(i)), Value::Num(i as f64)).unwrap();
+        }
+        let mut k = Value::Nil;
+        let mut n = 0;
+        while let Some((key, _)) = t.next(k).unwrap() {
+            t.set(key, Value::Nil).unwrap();
+            k = key;
+            n += 1;
+        }
+        assert_eq!(n, 50);
+        assert!(t.next(Value::Nil).unwrap().is_none());
+    }
+
+    #[test]
+    fn holes_like_reference() {
+        // t = {} t[1]=1 t[2]=2 t[4]=4 ; #t == 4 in lua5.2
+        let mut t = Table::new();
+        for k in [1.0, 2.0, 4.0] {
+            t.set(Value::Num(k), Value::Num(k)).unwrap();
+        }
+        assert_eq!(t.length(), 4);
+        let mut u = Table::new();
+        u.set(Value::Num(-0.0), Value::Bool(true)).unwrap();
+        assert_eq!(u.get(Value::Num(0.0)), Value::Bool(true));
+    }
+}
