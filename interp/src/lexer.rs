@@ -11,10 +11,11 @@
 //! `\n`, `\r`, `\r\n`, `\n\r`, each counted once.
 //!
 //! Numerals are scanned like PUC 5.2's `read_numeral`: after the first digit
-//! (or `.digit`) it takes hexadecimal digits, `.`, and exponent markers (`e`/`E`,
-//! or `p`/`P` after `0x`) followed by an optional sign; the text is then
-//! converted, and a conversion failure is a "malformed number". So `3..2` is a
-//! malformed number while `3x` is the numeral `3` followed by the name `x`.
+//! (or `.digit`) it repeatedly takes an optional exponent marker (`e`/`E`, or
+//! `p`/`P` after `0x`) with an optional sign, then one hexadecimal digit or
+//! `.`; the text is then converted, and a conversion failure is a "malformed
+//! number". So `3..2` and `1eE` are malformed numbers while `3x` is the
+//! numeral `3` followed by the name `x`, and `1e+e+2` stops after `1e+e`.
 //!
 //! The `#` first line (Unix "shebang") is *not* skipped here: in PUC it is the
 //! file loader's job (`luaL_loadfilex`), not the lexer's, and `load("#x")` is a
@@ -56,12 +57,9 @@ enum Raw {
     BadLongOpen,
     #[regex(r"[A-Za-z_][A-Za-z0-9_]*")]
     Name,
-    // Numerals as PUC scans them (see the module doc); conversion decides
-    // whether they are well formed.
-    #[regex(r"[0-9]([eE][+-]?|[0-9a-fA-F.])*")]
-    #[regex(r"0[xX]([pP][+-]?|[0-9a-fA-F.])*")]
-    #[regex(r"\.[0-9]([eE][+-]?|[0-9a-fA-F.])*")]
-    #[regex(r"\.0[xX]([pP][+-]?|[0-9a-fA-F.])*")]
+    // Only the start of a numeral; the rest is scanned by hand (`read_numeral`).
+    #[regex(r"[0-9]")]
+    #[regex(r"\.[0-9]")]
     Number,
 
     #[token("and")]
@@ -447,12 +445,14 @@ impl<'s> Lexer<'s> {
                         // Names are ASCII by construction of the automaton.
                         std::str::from_utf8(&self.src[span.clone()]).unwrap_or("?"),
                     )),
-                    Raw::Number => match str2number(&self.src[span.clone()]) {
-                        Some(n) => Tok::Number(n),
-                        None => {
-                            return Err(self.err("malformed number", Near::Text(self.src[span.clone()].to_vec())))
+                    Raw::Number => {
+                        let end = self.read_numeral(span.start);
+                        let text = &self.src[span.start..end];
+                        match crate::numfmt::str2number(text) {
+                            Some(n) => return Ok(Token { tok: Tok::Number(n), line: self.line, start: span.start, end }),
+                            None => return Err(self.err("malformed number", Near::Text(text.to_vec()))),
                         }
-                    },
+                    }
                     Raw::And => Tok::And,
                     Raw::Break => Tok::Break,
                     Raw::Do => Tok::Do,
@@ -506,6 +506,36 @@ impl<'s> Lexer<'s> {
             };
             return Ok(Token { tok, line: self.line, start: span.start, end: span.end });
         }
+    }
+
+    /// Finish a numeral that starts at `start` (the automaton has read its
+    /// first digit, or `.` and a digit); returns its end. Like PUC's
+    /// `read_numeral`: each round takes an optional exponent marker with an
+    /// optional sign, then a hex digit or `.` if there is one.
+    fn read_numeral(&mut self, start: usize) -> usize {
+        let src = self.src;
+        let mut i = self.pos();
+        // `first` is the numeral's first digit (after a leading `.`).
+        let first_at = if src[start] == b'.' { start + 1 } else { start };
+        let hex = src[first_at] == b'0' && i == first_at + 1 && matches!(src.get(i), Some(b'x' | b'X'));
+        if hex {
+            i += 1;
+        }
+        let (e1, e2) = if hex { (b'p', b'P') } else { (b'e', b'E') };
+        loop {
+            if matches!(src.get(i), Some(&c) if c == e1 || c == e2) {
+                i += 1;
+                if matches!(src.get(i), Some(b'+' | b'-')) {
+                    i += 1;
+                }
+            }
+            match src.get(i) {
+                Some(&c) if c.is_ascii_hexdigit() || c == b'.' => i += 1,
+                _ => break,
+            }
+        }
+        self.bump(i - self.pos());
+        i
     }
 
     /// After `--`: a long comment `--[==[ ... ]==]` or a line comment.
@@ -739,126 +769,6 @@ fn hex_value(c: u8) -> u8 {
     }
 }
 
-/// Convert a numeral scanned by the automaton (see the module doc).
-// TODO: switch to `crate::numfmt::str2number` once it lands; this private
-// version only needs to handle what the automaton can produce.
-fn str2number(s: &[u8]) -> Option<f64> {
-    if s.len() >= 2 && s[0] == b'0' && (s[1] == b'x' || s[1] == b'X') {
-        return hex2number(&s[2..]);
-    }
-    if s.iter().any(|&c| c == b'x' || c == b'X' || c == b'n' || c == b'N') {
-        return None;
-    }
-    // Decimal: digits [. digits] [e [sign] digits], at least one mantissa digit.
-    let mut i = 0;
-    let digits = |i: &mut usize| {
-        let st = *i;
-        while *i < s.len() && s[*i].is_ascii_digit() {
-            *i += 1;
-        }
-        *i - st
-    };
-    let mut n = digits(&mut i);
-    if i < s.len() && s[i] == b'.' {
-        i += 1;
-        n += digits(&mut i);
-    }
-    if n == 0 {
-        return None;
-    }
-    if i < s.len() && (s[i] == b'e' || s[i] == b'E') {
-        i += 1;
-        if i < s.len() && (s[i] == b'+' || s[i] == b'-') {
-            i += 1;
-        }
-        if digits(&mut i) == 0 {
-            return None;
-        }
-    }
-    if i != s.len() {
-        return None;
-    }
-    std::str::from_utf8(s).ok()?.parse::<f64>().ok()
-}
-
-/// Hexadecimal numeral after `0x`: hex digits, optional `.` and fraction
-/// digits (at least one digit overall), optional `p` exponent in decimal.
-fn hex2number(s: &[u8]) -> Option<f64> {
-    let mut mant: u64 = 0;
-    let mut exp: i64 = 0; // binary exponent adjustment
-    let mut any = false;
-    let mut seen_dot = false;
-    let mut i = 0;
-    while i < s.len() {
-        let c = s[i];
-        if c == b'.' {
-            if seen_dot {
-                return None;
-            }
-            seen_dot = true;
-        } else if c.is_ascii_hexdigit() {
-            any = true;
-            let d = u64::from(hex_value(c));
-            if mant >> 59 == 0 {
-                mant = mant * 16 + d;
-                if seen_dot {
-                    exp -= 4;
-                }
-            } else {
-                // Mantissa full: further digits only scale (truncating).
-                if d != 0 {
-                    mant |= 1;
-                }
-                if !seen_dot {
-                    exp += 4;
-                }
-            }
-        } else {
-            break;
-        }
-        i += 1;
-    }
-    if !any {
-        return None;
-    }
-    if i < s.len() {
-        if s[i] != b'p' && s[i] != b'P' {
-            return None;
-        }
-        i += 1;
-        let mut neg = false;
-        if i < s.len() && (s[i] == b'+' || s[i] == b'-') {
-            neg = s[i] == b'-';
-            i += 1;
-        }
-        let st = i;
-        let mut e: i64 = 0;
-        while i < s.len() && s[i].is_ascii_digit() {
-            e = (e * 10 + i64::from(s[i] - b'0')).min(1 << 20);
-            i += 1;
-        }
-        if i == st || i != s.len() {
-            return None;
-        }
-        exp += if neg { -e } else { e };
-    }
-    let exp = exp.clamp(-3000, 3000) as i32;
-    // mant < 2^63 is exact in two halves; scale in steps to avoid overflow.
-    let mut r = mant as f64;
-    let mut e = exp;
-    while e > 0 {
-        let step = e.min(1000);
-        r *= 2f64.powi(step);
-        e -= step;
-    }
-    while e < 0 {
-        let step = (-e).min(1000);
-        r /= 2f64.powi(step);
-        e += step;
-    }
-    Some(r)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1020,6 +930,9 @@ mod tests {
             assert!(matches!(near, Near::Text(_)));
         }
         assert_eq!(err(b"0xg").2, Near::Text(b"0x".to_vec()));
+        assert_eq!(err(b"68Ee+6").2, Near::Text(b"68Ee".to_vec()));
+        assert_eq!(err(b"0XcPP2").2, Near::Text(b"0XcP".to_vec()));
+        assert_eq!(err(b"6eE+-.A").2, Near::Text(b"6eE".to_vec()));
         assert_eq!(kinds(b"a..b").len(), 4);
     }
 
