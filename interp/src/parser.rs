@@ -1058,6 +1058,24 @@ mod tests {
         let Stat::Function { func, line, .. } = &c.body.stats[3] else { panic!() };
         assert_eq!((*line, func.line, func.end_line), (8, 8, 10));
         assert_eq!(c.last_line, 10);
+
+        // Index: line of the key's last token; calls: where the suffixed expression starts.
+        let c = parse(b"x = a\n.b\n[\n1\n]:m\n(\n)\nif x then\nelse\nend\n\n", b"=t", &mut names).unwrap();
+        let Stat::Assign { exprs, line, .. } = &c.body.stats[0] else { panic!() };
+        assert_eq!(*line, 7);
+        let Expr::MethodCall { obj, line, .. } = &exprs[0] else { panic!() };
+        assert_eq!(*line, 1);
+        let Expr::Index { obj, line, .. } = &**obj else { panic!() };
+        assert_eq!(*line, 5);
+        let Expr::Index { line, .. } = &**obj else { panic!() };
+        assert_eq!(*line, 2);
+        let Stat::If { arms, orelse, line } = &c.body.stats[1] else { panic!() };
+        assert_eq!((*line, arms[0].1.end_line, orelse.as_ref().unwrap().end_line), (8, 9, 10));
+        assert_eq!((c.body.end_line, c.last_line), (12, 12));
+        let c = parse(b"x = function\n(\n)\nend", b"=t", &mut names).unwrap();
+        let Stat::Assign { exprs, .. } = &c.body.stats[0] else { panic!() };
+        let Expr::Function(f) = &exprs[0] else { panic!() };
+        assert_eq!((f.line, f.end_line), (2, 4));
     }
 
     /// Run `f` on a thread with a 2 MiB stack (the cargo test default, made explicit).
