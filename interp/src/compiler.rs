@@ -42,6 +42,9 @@ pub(crate) struct CompileError {
 
 pub(crate) type CResult<T> = Result<T, Box<CompileError>>;
 
+/// The token an error is "near", when the compiler can tell.
+type Near = Option<&'static str>;
+
 /// A variable name as the compiler compares it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Sym {
@@ -112,7 +115,11 @@ struct Compiler<'a> {
     /// How `_ENV` is spelled in name comparisons.
     env: Sym,
     funcs: Vec<FuncState>,
-    /// Highest line seen so far (approximates the last token's line).
+    /// Line of the token following the statement being compiled (errors
+    /// found when a function statement's body closes are reported there).
+    next_stat_line: u32,
+    /// Highest line seen so far: approximates the line of the last token
+    /// consumed (PUC's `lastline`).
     maxline: u32,
 }
 
@@ -124,6 +131,7 @@ pub fn compile_chunk(chunk: &ast::Chunk, names: &lasso::Rodeo, chunkname: &[u8])
         source: chunkname.into(),
         env: names.get("_ENV").map(Sym::Name).unwrap_or(Sym::Env),
         funcs: Vec::new(),
+        next_stat_line: 0,
         maxline: 1,
     };
     c.main_func(chunk).map_err(|e| {
@@ -140,11 +148,15 @@ impl<'a> Compiler<'a> {
         self.funcs.last_mut().expect("no function being compiled")
     }
 
+    /// Note that tokens up to line `line` have been consumed. PUC stamps each
+    /// instruction with the line of the last consumed token, which never
+    /// decreases, so the current line is the highest line seen so far.
     fn set_line(&mut self, line: u32) {
         if line > self.maxline {
             self.maxline = line;
         }
-        self.fs().line = line;
+        let m = self.maxline;
+        self.fs().line = m;
     }
 
     fn name_str(&self, n: Name) -> &'a str {
@@ -160,14 +172,17 @@ impl<'a> Compiler<'a> {
     }
 
     /// `too many <what> (limit is N) in <function>` at the current line.
-    fn error_limit(&mut self, limit: usize, what: &str) -> Box<CompileError> {
+    /// PUC adds ` near <token>` with the token being read; the AST keeps no
+    /// tokens, so `near` is given only where the grammar determines it.
+    fn error_limit(&mut self, limit: usize, what: &str, near: Near) -> Box<CompileError> {
         let fs = self.fs();
         let place = if fs.f.line_defined == 0 {
             "main function".to_owned()
         } else {
             format!("function at line {}", fs.f.line_defined)
         };
-        fs.error(&format!("too many {what} (limit is {limit}) in {place}"))
+        let near = near.map_or(String::new(), |t| format!(" near '{t}'"));
+        fs.error(&format!("too many {what} (limit is {limit}) in {place}{near}"))
     }
 
     // ------------------------------------------------------------------
@@ -175,7 +190,7 @@ impl<'a> Compiler<'a> {
     // ------------------------------------------------------------------
 
     fn open_func(&mut self, line_defined: u32) {
-        let line = self.funcs.last().map_or(1, |f| f.line);
+        let line = self.maxline;
         let f = Proto { source: self.source.clone(), line_defined, max_stack_size: 2, ..Proto::default() };
         self.funcs.push(FuncState {
             f,
@@ -217,19 +232,19 @@ impl<'a> Compiler<'a> {
         fs.close_line = chunk.last_line;
         self.statlist(&chunk.body, 0, false)?;
         // The final RETURN carries the line of the last token.
-        let last = self.maxline.min(chunk.last_line.max(1));
-        self.set_line(last);
-        self.fs().close_line = chunk.last_line;
         self.close_func()
     }
 
     /// `body -> '(' parlist ')' block END`: compile a function and leave its
     /// closure in the next free register of the enclosing function.
-    fn body(&mut self, func: &FuncBody) -> CResult<ExpDesc> {
+    /// `close_line` is the line of the token after `end` when known.
+    fn body(&mut self, func: &FuncBody, close_line: u32) -> CResult<ExpDesc> {
+        self.set_line(func.line);
         self.open_func(func.line);
-        self.fs().close_line = func.end_line;
-        for &p in &func.params {
-            self.new_localvar(Sym::Name(p), self.name_str(p))?;
+        self.fs().close_line = close_line.max(func.end_line);
+        for (i, &p) in func.params.iter().enumerate() {
+            let near = if i + 1 < func.params.len() || func.is_vararg { "," } else { ")" };
+            self.new_localvar(Sym::Name(p), self.name_str(p), Some(near))?;
         }
         let n = func.params.len() as u32;
         self.adjust_localvars(n);
@@ -244,7 +259,7 @@ impl<'a> Compiler<'a> {
         self.set_line(func.end_line);
         let fs = self.fs();
         if fs.f.protos.len() as u32 > MAXARG_BX {
-            return Err(self.error_limit(MAXARG_BX as usize + 1, "functions"));
+            return Err(self.error_limit(MAXARG_BX as usize + 1, "functions", None));
         }
         fs.f.protos.push(Rc::new(proto));
         let bx = fs.f.protos.len() as u32 - 1;
@@ -257,10 +272,11 @@ impl<'a> Compiler<'a> {
     // Variables
     // ------------------------------------------------------------------
 
-    /// Declare a local (not yet active).
-    fn new_localvar(&mut self, sym: Sym, name: &str) -> CResult<()> {
+    /// Declare a local (not yet active). `near` is the token that follows
+    /// its name, if known (for the limit error).
+    fn new_localvar(&mut self, sym: Sym, name: &str, near: Near) -> CResult<()> {
         if self.fs().actvar.len() + 1 > MAXVARS {
-            return Err(self.error_limit(MAXVARS, "local variables"));
+            return Err(self.error_limit(MAXVARS, "local variables", near));
         }
         let fs = self.fs();
         fs.f.loc_vars.push(LocVar { name: name.into(), start_pc: 0, end_pc: 0 });
@@ -505,11 +521,14 @@ impl<'a> Compiler<'a> {
                 l.nactvar = n;
             }
         }
+        // Errors are reported at the token after the labels.
         let next_line = b.stats.get(j).map_or(b.end_line, stat_line);
         let next_line = if next_line == 0 { self.fs().line } else { next_line };
-        self.set_line(next_line);
         for l in (first..self.fs().labels.len()).rev() {
-            self.find_gotos(l)?;
+            self.find_gotos(l).map_err(|mut e| {
+                e.line = next_line;
+                e
+            })?;
         }
         Ok(j)
     }
@@ -522,7 +541,6 @@ impl<'a> Compiler<'a> {
     fn block(&mut self, b: &Block) -> CResult<()> {
         self.enter_block(false);
         self.statlist(b, 0, false)?;
-        self.set_line(b.end_line);
         self.leave_block()
     }
 
@@ -533,6 +551,10 @@ impl<'a> Compiler<'a> {
             if let Stat::Label { .. } = b.stats[i] {
                 i = self.label_run(b, i, in_repeat)?;
             } else {
+                self.next_stat_line = match b.stats.get(i + 1) {
+                    Some(s) => stat_line(s),
+                    None => b.ret.as_ref().map_or(b.end_line, |r| r.line),
+                };
                 self.statement(&b.stats[i])?;
                 i += 1;
             }
@@ -556,8 +578,10 @@ impl<'a> Compiler<'a> {
     }
 
     fn statement(&mut self, s: &Stat) -> CResult<()> {
-        let line = stat_line(s);
-        if line != 0 {
+        // An assignment's line is where its stores happen; `goto`/`break`
+        // emit their jump before their keyword is consumed.
+        if !matches!(s, Stat::Assign { .. } | Stat::Goto { .. } | Stat::Break { .. }) {
+            let line = stat_line(s);
             self.set_line(line);
         }
         match s {
@@ -569,12 +593,12 @@ impl<'a> Compiler<'a> {
                 }
                 Ok(())
             }
-            Stat::Assign { targets, exprs, .. } => self.assignment(targets, exprs),
+            Stat::Assign { targets, exprs, line } => self.assignment(targets, exprs, *line),
             Stat::Local { names, exprs, .. } => self.local_stat(names, exprs),
             Stat::LocalFunction { name, func, .. } => {
-                self.new_localvar(Sym::Name(*name), self.name_str(*name))?;
+                self.new_localvar(Sym::Name(*name), self.name_str(*name), Some("("))?;
                 self.adjust_localvars(1);
-                let b = self.body(func)?;
+                let b = self.body(func, self.next_stat_line)?;
                 // Debug information sees the variable only after the closure.
                 let fs = self.fs();
                 let idx = fs.actvar[b.reg() as usize].idx;
@@ -658,8 +682,15 @@ impl<'a> Compiler<'a> {
 
     /// `stat -> LOCAL NAME {',' NAME} ['=' explist]`
     fn local_stat(&mut self, names: &[Name], exprs: &[ast::Expr]) -> CResult<()> {
-        for &n in names {
-            self.new_localvar(Sym::Name(n), self.name_str(n))?;
+        for (i, &n) in names.iter().enumerate() {
+            let near = if i + 1 < names.len() {
+                Some(",")
+            } else if !exprs.is_empty() {
+                Some("=")
+            } else {
+                None // the next statement's first token
+            };
+            self.new_localvar(Sym::Name(n), self.name_str(n), near)?;
         }
         let (nexps, mut e) = if exprs.is_empty() { (0, ExpDesc::new(ExpKind::Void)) } else { self.explist(exprs)? };
         self.adjust_assign(names.len(), nexps, &mut e)?;
@@ -677,7 +708,7 @@ impl<'a> Compiler<'a> {
             let k = fs.string_k(key)?;
             fs.indexed(&mut v, &mut ExpDesc::new(ExpKind::K(k)))?;
         }
-        let mut b = self.body(func)?;
+        let mut b = self.body(func, self.next_stat_line)?;
         let fs = self.fs();
         fs.store_var(&v, &mut b)?;
         // The definition "happens" on the line of `function`.
@@ -686,7 +717,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// `assignment -> suffixedexp {',' suffixedexp} '=' explist`
-    fn assignment(&mut self, targets: &[ast::Expr], exprs: &[ast::Expr]) -> CResult<()> {
+    fn assignment(&mut self, targets: &[ast::Expr], exprs: &[ast::Expr], line: u32) -> CResult<()> {
         let mut lhs: Vec<ExpDesc> = Vec::with_capacity(targets.len());
         for t in targets {
             let v = self.expr(t)?;
@@ -698,6 +729,7 @@ impl<'a> Compiler<'a> {
         }
         let nvars = lhs.len();
         let (nexps, mut e) = self.explist(exprs)?;
+        self.set_line(line);
         let mut rest = &lhs[..];
         if nexps != nvars {
             self.adjust_assign(nvars, nexps, &mut e)?;
@@ -823,7 +855,6 @@ impl<'a> Compiler<'a> {
                 }
                 if i == block.stats.len() && block.ret.is_none() {
                     // The goto is the whole block.
-                    self.set_line(block.end_line);
                     return self.leave_block();
                 }
                 jf = self.fs().jump();
@@ -837,7 +868,6 @@ impl<'a> Compiler<'a> {
             }
         }
         self.statlist(block, start, false)?;
-        self.set_line(block.end_line);
         self.leave_block()?;
         let fs = self.fs();
         if more {
@@ -878,7 +908,6 @@ impl<'a> Compiler<'a> {
         self.fs().reserve_regs(nvars)?;
         self.block(body)?;
         self.leave_block()?;
-        self.set_line(line);
         let fs = self.fs();
         fs.patch_to_here(prep);
         let endfor = if isnum {
@@ -905,10 +934,11 @@ impl<'a> Compiler<'a> {
     ) -> CResult<()> {
         self.enter_block(true); // loop block: control variables, `break` target
         let base = self.fs().freereg;
-        self.new_localvar(Sym::Hidden, "(for index)")?;
-        self.new_localvar(Sym::Hidden, "(for limit)")?;
-        self.new_localvar(Sym::Hidden, "(for step)")?;
-        self.new_localvar(Sym::Name(var), self.name_str(var))?;
+        let near = Some("=");
+        self.new_localvar(Sym::Hidden, "(for index)", near)?;
+        self.new_localvar(Sym::Hidden, "(for limit)", near)?;
+        self.new_localvar(Sym::Hidden, "(for step)", near)?;
+        self.new_localvar(Sym::Name(var), self.name_str(var), near)?;
         self.exp1(start)?;
         self.exp1(limit)?;
         match step {
@@ -921,7 +951,6 @@ impl<'a> Compiler<'a> {
             }
         }
         self.for_body(base, line, 1, true, body)?;
-        self.set_line(body.end_line);
         self.leave_block()
     }
 
@@ -929,17 +958,22 @@ impl<'a> Compiler<'a> {
     fn generic_for(&mut self, names: &[Name], exprs: &[ast::Expr], body: &Block, line: u32) -> CResult<()> {
         self.enter_block(true);
         let base = self.fs().freereg;
-        self.new_localvar(Sym::Hidden, "(for generator)")?;
-        self.new_localvar(Sym::Hidden, "(for state)")?;
-        self.new_localvar(Sym::Hidden, "(for control)")?;
-        for &n in names {
-            self.new_localvar(Sym::Name(n), self.name_str(n))?;
+        let near = |i: usize| Some(if i + 1 < names.len() { "," } else { "in" });
+        self.new_localvar(Sym::Hidden, "(for generator)", near(0))?;
+        self.new_localvar(Sym::Hidden, "(for state)", near(0))?;
+        self.new_localvar(Sym::Hidden, "(for control)", near(0))?;
+        for (i, &n) in names.iter().enumerate() {
+            self.new_localvar(Sym::Name(n), self.name_str(n), near(i))?;
         }
         let (nexps, mut e) = self.explist(exprs)?;
         self.adjust_assign(3, nexps, &mut e)?;
         self.fs().check_stack(3)?; // room to call the generator
+        // PUC attributes the generic loop's instructions to the line after `in`.
+        let line = match expr::expr_line(&exprs[0]) {
+            0 => line,
+            l => l,
+        };
         self.for_body(base, line, names.len() as u32, false, body)?;
-        self.set_line(body.end_line);
         self.leave_block()
     }
 }

@@ -77,9 +77,10 @@ fn list(p: &Proto, recursive: bool, detailed: bool, id: &str, out: &mut String) 
     );
     let _ = writeln!(
         out,
-        "{}{}, {}, {}, {}, {}, {}",
+        "{}{} param{}, {}, {}, {}, {}, {}",
         p.num_params,
-        if p.is_vararg { "+ params" } else if p.num_params == 1 { " param" } else { " params" },
+        if p.is_vararg { "+" } else { "" },
+        if p.num_params == 1 { "" } else { "s" },
         plural(p.max_stack_size as usize, "slot"),
         plural(p.upvalues.len(), "upvalue"),
         plural(p.loc_vars.len(), "local"),

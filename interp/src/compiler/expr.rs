@@ -63,6 +63,7 @@ impl Compiler<'_> {
                     tasks.push(Task::Eval(lhs));
                 }
                 Task::Eval(Expr::UnOp { op, operand, line }) => {
+                    self.set_line(*line);
                     tasks.push(Task::Prefix(*op, *line));
                     tasks.push(Task::Eval(operand));
                 }
@@ -110,10 +111,12 @@ impl Compiler<'_> {
             Expr::Number(n) => ExpDesc::new(ExpKind::KNum(*n)),
             Expr::String(s) => ExpDesc::new(ExpKind::K(self.fs().string_k(s)?)),
             Expr::Vararg { line } => {
+                // Emitted before `...` is consumed.
+                let pc = self.fs().code_abc(OpCode::VarArg, 0, 1, 0);
                 self.set_line(*line);
-                ExpDesc::new(ExpKind::VarArg(self.fs().code_abc(OpCode::VarArg, 0, 1, 0)))
+                ExpDesc::new(ExpKind::VarArg(pc))
             }
-            Expr::Function(body) => self.body(body)?,
+            Expr::Function(body) => self.body(body, 0)?,
             Expr::Table { fields, line } => self.constructor(fields, *line)?,
             Expr::Name { name, line } => {
                 self.set_line(*line);
@@ -166,21 +169,19 @@ impl Compiler<'_> {
         for node in spine.iter().rev() {
             match node {
                 Expr::Index { key, line, .. } => {
-                    self.set_line(*line);
                     self.fs().exp2anyregup(&mut v)?;
                     let mut k = self.expr(key)?;
+                    self.set_line(*line);
                     let fs = self.fs();
                     fs.exp2val(&mut k)?;
                     fs.indexed(&mut v, &mut k)?;
                 }
                 Expr::Call { args, line, .. } => {
-                    self.set_line(*line);
                     self.fs().exp2nextreg(&mut v)?;
                     let l = if start_line != 0 { start_line } else { *line };
                     self.funcargs(&mut v, args, l)?;
                 }
                 Expr::MethodCall { method, args, line, .. } => {
-                    self.set_line(*line);
                     let name = self.name_str(*method).as_bytes();
                     let fs = self.fs();
                     let mut key = ExpDesc::new(ExpKind::K(fs.string_k(name)?));
@@ -232,11 +233,12 @@ impl Compiler<'_> {
 
     /// `constructor -> '{' [ field { sep field } [sep] ] '}'`
     fn constructor(&mut self, fields: &[Field], line: u32) -> CResult<ExpDesc> {
-        self.set_line(line);
+        // NEWTABLE is emitted before `{` is consumed.
         let fs = self.fs();
         let pc = fs.code_abc(OpCode::NewTable, 0, 0, 0);
         let mut t = ExpDesc::new(ExpKind::Relocable(pc));
         fs.exp2nextreg(&mut t)?;
+        self.set_line(line);
         let treg = t.reg();
         let (mut na, mut nh, mut tostore) = (0u32, 0u32, 0u32);
         let mut v = ExpDesc::new(ExpKind::Void); // pending list item
