@@ -420,18 +420,22 @@ impl Vm {
 
     /// Per-instruction hook work (count and line events) for the top Lua frame.
     pub(crate) fn trace_exec(&mut self, pc: usize) -> LResult<()> {
-        if self.th.in_hook {
-            return Ok(());
-        }
         let mask = self.th.hook_mask;
+        // Instructions run by the hook function itself count too (as in
+        // PUC), but no event fires inside a hook.
         if mask & MASK_COUNT != 0 && self.th.hook_count > 0 {
             if self.th.hook_counter > 0 {
                 self.th.hook_counter -= 1;
             }
             if self.th.hook_counter == 0 {
                 self.th.hook_counter = self.th.hook_count;
-                self.run_hook("count", None)?;
+                if !self.th.in_hook {
+                    self.run_hook("count", None)?;
+                }
             }
+        }
+        if self.th.in_hook {
+            return Ok(());
         }
         if mask & MASK_LINE != 0 {
             let fi = self.th.frames.len() - 1;
@@ -439,8 +443,11 @@ impl Vm {
                 let newline = line_at(&p, pc);
                 let key = (fi, self.th.frames[fi].func);
                 let fire = match self.hook_last {
-                    Some((k, oldpc)) if k == key => pc <= oldpc || newline != line_at(&p, oldpc),
-                    _ => true,
+                    Some((k, oldpc)) if k == key => pc == 0 || pc <= oldpc || newline != line_at(&p, oldpc),
+                    // entering a function, or back from a call (PUC resets
+                    // its old pc to the caller's on return): the previous
+                    // instruction was the call
+                    _ => pc == 0 || newline != line_at(&p, pc - 1),
                 };
                 self.hook_last = Some((key, pc));
                 if fire {
