@@ -295,21 +295,22 @@ impl Vm {
         info
     }
 
-    /// Name under which a native function is reachable from `package.loaded`
-    /// (`string.rep`, `_G.print`), like PUC's `pushglobalfuncname`.
+    /// Name under which a native function is reachable from the globals
+    /// (`print`, `string.rep`), like 5.2's `pushglobalfuncname` (which
+    /// searches the globals two levels deep); direct global names win.
     pub fn global_func_name(&self, f: Value) -> Option<String> {
-        let loaded = self.raw_get(self.registry, Value::Str(self.names.loaded)).as_table()?;
-        for (k, m) in self.heap.table(loaded).iter() {
-            let (Value::Str(ks), Value::Table(mt)) = (k, m) else { continue };
+        let text = |s| String::from_utf8_lossy(self.heap.str(s)).into_owned();
+        let g = self.heap.table(self.globals);
+        for (k, v) in g.iter() {
+            if let (Value::Str(ks), true) = (k, v == f) {
+                return Some(text(ks));
+            }
+        }
+        for (k, v) in g.iter() {
+            let (Value::Str(ks), Value::Table(mt)) = (k, v) else { continue };
             for (fk, fv) in self.heap.table(mt).iter() {
-                if fv == f {
-                    if let Value::Str(fs) = fk {
-                        return Some(format!(
-                            "{}.{}",
-                            String::from_utf8_lossy(self.heap.str(ks)),
-                            String::from_utf8_lossy(self.heap.str(fs))
-                        ));
-                    }
+                if let (Value::Str(fs), true) = (fk, fv == f) {
+                    return Some(format!("{}.{}", text(ks), text(fs)));
                 }
             }
         }

@@ -527,6 +527,12 @@ impl Vm {
         let outgoing = std::mem::replace(&mut self.th, incoming);
         *self.heap.threads.get_mut(self.cur.idx()) = outgoing;
         self.cur = t;
+        // line/count hooks of the incoming thread need the per-instruction
+        // check at once (keeping `budget_base - budget` = fuel spent)
+        if self.th.hook_mask & (crate::ldebug::MASK_COUNT | crate::ldebug::MASK_LINE) != 0 && self.budget > 1 {
+            self.budget_base -= self.budget - 1;
+            self.budget = 1;
+        }
     }
 
     /// Create a coroutine whose body is `f`.
