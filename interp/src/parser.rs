@@ -308,68 +308,77 @@ impl Parser<'_, '_> {
 
     // statement -> ';' | ifstat | whilestat | DO block END | forstat | repeatstat
     //            | funcstat | localstat | label | retstat | BREAK | GOTO NAME | exprstat
+    //
+    // Statements are pushed to `out` by the helpers, so that this function,
+    // which is on every path of statement nesting, keeps a small stack frame
+    // (no `Stat` temporaries; this matters in unoptimised builds).
     fn statement(&mut self, out: &mut Vec<Stat>) -> R<()> {
         let line = self.t.line;
         self.enter_level()?;
-        let st = match self.t.tok {
-            Tok::Semi => {
-                self.next()?;
-                None
-            }
-            Tok::If => Some(self.ifstat(line)?),
-            Tok::While => Some(self.whilestat(line)?),
-            Tok::Do => {
-                self.next()?;
-                let b = self.block()?;
-                self.check_match(&Tok::End, &Tok::Do, line)?;
-                Some(Stat::Do(b))
-            }
-            Tok::For => Some(self.forstat(line)?),
-            Tok::Repeat => Some(self.repeatstat(line)?),
-            Tok::Function => Some(self.funcstat(line)?),
+        match self.t.tok {
+            Tok::Semi => self.next()?,
+            Tok::If => self.ifstat(line, out)?,
+            Tok::While => self.whilestat(line, out)?,
+            Tok::Do => self.dostat(line, out)?,
+            Tok::For => self.forstat(line, out)?,
+            Tok::Repeat => self.repeatstat(line, out)?,
+            Tok::Function => self.funcstat(line, out)?,
             Tok::Local => {
                 self.next()?;
                 if self.testnext(&Tok::Function)? {
-                    Some(self.localfunc(line)?)
+                    self.localfunc(line, out)?
                 } else {
-                    Some(self.localstat(line)?)
+                    self.localstat(line, out)?
                 }
             }
-            Tok::DoubleColon => {
-                self.next()?;
-                let name = self.str_checkname()?;
-                self.checknext(&Tok::DoubleColon)?;
-                out.push(Stat::Label { name, line });
-                // Following no-op statements (';' and labels) nest, as in PUC.
-                while self.is(&Tok::Semi) || self.is(&Tok::DoubleColon) {
-                    self.statement(out)?;
-                }
-                None
-            }
-            Tok::Return => {
-                // Only reached from labels' no-op loop; `block` handles return.
-                return Err(self.error("unexpected symbol"));
-            }
-            Tok::Break => {
-                self.next()?;
-                Some(Stat::Break { line })
-            }
-            Tok::Goto => {
-                self.next()?;
-                let label = self.str_checkname()?;
-                Some(Stat::Goto { label, line })
-            }
-            _ => Some(self.exprstat()?),
-        };
-        if let Some(st) = st {
-            out.push(st);
+            Tok::DoubleColon => self.labelstat(line, out)?,
+            Tok::Break | Tok::Goto => self.gotostat(line, out)?,
+            // Only reachable from a label's no-op loop; `block` handles return.
+            Tok::Return => return Err(self.error("unexpected symbol")),
+            _ => self.exprstat(out)?,
         }
         self.leave_level();
         Ok(())
     }
 
+    // DO block END
+    fn dostat(&mut self, line: u32, out: &mut Vec<Stat>) -> R<()> {
+        self.next()?;
+        let b = self.block()?;
+        self.check_match(&Tok::End, &Tok::Do, line)?;
+        out.push(Stat::Do(b));
+        Ok(())
+    }
+
+    // label -> '::' NAME '::' {';' | label}
+    // The no-op statements after a label are parsed here, nested, as in PUC
+    // (where they count against the C-level limit).
+    fn labelstat(&mut self, line: u32, out: &mut Vec<Stat>) -> R<()> {
+        self.next()?;
+        let name = self.str_checkname()?;
+        self.checknext(&Tok::DoubleColon)?;
+        out.push(Stat::Label { name, line });
+        while self.is(&Tok::Semi) || self.is(&Tok::DoubleColon) {
+            self.statement(out)?;
+        }
+        Ok(())
+    }
+
+    // gotostat -> BREAK | GOTO NAME
+    fn gotostat(&mut self, line: u32, out: &mut Vec<Stat>) -> R<()> {
+        let is_break = self.is(&Tok::Break);
+        self.next()?;
+        if is_break {
+            out.push(Stat::Break { line });
+        } else {
+            let label = self.str_checkname()?;
+            out.push(Stat::Goto { label, line });
+        }
+        Ok(())
+    }
+
     // ifstat -> IF cond THEN block {ELSEIF cond THEN block} [ELSE block] END
-    fn ifstat(&mut self, line: u32) -> R<Stat> {
+    fn ifstat(&mut self, line: u32, out: &mut Vec<Stat>) -> R<()> {
         let mut arms = Vec::new();
         arms.push(self.test_then_block()?);
         while self.is(&Tok::Elseif) {
@@ -377,7 +386,8 @@ impl Parser<'_, '_> {
         }
         let orelse = if self.testnext(&Tok::Else)? { Some(self.block()?) } else { None };
         self.check_match(&Tok::End, &Tok::If, line)?;
-        Ok(Stat::If { arms, orelse, line })
+        out.push(Stat::If { arms, orelse, line });
+        Ok(())
     }
 
     // test_then_block -> [IF | ELSEIF] cond THEN block
@@ -390,28 +400,30 @@ impl Parser<'_, '_> {
     }
 
     // whilestat -> WHILE cond DO block END
-    fn whilestat(&mut self, line: u32) -> R<Stat> {
+    fn whilestat(&mut self, line: u32, out: &mut Vec<Stat>) -> R<()> {
         self.next()?;
         let cond = self.expr()?;
         self.checknext(&Tok::Do)?;
         let body = self.block()?;
         self.check_match(&Tok::End, &Tok::While, line)?;
-        Ok(Stat::While { cond, body, line })
+        out.push(Stat::While { cond, body, line });
+        Ok(())
     }
 
     // repeatstat -> REPEAT block UNTIL cond
-    fn repeatstat(&mut self, line: u32) -> R<Stat> {
+    fn repeatstat(&mut self, line: u32, out: &mut Vec<Stat>) -> R<()> {
         self.next()?;
         let body = self.block()?;
         self.check_match(&Tok::Until, &Tok::Repeat, line)?;
         let cond = self.expr()?;
-        Ok(Stat::Repeat { body, cond, line })
+        out.push(Stat::Repeat { body, cond, line });
+        Ok(())
     }
 
     // forstat -> FOR (fornum | forlist) END
     // fornum -> NAME '=' exp1 ',' exp1 [',' exp1] forbody
     // forlist -> NAME {',' NAME} IN explist forbody
-    fn forstat(&mut self, line: u32) -> R<Stat> {
+    fn forstat(&mut self, line: u32, out: &mut Vec<Stat>) -> R<()> {
         self.next()?;
         let var = self.str_checkname()?;
         let st = match self.t.tok {
@@ -437,7 +449,8 @@ impl Parser<'_, '_> {
             _ => return Err(self.error("'=' or 'in' expected")),
         };
         self.check_match(&Tok::End, &Tok::For, line)?;
-        Ok(st)
+        out.push(st);
+        Ok(())
     }
 
     // forbody -> DO block
@@ -448,7 +461,7 @@ impl Parser<'_, '_> {
 
     // funcstat -> FUNCTION funcname body
     // funcname -> NAME {'.' NAME} [':' NAME]
-    fn funcstat(&mut self, line: u32) -> R<Stat> {
+    fn funcstat(&mut self, line: u32, out: &mut Vec<Stat>) -> R<()> {
         self.next()?;
         let mut path = vec![self.str_checkname()?];
         while self.testnext(&Tok::Dot)? {
@@ -459,35 +472,39 @@ impl Parser<'_, '_> {
             path.push(self.str_checkname()?);
         }
         let func = self.body(method, line)?;
-        Ok(Stat::Function { path, method, func, line })
+        out.push(Stat::Function { path, method, func, line });
+        Ok(())
     }
 
     // localfunc -> LOCAL FUNCTION NAME body
-    fn localfunc(&mut self, line: u32) -> R<Stat> {
+    fn localfunc(&mut self, line: u32, out: &mut Vec<Stat>) -> R<()> {
         let name = self.str_checkname()?;
         let func = self.body(false, self.lx.line)?;
-        Ok(Stat::LocalFunction { name, func, line })
+        out.push(Stat::LocalFunction { name, func, line });
+        Ok(())
     }
 
     // localstat -> LOCAL NAME {',' NAME} ['=' explist]
-    fn localstat(&mut self, line: u32) -> R<Stat> {
+    fn localstat(&mut self, line: u32, out: &mut Vec<Stat>) -> R<()> {
         let mut names = vec![self.str_checkname()?];
         while self.testnext(&Tok::Comma)? {
             names.push(self.str_checkname()?);
         }
         let exprs = if self.testnext(&Tok::Assign)? { self.explist()? } else { Vec::new() };
-        Ok(Stat::Local { names, exprs, line })
+        out.push(Stat::Local { names, exprs, line });
+        Ok(())
     }
 
     // exprstat -> func | assignment
     // assignment -> suffixedexp {',' suffixedexp} '=' explist
-    fn exprstat(&mut self) -> R<Stat> {
+    fn exprstat(&mut self, out: &mut Vec<Stat>) -> R<()> {
         let first = self.suffixedexp()?;
         if !self.is(&Tok::Assign) && !self.is(&Tok::Comma) {
             if !matches!(first, Expr::Call { .. } | Expr::MethodCall { .. }) {
                 return Err(self.error("syntax error"));
             }
-            return Ok(Stat::Call(first));
+            out.push(Stat::Call(first));
+            return Ok(());
         }
         let mut targets = vec![first];
         loop {
@@ -505,74 +522,93 @@ impl Parser<'_, '_> {
         }
         self.checknext(&Tok::Assign)?;
         let exprs = self.explist()?;
-        Ok(Stat::Assign { targets, exprs, line: self.last_line })
+        out.push(Stat::Assign { targets, exprs, line: self.last_line });
+        Ok(())
     }
 
     // ---- expressions --------------------------------------------------------
 
+    // Expression functions recurse once per nesting level of the source, so
+    // they are kept lean: work that does not recurse (building nodes) is
+    // done in small helpers, keeping unoptimised stack frames small.
+
     // explist -> expr {',' expr}
     fn explist(&mut self) -> R<Vec<Expr>> {
-        let mut v = vec![self.expr()?];
-        while self.testnext(&Tok::Comma)? {
-            v.push(self.expr()?);
+        let mut v = Vec::new();
+        loop {
+            let e = self.expr()?;
+            v.push(e);
+            if !self.testnext(&Tok::Comma)? {
+                return Ok(v);
+            }
         }
-        Ok(v)
     }
 
     // expr -> subexpr
     fn expr(&mut self) -> R<Expr> {
-        Ok(self.subexpr(0)?.0)
+        self.subexpr(0)
     }
 
     // subexpr -> (simpleexp | unop subexpr) {binop subexpr}
     // where the binop loop only takes operators whose left priority exceeds
-    // `limit`. Returns the expression and the first operator it did not take.
-    fn subexpr(&mut self, limit: u8) -> R<(Expr, Option<(BinOp, u8, u8)>)> {
+    // `limit`. (PUC also returns the first operator it did not take; here the
+    // caller finds it again as the current token.)
+    fn subexpr(&mut self, limit: u8) -> R<Expr> {
         self.enter_level()?;
-        let mut e = if let Some(op) = unop(&self.t.tok) {
-            let line = self.t.line;
-            self.next()?;
-            let operand = self.subexpr(UNARY_PRIORITY)?.0;
-            Expr::UnOp { op, operand: Box::new(operand), line }
-        } else {
-            self.simpleexp()?
+        let mut e = match unop(&self.t.tok) {
+            Some(op) => self.unary(op)?,
+            None => self.simpleexp()?,
         };
-        let mut op = binop(&self.t.tok);
-        while let Some((bop, left, right)) = op {
+        while let Some((op, left, right)) = binop(&self.t.tok) {
             if left <= limit {
                 break;
             }
             let line = self.t.line;
             self.next()?;
-            let (rhs, nextop) = self.subexpr(right)?;
-            e = Expr::BinOp { op: bop, lhs: Box::new(e), rhs: Box::new(rhs), line };
-            op = nextop;
+            let rhs = self.subexpr(right)?;
+            e = make_binop(op, e, rhs, line);
         }
         self.leave_level();
-        Ok((e, op))
+        Ok(e)
+    }
+
+    // unop subexpr
+    fn unary(&mut self, op: UnOp) -> R<Expr> {
+        let line = self.t.line;
+        self.next()?;
+        let operand = self.subexpr(UNARY_PRIORITY)?;
+        Ok(Expr::UnOp { op, operand: Box::new(operand), line })
     }
 
     // simpleexp -> NUMBER | STRING | NIL | TRUE | FALSE | '...'
     //            | constructor | FUNCTION body | suffixedexp
     fn simpleexp(&mut self) -> R<Expr> {
+        match self.t.tok {
+            Tok::LBrace => self.constructor(),
+            Tok::Function => {
+                self.next()?;
+                let f = self.body(false, self.lx.line)?;
+                Ok(Expr::Function(f))
+            }
+            Tok::Number(_) | Tok::String(_) | Tok::Nil | Tok::True | Tok::False | Tok::Dots => self.simple_token(),
+            _ => self.suffixedexp(),
+        }
+    }
+
+    // NUMBER | STRING | NIL | TRUE | FALSE | '...'
+    fn simple_token(&mut self) -> R<Expr> {
         let e = match &mut self.t.tok {
             Tok::Number(n) => Expr::Number(*n),
             Tok::String(s) => Expr::String(std::mem::take(s)),
             Tok::Nil => Expr::Nil,
             Tok::True => Expr::True,
             Tok::False => Expr::False,
-            Tok::Dots => {
+            _ => {
                 if !self.funcs.last().is_some_and(|f| f.is_vararg) {
                     return Err(self.error("cannot use '...' outside a vararg function"));
                 }
                 Expr::Vararg { line: self.t.line }
             }
-            Tok::LBrace => return self.constructor(),
-            Tok::Function => {
-                self.next()?;
-                return Ok(Expr::Function(self.body(false, self.lx.line)?));
-            }
-            _ => return self.suffixedexp(),
         };
         self.next()?;
         Ok(e)
@@ -602,50 +638,61 @@ impl Parser<'_, '_> {
         let line = self.lx.line;
         let mut e = self.primaryexp()?;
         loop {
-            match self.t.tok {
-                Tok::Dot => {
-                    self.next()?;
-                    let kline = self.t.line;
-                    let name = self.str_checkname()?;
-                    let key = Expr::String(self.names.resolve(&name).as_bytes().into());
-                    e = Expr::Index { obj: Box::new(e), key: Box::new(key), line: kline };
-                }
-                Tok::LBracket => {
-                    self.next()?;
-                    let key = self.expr()?;
-                    let kline = self.t.line;
-                    self.checknext(&Tok::RBracket)?;
-                    e = Expr::Index { obj: Box::new(e), key: Box::new(key), line: kline };
-                }
-                Tok::Colon => {
-                    self.next()?;
-                    let method = self.str_checkname()?;
-                    let args = self.funcargs(line)?;
-                    e = Expr::MethodCall { obj: Box::new(e), method, args, line };
-                }
+            e = match self.t.tok {
+                Tok::Dot => self.fieldsel(e)?,
+                Tok::LBracket => self.yindex(e)?,
+                Tok::Colon => self.methodcall(e, line)?,
                 Tok::LParen | Tok::String(_) | Tok::LBrace => {
                     let args = self.funcargs(line)?;
-                    e = Expr::Call { func: Box::new(e), args, line };
+                    make_call(e, args, line)
                 }
                 _ => return Ok(e),
-            }
+            };
         }
+    }
+
+    // fieldsel -> '.' NAME
+    fn fieldsel(&mut self, obj: Expr) -> R<Expr> {
+        self.next()?;
+        let line = self.t.line;
+        let name = self.str_checkname()?;
+        let key = Expr::String(self.names.resolve(&name).as_bytes().into());
+        Ok(Expr::Index { obj: Box::new(obj), key: Box::new(key), line })
+    }
+
+    // yindex -> '[' expr ']'
+    fn yindex(&mut self, obj: Expr) -> R<Expr> {
+        self.next()?;
+        let key = self.expr()?;
+        let line = self.t.line;
+        self.checknext(&Tok::RBracket)?;
+        Ok(Expr::Index { obj: Box::new(obj), key: Box::new(key), line })
+    }
+
+    // ':' NAME funcargs
+    fn methodcall(&mut self, obj: Expr, line: u32) -> R<Expr> {
+        self.next()?;
+        let method = self.str_checkname()?;
+        let args = self.funcargs(line)?;
+        Ok(Expr::MethodCall { obj: Box::new(obj), method, args, line })
     }
 
     // funcargs -> '(' [explist] ')' | constructor | STRING
     fn funcargs(&mut self, line: u32) -> R<Vec<Expr>> {
-        match &mut self.t.tok {
+        match self.t.tok {
             Tok::LParen => {
                 self.next()?;
                 let args = if self.is(&Tok::RParen) { Vec::new() } else { self.explist()? };
                 self.check_match(&Tok::RParen, &Tok::LParen, line)?;
                 Ok(args)
             }
-            Tok::LBrace => Ok(vec![self.constructor()?]),
-            Tok::String(s) => {
-                let s = std::mem::take(s);
-                self.next()?;
-                Ok(vec![Expr::String(s)])
+            Tok::LBrace => {
+                let t = self.constructor()?;
+                Ok(vec![t])
+            }
+            Tok::String(_) => {
+                let s = self.simple_token()?;
+                Ok(vec![s])
             }
             _ => Err(self.error("function arguments expected")),
         }
@@ -661,7 +708,8 @@ impl Parser<'_, '_> {
             if self.is(&Tok::RBrace) {
                 break;
             }
-            fields.push(self.field()?);
+            let f = self.field()?;
+            fields.push(f);
             if !(self.testnext(&Tok::Comma)? || self.testnext(&Tok::Semi)?) {
                 break;
             }
@@ -672,28 +720,43 @@ impl Parser<'_, '_> {
 
     // field -> listfield | recfield
     // listfield -> exp
-    // recfield -> (NAME | '[' exp ']') '=' exp
     fn field(&mut self) -> R<Field> {
-        match self.t.tok {
-            Tok::Name(name) => {
-                if !matches!(self.lookahead()?, Tok::Assign) {
-                    return Ok(Field::Positional(self.expr()?));
-                }
-                self.next()?;
-                let key = Expr::String(self.names.resolve(&name).as_bytes().into());
-                self.checknext(&Tok::Assign)?;
-                Ok(Field::Keyed { key, value: self.expr()? })
-            }
-            Tok::LBracket => {
-                self.next()?;
-                let key = self.expr()?;
-                self.checknext(&Tok::RBracket)?;
-                self.checknext(&Tok::Assign)?;
-                Ok(Field::Keyed { key, value: self.expr()? })
-            }
-            _ => Ok(Field::Positional(self.expr()?)),
+        let keyed = match self.t.tok {
+            Tok::Name(_) => matches!(self.lookahead()?, Tok::Assign),
+            Tok::LBracket => true,
+            _ => false,
+        };
+        if keyed {
+            self.recfield()
+        } else {
+            let e = self.expr()?;
+            Ok(Field::Positional(e))
         }
     }
+
+    // recfield -> (NAME | '[' exp ']') '=' exp
+    fn recfield(&mut self) -> R<Field> {
+        let key = if let Tok::Name(name) = self.t.tok {
+            self.next()?;
+            Expr::String(self.names.resolve(&name).as_bytes().into())
+        } else {
+            self.next()?;
+            let k = self.expr()?;
+            self.checknext(&Tok::RBracket)?;
+            k
+        };
+        self.checknext(&Tok::Assign)?;
+        let value = self.expr()?;
+        Ok(Field::Keyed { key, value })
+    }
+}
+
+fn make_binop(op: BinOp, lhs: Expr, rhs: Expr, line: u32) -> Expr {
+    Expr::BinOp { op, lhs: Box::new(lhs), rhs: Box::new(rhs), line }
+}
+
+fn make_call(func: Expr, args: Vec<Expr>, line: u32) -> Expr {
+    Expr::Call { func: Box::new(func), args, line }
 }
 
 #[cfg(test)]
@@ -1080,7 +1143,11 @@ mod tests {
 
     /// Run `f` on a thread with a 2 MiB stack (the cargo test default, made explicit).
     fn small_stack(f: impl FnOnce() + Send + 'static) {
-        std::thread::Builder::new().stack_size(2 << 20).spawn(f).unwrap().join().unwrap();
+        stack_of(2 << 20, f);
+    }
+
+    fn stack_of(bytes: usize, f: impl FnOnce() + Send + 'static) {
+        std::thread::Builder::new().stack_size(bytes).spawn(f).unwrap().join().unwrap();
     }
 
     #[test]
@@ -1098,9 +1165,12 @@ mod tests {
         });
     }
 
+    /// The deepest nestings allowed by the C-level limit need under 800 KiB of
+    /// stack in an unoptimised build (under 256 KiB optimised); run them on
+    /// 1 MiB so that a frame-size regression shows up here first.
     #[test]
     fn nesting_limit_on_small_stack() {
-        small_stack(|| {
+        stack_of(1 << 20, || {
             let cases: Vec<(String, String)> = vec![
                 (format!("x = {}1{}", "(".repeat(196), ")".repeat(196)), String::new()),
                 (format!("x = {}1{}", "(".repeat(197), ")".repeat(197)), "t:1: too many C levels (limit is 200) in main function near '1'".into()),
@@ -1112,6 +1182,11 @@ mod tests {
                 (format!("x = {}{}", "f(".repeat(198), ")".repeat(198)), "t:1: too many C levels (limit is 200) in main function near 'f'".into()),
                 (format!("x = {}1{}", "function() return ".repeat(98), " end".repeat(98)), String::new()),
                 (format!("x = {}1{}", "function() return ".repeat(99), " end".repeat(99)), "t:1: too many C levels (limit is 200) in function at line 1 near 'return'".into()),
+                (format!("{}{}", "if x then ".repeat(197), "end ".repeat(197)), String::new()),
+                (format!("{}{}", "for i = 1, 2 do ".repeat(197), "end ".repeat(197)), String::new()),
+                (format!("x = {}{}", "{f(".repeat(98), ")}".repeat(98)), String::new()),
+                (format!("x = {}1{}", "a[".repeat(196), "]".repeat(196)), String::new()),
+                (format!("x = {}1{}", "{a=".repeat(196), "}".repeat(196)), String::new()),
                 (format!("x = {}1", "- ".repeat(196)), String::new()),
                 (format!("x = {}1", "- ".repeat(197)), "t:1: too many C levels (limit is 200) in main function near '1'".into()),
                 (format!("x = 1{}", " ^ 1".repeat(196)), String::new()),
