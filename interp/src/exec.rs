@@ -488,7 +488,12 @@ impl Vm {
                         self.th.top = self.th.frames[fi].top;
                     }
                     OpCode::Closure => {
-                        let p = proto.protos[i.bx() as usize].clone();
+                        let p = &proto.protos[i.bx() as usize];
+                        if let Some(c) = self.cached_closure(p, base, cl) {
+                            r!(a) = Value::Func(c);
+                            continue;
+                        }
+                        let p = p.clone();
                         let mut ups = Vec::with_capacity(p.upvals.len());
                         for d in p.upvals.iter() {
                             if d.in_stack {
@@ -497,7 +502,9 @@ impl Vm {
                                 ups.push(upval!(d.index));
                             }
                         }
+                        let pc2 = p.clone();
                         let f = self.heap.alloc_func(Closure::Lua { proto: p, upvals: ups.into() });
+                        pc2.cache.set(Some(f));
                         r!(a) = Value::Func(f);
                         save!();
                         self.gc_safepoint_at(base + a as usize + 1)?;
@@ -526,6 +533,27 @@ impl Vm {
                 }
             }
         }
+    }
+
+    /// Lua 5.2's closure cache: the last closure of `p` if its upvalues are
+    /// exactly the ones a new closure would get.
+    fn cached_closure(&self, p: &std::rc::Rc<crate::object::FuncProto>, base: usize, cl: crate::value::FuncRef) -> Option<crate::value::FuncRef> {
+        let c = p.cache.get()?;
+        if !self.heap.funcs.is_live(c.idx()) {
+            return None;
+        }
+        let Closure::Lua { proto: cp, upvals } = self.heap.func(c) else { return None };
+        if !std::rc::Rc::ptr_eq(cp, p) {
+            return None;
+        }
+        let Closure::Lua { upvals: encl, .. } = self.heap.func(cl) else { return None };
+        for (d, u) in p.upvals.iter().zip(upvals.iter()) {
+            let want = if d.in_stack { self.open_upval_at(base + d.index as usize)? } else { *encl.get(d.index as usize)? };
+            if want != *u {
+                return None;
+            }
+        }
+        Some(c)
     }
 
     /// Fast raw store into a table when no `__newindex` can apply.

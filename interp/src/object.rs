@@ -27,6 +27,10 @@ pub struct FuncProto {
     pub is_vararg: bool,
     pub max_stack: u8,
     pub(crate) mark_epoch: Cell<u32>,
+    /// Last closure made from this prototype (Lua 5.2 reuses it when the
+    /// upvalues are the same). Validated on use: the slot may have been
+    /// collected and reused.
+    pub(crate) cache: Cell<Option<crate::value::FuncRef>>,
 }
 
 /// What a native function asks the executor to do when it returns.

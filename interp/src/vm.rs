@@ -504,6 +504,12 @@ impl Vm {
         }
     }
 
+    /// An existing open upvalue for stack slot `idx`, if any.
+    pub(crate) fn open_upval_at(&self, idx: usize) -> Option<UpvalRef> {
+        let list = &self.th.open_upvals;
+        list.binary_search_by(|e| e.0.cmp(&idx)).ok().map(|i| list[i].1)
+    }
+
     /// Close every open upvalue at or above stack slot `level`.
     pub fn close_upvals(&mut self, level: usize) {
         while let Some(&(idx, u)) = self.th.open_upvals.last() {
@@ -594,6 +600,7 @@ impl Vm {
             is_vararg: p.is_vararg,
             max_stack: p.max_stack_size.max(2),
             mark_epoch: std::cell::Cell::new(0),
+            cache: std::cell::Cell::new(None),
         })
     }
 

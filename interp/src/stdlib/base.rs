@@ -1,10 +1,9 @@
 //! The base library: `print`, `type`, `pcall`, `load`, metatables, raw
 //! access, `collectgarbage` and the 5.2 compatibility names.
 
-use crate::aux::num_to_int;
 use crate::object::Action;
-use crate::value::{Type, Value};
-use crate::vm::{ErrorKind, LResult, LuaError, Tm, Vm};
+use crate::value::Value;
+use crate::vm::{ErrorKind, LResult, LuaError, Vm};
 use std::io::Write;
 
 pub fn open(vm: &mut Vm) {
@@ -17,12 +16,10 @@ pub fn open(vm: &mut Vm) {
             ("dofile", dofile),
             ("error", error),
             ("getmetatable", getmetatable),
-            ("ipairs", ipairs),
             ("loadfile", loadfile),
             ("load", load),
             ("loadstring", loadstring),
             ("next", next),
-            ("pairs", pairs),
             ("pcall", pcall),
             ("print", print),
             ("rawequal", rawequal),
@@ -38,6 +35,14 @@ pub fn open(vm: &mut Vm) {
             ("unpack", crate::stdlib::base::unpack),
         ],
     );
+    // pairs/ipairs always return the same iterator functions
+    let nk = Value::Str(vm.heap.intern(b"next"));
+    let nextf = vm.raw_get(g, nk);
+    let aux = vm.native("ipairs_aux", ipairs_aux);
+    let p = vm.native_with_upvals("pairs", pairs, vec![nextf]);
+    let ip = vm.native_with_upvals("ipairs", ipairs, vec![aux]);
+    vm.raw_set_str(g, "pairs", p);
+    vm.raw_set_str(g, "ipairs", ip);
     vm.raw_set_str(g, "_G", Value::Table(g));
     let v = vm.str_value(b"Lua 5.2");
     vm.raw_set_str(g, "_VERSION", v);
@@ -82,7 +87,15 @@ fn type_(vm: &mut Vm) -> LResult<Action> {
 
 fn tostring(vm: &mut Vm) -> LResult<Action> {
     let v = vm.check_any(1)?;
-    let s = vm.tostring_value(v)?;
+    if let Some(mt) = vm.metatable(v) {
+        let f = vm.heap.table(mt).get_str(vm.names.tostring);
+        if !f.is_nil() {
+            // 5.2.4 returns whatever __tostring returns
+            let r = vm.call_value(f, &[v], 1)?;
+            return vm.ret1(r.first().copied().unwrap_or(Value::Nil));
+        }
+    }
+    let s = vm.tostring_raw(v);
     vm.ret1(Value::Str(s))
 }
 
@@ -116,12 +129,10 @@ fn ipairs_aux(vm: &mut Vm) -> LResult<Action> {
     let t = vm.check_table(1)?;
     let i = i.wrapping_add(1);
     let v = if i >= 1 { vm.heap.table(t).get_int(i as usize) } else { vm.raw_get(t, Value::Num(i as f64)) };
-    vm.push(Value::Num(i as f64));
     if v.is_nil() {
-        return Ok(Action::Return(1));
+        return vm.ret1(Value::Nil);
     }
-    vm.push(v);
-    Ok(Action::Return(2))
+    vm.ret(&[Value::Num(i as f64), v])
 }
 
 fn pairs_meta(vm: &mut Vm, which: bool) -> LResult<Action> {
@@ -132,14 +143,11 @@ fn pairs_meta(vm: &mut Vm, which: bool) -> LResult<Action> {
         None => Value::Nil,
     };
     if mm.is_nil() {
+        let f = vm.native_upvalue(1);
         if which {
             vm.check_table(1)?;
-            let key = Value::Str(vm.intern(b"next"));
-            let f = vm.raw_get(vm.globals, key);
-            let f = if matches!(f, Value::Func(_)) { f } else { vm.native("next", next) };
             vm.ret(&[f, v, Value::Nil])
         } else {
-            let f = vm.native("ipairs_aux", ipairs_aux);
             vm.ret(&[f, v, Value::Num(0.0)])
         }
     } else {
@@ -528,11 +536,3 @@ fn collectgarbage(vm: &mut Vm) -> LResult<Action> {
     }
 }
 
-/// Unused helper kept for the `Tm` import (metamethod names live in `Vm`).
-#[allow(dead_code)]
-fn _tm(_t: Tm, _ty: Type) {}
-
-#[allow(dead_code)]
-fn _int(n: f64) -> i64 {
-    num_to_int(n)
-}
