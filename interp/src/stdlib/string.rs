@@ -499,7 +499,8 @@ fn str_gsub(vm: &mut Vm) -> LResult<Action> {
     let p = vm.check_str(2)?;
     let srcl = vm.heap.str(s).len();
     let r3 = vm.arg(3);
-    let max_n = vm.opt_integer(4, srcl as i64 + 1)?;
+    // a C size_t in PUC: negative limits are huge
+    let max_n = vm.opt_integer(4, srcl as i64 + 1)? as u64;
     let anchored = vm.heap.str(p).first() == Some(&b'^');
     let repl = match r3 {
         Value::Str(r) => Repl::Str(bytes(vm, r)),
@@ -513,7 +514,7 @@ fn str_gsub(vm: &mut Vm) -> LResult<Action> {
     };
     let mut out: Vec<u8> = Vec::new();
     let mut pos = 0usize;
-    let mut n: i64 = 0;
+    let mut n: u64 = 0;
     let mut charged = 0usize;
     while n < max_n {
         let Some(m) = scan(vm, s, p, pos, anchored as usize, anchored)? else {
@@ -698,4 +699,72 @@ fn str_format(vm: &mut Vm) -> LResult<Action> {
     vm.check_alloc(out.len())?;
     let v = Value::Str(vm.heap.intern_vec(out));
     vm.ret1(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::stdlib::{open_libs, LibSet};
+    use crate::value::Value;
+    use crate::vm::{ErrorKind, LResult, Vm};
+
+    fn run(vm: &mut Vm, src: &str) -> LResult<Vec<Value>> {
+        let f = vm.load_chunk(src.as_bytes(), b"=test", b"t", None)?;
+        vm.call_value(Value::Func(f), &[], -1)
+    }
+
+    fn new_vm() -> Vm {
+        let mut vm = Vm::new();
+        open_libs(&mut vm, LibSet::ALL);
+        vm
+    }
+
+    /// ~1.1M matcher steps at a single start position, then no match.
+    const HEAVY: &str = "return string.find(('a'):rep(1500), '^a*a*b')";
+
+    #[test]
+    fn long_match_completes_without_limits() {
+        let mut vm = new_vm();
+        let r = run(&mut vm, HEAVY).unwrap_or_else(|_| panic!("error"));
+        assert_eq!(r, vec![Value::Nil]);
+    }
+
+    #[test]
+    fn matcher_fuel_is_the_vm_fuel() {
+        let mut vm = new_vm();
+        vm.limits.fuel = Some(100_000);
+        vm.reset_budget();
+        let e = run(&mut vm, HEAVY).err().expect("limit error");
+        assert_eq!(e.kind, ErrorKind::InstructionLimit);
+        // enough fuel: same result as unlimited
+        let mut vm = new_vm();
+        vm.limits.fuel = Some(50_000_000);
+        vm.reset_budget();
+        assert_eq!(run(&mut vm, HEAVY).ok().expect("no error"), vec![Value::Nil]);
+    }
+
+    #[test]
+    fn catastrophic_pattern_hits_deadline() {
+        let mut vm = new_vm();
+        vm.limits.deadline = Some(crate::clock::Instant::now() + std::time::Duration::from_millis(100));
+        vm.reset_budget();
+        let t = std::time::Instant::now();
+        let e = run(&mut vm, "return string.find(('a'):rep(40), ('a*'):rep(40)..'b')").err().expect("timeout");
+        assert_eq!(e.kind, ErrorKind::Timeout);
+        assert!(t.elapsed() < std::time::Duration::from_secs(10));
+    }
+
+    #[test]
+    fn big_results_fail_cleanly() {
+        let mut vm = new_vm();
+        vm.heap.limit = 64 << 20;
+        let e = run(&mut vm, "return string.rep(('x'):rep(1000), 2^31 - 1)").err().expect("memory error");
+        assert_eq!(e.kind, ErrorKind::Memory);
+        let e = run(&mut vm, "local s = ('x'):rep(2^20) return s:gsub('', s)").err().expect("memory error");
+        assert_eq!(e.kind, ErrorKind::Memory);
+        let mut vm = new_vm();
+        vm.limits.fuel = Some(1_000_000);
+        vm.reset_budget();
+        let e = run(&mut vm, "local t = {} for i = 1, 1000 do t[i] = string.rep('x', 2^20) end").err().expect("limit");
+        assert_eq!(e.kind, ErrorKind::InstructionLimit);
+    }
 }
