@@ -616,14 +616,25 @@ impl<'a> Compiler<'a> {
             Stat::GenericFor { names, exprs, body, line } => self.generic_for(names, exprs, body, *line),
             Stat::Break { line } => {
                 let j = self.fs().jump();
+                self.set_line(*line);
                 self.goto_stat(None, *line, j)
             }
             Stat::Goto { label, line } => {
                 let j = self.fs().jump();
+                self.set_line(*line);
                 self.goto_stat(Some(*label), *line, j)
             }
             Stat::Label { .. } => unreachable!("labels are handled by statlist"),
-        }
+        }?;
+        // A statement closed by `end` has consumed that token.
+        let end = match s {
+            Stat::Do(b) | Stat::While { body: b, .. } => b.end_line,
+            Stat::NumericFor { body, .. } | Stat::GenericFor { body, .. } => body.end_line,
+            Stat::If { arms, orelse, .. } => orelse.as_ref().or(arms.last().map(|a| &a.1)).map_or(0, |b| b.end_line),
+            _ => 0,
+        };
+        self.set_line(end);
+        Ok(())
     }
 
     /// `retstat -> RETURN [explist] [';']`

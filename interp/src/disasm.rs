@@ -88,7 +88,7 @@ fn list(p: &Proto, recursive: bool, detailed: bool, id: &str, out: &mut String) 
         plural(p.protos.len(), "function")
     );
     for pc in 0..p.code.len() {
-        out.push_str(&instruction_line(p, pc));
+        out.push_str(&line_in(p, pc, id));
         out.push('\n');
     }
     if detailed {
@@ -161,6 +161,12 @@ fn upval(p: &Proto, i: u32) -> String {
 
 /// One listing line: `\t<n>\t[<line>]\t<OPNAME>\t<operands>[\t; comment]`.
 pub fn instruction_line(p: &Proto, pc: usize) -> String {
+    line_in(p, pc, "")
+}
+
+/// [`instruction_line`] for a function whose tree position is `id`
+/// (empty for the main function), used to name CLOSURE's prototype.
+fn line_in(p: &Proto, pc: usize, id: &str) -> String {
     let i: Instruction = p.code[pc];
     let line = p.line_info.get(pc).map_or("-".to_owned(), |l| l.to_string());
     let Some(op) = i.op() else {
@@ -216,7 +222,8 @@ pub fn instruction_line(p: &Proto, pc: usize) -> String {
                 comment.push(kst(p, i.bx()));
             }
             if r.proto_bx {
-                comment.push(format!("function #{}", i.bx() + 1));
+                let sep = if id.is_empty() { "" } else { "." };
+                comment.push(format!("function #{id}{sep}{}", i.bx() + 1));
             }
             if r.const_ax {
                 if let Some(next) = p.code.get(pc + 1) {
