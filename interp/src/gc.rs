@@ -357,7 +357,11 @@ impl Vm {
             for v in &mut th.stack[top..] {
                 *v = Value::Nil;
             }
-            (th.stack[..top].to_vec(), th.hook)
+            let mut live = th.stack[..top].to_vec();
+            if let Some(r) = th.resumer {
+                live.push(Value::Thread(r));
+            }
+            (live, th.hook)
         };
         for v in live {
             self.mark_value(m, v);
@@ -426,8 +430,11 @@ impl Vm {
                     }
                     for u in ups {
                         if self.heap.upvals.mark(u.idx()) {
-                            if let UpVal::Closed(v) = *self.heap.upvals.get(u.idx()) {
-                                kids.push(v);
+                            match *self.heap.upvals.get(u.idx()) {
+                                UpVal::Closed(v) => kids.push(v),
+                                // an open upvalue lives on its thread's stack:
+                                // keep that thread (and so the value) alive
+                                UpVal::Open { thread, .. } => kids.push(Value::Thread(thread)),
                             }
                         }
                     }
@@ -494,6 +501,12 @@ impl Vm {
         roots.extend(self.api_roots.values());
         roots.extend(self.heap.tobefnz.iter().copied());
         roots.extend(self.extra_roots.iter().copied());
+        if let Some(y) = &self.yielded {
+            roots.extend(y.iter().copied());
+        }
+        if let Some(y) = &self.resume_values {
+            roots.extend(y.iter().copied());
+        }
         for v in roots {
             self.mark_value(m, v);
         }
