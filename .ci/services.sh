@@ -141,12 +141,19 @@ wait_until() {
     die "$name did not come up within ${WAIT_SECONDS}s"
 }
 
-# kill_pidfile NAME PIDFILE: stop the process recorded in PIDFILE (TERM, then KILL).
+# pid_is PID PATTERN: is PID alive and its command line matching PATTERN?
+# (A pid file left by a killed session may name an unrelated process now.)
+pid_is() {
+    [ -n "$1" ] && kill -0 "$1" 2>/dev/null && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q -- "$2"
+}
+
+# kill_pidfile NAME PIDFILE PATTERN: stop the process recorded in PIDFILE
+# (TERM, then KILL) if its command line matches PATTERN.
 kill_pidfile() {
-    local name="$1" pidfile="$2" pid i
+    local name="$1" pidfile="$2" pattern="$3" pid i
     [ -f "$pidfile" ] || return 0
     pid="$(tr -dc '0-9' <"$pidfile")"
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    if pid_is "$pid" "$pattern"; then
         kill "$pid" 2>/dev/null || true
         for ((i = 0; i < 100; i++)); do
             kill -0 "$pid" 2>/dev/null || break
@@ -266,7 +273,7 @@ mysql_stop() {
     if mysql_up >/dev/null 2>&1; then
         mariadb-admin --protocol=socket -S "$MYSQL_SOCKET" -u root shutdown || true
     fi
-    kill_pidfile mysql "$MYSQL_PIDFILE"
+    kill_pidfile mysql "$MYSQL_PIDFILE" mariadbd
 }
 
 # ---------------------------------------------------------------- redis
@@ -299,7 +306,7 @@ redis_start() {
 }
 
 redis_stop() {
-    kill_pidfile redis "$REDIS_PIDFILE"
+    kill_pidfile redis "$REDIS_PIDFILE" redis-server
 }
 
 # ---------------------------------------------------------------- memcached
@@ -324,7 +331,7 @@ memcached_start() {
 }
 
 memcached_stop() {
-    kill_pidfile memcached "$MEMCACHED_PIDFILE"
+    kill_pidfile memcached "$MEMCACHED_PIDFILE" memcached
 }
 
 # ---------------------------------------------------------------- mongodb (SecantusDB)
@@ -385,9 +392,9 @@ mongo_launch() { # [--auth]
 mongo_start() {
     ensure_venv
     if mongo_check >/dev/null 2>&1; then return 0; fi
-    if [ -f "$MONGO_PIDFILE" ] && kill -0 "$(cat "$MONGO_PIDFILE")" 2>/dev/null; then
+    if [ -f "$MONGO_PIDFILE" ] && pid_is "$(tr -dc '0-9' <"$MONGO_PIDFILE")" secantusd; then
         # Running but the user does not authenticate (e.g. data dir wiped): reseed.
-        kill_pidfile mongodb "$MONGO_PIDFILE"
+        kill_pidfile mongodb "$MONGO_PIDFILE" secantusd
     elif tcp_open "$HOST" "$MONGO_PORT"; then
         die "mongodb: something else listens on $HOST:$MONGO_PORT"
     fi
@@ -396,7 +403,7 @@ mongo_start() {
         mongo_launch
         wait_until mongodb mongo_up "$MONGO_LOG"
         mongo_py seed || die "mongodb: creating $TEST_USER failed"
-        kill_pidfile mongodb "$MONGO_PIDFILE"
+        kill_pidfile mongodb "$MONGO_PIDFILE" secantusd
         touch "$MONGO_DIR/seeded"
     fi
     log "mongodb: starting with --auth"
@@ -405,12 +412,12 @@ mongo_start() {
     if ! mongo_check >/dev/null 2>&1; then
         # Seed marker present but users missing: seed again once.
         log "mongodb: $TEST_USER does not authenticate; seeding again"
-        kill_pidfile mongodb "$MONGO_PIDFILE"
+        kill_pidfile mongodb "$MONGO_PIDFILE" secantusd
         rm -f "$MONGO_DIR/seeded"
         mongo_launch
         wait_until mongodb mongo_up "$MONGO_LOG"
         mongo_py seed || die "mongodb: creating $TEST_USER failed"
-        kill_pidfile mongodb "$MONGO_PIDFILE"
+        kill_pidfile mongodb "$MONGO_PIDFILE" secantusd
         touch "$MONGO_DIR/seeded"
         mongo_launch --auth
     fi
@@ -418,7 +425,7 @@ mongo_start() {
 }
 
 mongo_stop() {
-    kill_pidfile mongodb "$MONGO_PIDFILE"
+    kill_pidfile mongodb "$MONGO_PIDFILE" secantusd
 }
 
 # ---------------------------------------------------------------- env file

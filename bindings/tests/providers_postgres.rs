@@ -13,17 +13,8 @@ const PG_KEYS: &[(&str, &str)] =
 fn pg(pool: &str) -> (Postgres, String) {
     let svc = service("PG");
     let p = Postgres::new(Flavor::Postgres, Defaults::postgres());
-    assert_eq!(ok(p.call_sync_free_ensure(&pool_config(pool, &svc, PG_KEYS))), PValue::Bool(true));
+    assert_eq!(p.ensure_pool(&[pool_config(pool, &svc, PG_KEYS)]).map(PValue::Bool).unwrap(), PValue::Bool(true));
     (p, pool.to_string())
-}
-
-trait Ensure {
-    fn call_sync_free_ensure(&self, cfg: &PValue) -> oxilua_vmq::providers::PResult;
-}
-impl Ensure for Postgres {
-    fn call_sync_free_ensure(&self, cfg: &PValue) -> oxilua_vmq::providers::PResult {
-        self.ensure_pool(std::slice::from_ref(cfg)).map(PValue::Bool)
-    }
 }
 
 async fn exec(p: &Postgres, pool: &str, sql: &str, args: &[PValue]) -> PValue {

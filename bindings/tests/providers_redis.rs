@@ -98,7 +98,7 @@ async fn acl_user_tables_and_errors() {
         ("password", s(&svc["password"])),
         ("database", n(3.0)),
     ])]).await);
-    assert_eq!(cmd(&r, "redis_db3", "client info", &[]).await.as_str_lossy().unwrap().contains(" db=3 "), true);
+    assert!(cmd(&r, "redis_db3", "client info", &[]).await.as_str_lossy().unwrap().contains(" db=3 "));
     // wrong password: an error, not false
     ok(r.call("ensure_pool", &[map(&[
         ("pool_id", s("redis_badpw")),

@@ -106,8 +106,10 @@ struct MongoPool {
     read_preference: String,
 }
 
+type CursorHandle = Arc<AsyncMutex<Cursor<Document>>>;
+
 struct OpenCursor {
-    cursor: Arc<AsyncMutex<Cursor<Document>>>,
+    cursor: CursorHandle,
     last_used: Instant,
 }
 
@@ -343,7 +345,7 @@ impl MongoDb {
         Ok(found.map(from_document).unwrap_or(PValue::Bool(false)))
     }
 
-    fn cursor(&self, func: &str, v: &PValue) -> PResult<(u64, Option<Arc<AsyncMutex<Cursor<Document>>>>)> {
+    fn cursor(&self, func: &str, v: &PValue) -> PResult<(u64, Option<CursorHandle>)> {
         let id = v
             .as_bytes()
             .and_then(|b| std::str::from_utf8(b).ok())

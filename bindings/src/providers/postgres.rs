@@ -180,8 +180,7 @@ impl Postgres {
             .application_name("oxilua-vmq")
             .connect_timeout(d.connect_timeout)
             .ssl_mode(if ssl { SslMode::Require } else { SslMode::Disable });
-        let mut mgr_cfg = ManagerConfig::default();
-        mgr_cfg.recycling_method = RecyclingMethod::Fast;
+        let mgr_cfg = ManagerConfig { recycling_method: RecyclingMethod::Fast };
         let manager = if ssl {
             let tls = super::tls::client_config(&cfg.tls(&d.tls)?)
                 .map_err(|e| ProviderError::new(func, ErrorKind::Config, format!("ssl: {e}")))?;
