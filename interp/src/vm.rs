@@ -610,7 +610,13 @@ impl Vm {
         let n = p.upvals.len();
         let mut ups = Vec::with_capacity(n);
         for i in 0..n {
-            let v = if i == 0 { env.unwrap_or(Value::Table(self.globals)) } else { Value::Nil };
+            // Lua 5.2: an explicit env goes to the first upvalue; otherwise
+            // the globals only when the chunk has exactly one upvalue.
+            let v = match (i, env) {
+                (0, Some(e)) => e,
+                (0, None) if n == 1 => Value::Table(self.globals),
+                _ => Value::Nil,
+            };
             ups.push(self.heap.alloc_upval(UpVal::Closed(v)));
         }
         self.heap.alloc_func(Closure::Lua { proto: p, upvals: ups.into() })
@@ -1042,7 +1048,31 @@ impl Vm {
             }
             Action::Protected { func, handler } => {
                 // keep the pcall frame; call the function with cont PCall
-                let next = self.precall(func, -1, Cont::PCall)?;
+                let depth = self.th.frames.len();
+                let next = match self.precall(func, -1, Cont::PCall) {
+                    Ok(n) => n,
+                    // an error inside the callee is unwound by `execute`
+                    Err(e) if self.th.frames.len() > depth => return Err(e),
+                    Err(e) => {
+                        if matches!(e.kind, ErrorKind::InstructionLimit | ErrorKind::Timeout | ErrorKind::Interrupted) {
+                            return Err(e);
+                        }
+                        // the call itself failed (not callable, stack overflow):
+                        // pcall returns false, msg
+                        let mut v = e.value;
+                        if let Some(h) = handler {
+                            let hf = self.th.stack[h];
+                            if let Ok(r) = self.call_value(hf, &[v], 1) {
+                                v = r.first().copied().unwrap_or(Value::Nil);
+                            }
+                        }
+                        self.th.top = func;
+                        let first = self.th.top;
+                        self.push(Value::Bool(false));
+                        self.push(v);
+                        return self.poscall(first, 2);
+                    }
+                };
                 if let Some(h) = handler {
                     // record the handler on the callee frame (or the pcall
                     // frame if the callee already returned)
@@ -1242,6 +1272,13 @@ impl Vm {
         self.switch_to(back);
         self.th.status = CoStatus::Running;
         match r {
+            Ok(vals) if self.th.top + vals.len() + MIN_STACK >= MAX_STACK => {
+                let first = self.th.top;
+                let m = self.str_value(b"too many results to resume");
+                self.push(Value::Bool(false));
+                self.push(m);
+                self.poscall(first, 2)
+            }
             Ok(vals) => {
                 let first = self.th.top;
                 self.ensure_stack(vals.len() + 1)?;
