@@ -66,7 +66,11 @@ fn source_name(p: &Proto) -> String {
 }
 
 fn list(p: &Proto, recursive: bool, detailed: bool, id: &str, out: &mut String) {
-    let kind = if p.line_defined == 0 { "main".to_owned() } else { format!("function #{id}") };
+    let kind = if p.line_defined == 0 {
+        "main".to_owned()
+    } else {
+        format!("function #{id}")
+    };
     let _ = writeln!(
         out,
         "{kind} <{}:{},{}> ({})",
@@ -98,16 +102,34 @@ fn list(p: &Proto, recursive: bool, detailed: bool, id: &str, out: &mut String) 
         }
         let _ = writeln!(out, "locals ({}):", p.loc_vars.len());
         for (i, l) in p.loc_vars.iter().enumerate() {
-            let _ = writeln!(out, "\t{}\t{}\t{}\t{}", i, l.name, l.start_pc + 1, l.end_pc + 1);
+            let _ = writeln!(
+                out,
+                "\t{}\t{}\t{}\t{}",
+                i,
+                l.name,
+                l.start_pc + 1,
+                l.end_pc + 1
+            );
         }
         let _ = writeln!(out, "upvalues ({}):", p.upvalues.len());
         for (i, u) in p.upvalues.iter().enumerate() {
-            let _ = writeln!(out, "\t{}\t{}\t{}\t{}", i, u.name.as_deref().unwrap_or("-"), u.in_stack as u8, u.index);
+            let _ = writeln!(
+                out,
+                "\t{}\t{}\t{}\t{}",
+                i,
+                u.name.as_deref().unwrap_or("-"),
+                u.in_stack as u8,
+                u.index
+            );
         }
     }
     if recursive {
         for (i, child) in p.protos.iter().enumerate() {
-            let cid = if id.is_empty() { format!("{}", i + 1) } else { format!("{id}.{}", i + 1) };
+            let cid = if id.is_empty() {
+                format!("{}", i + 1)
+            } else {
+                format!("{id}.{}", i + 1)
+            };
             list(child, recursive, detailed, &cid, out);
         }
     }
@@ -149,7 +171,9 @@ pub fn constant(k: &Constant) -> String {
 }
 
 fn kst(p: &Proto, i: u32) -> String {
-    p.constants.get(i as usize).map_or_else(|| format!("<bad constant {i}>"), constant)
+    p.constants
+        .get(i as usize)
+        .map_or_else(|| format!("<bad constant {i}>"), constant)
 }
 
 fn upval(p: &Proto, i: u32) -> String {
@@ -168,13 +192,22 @@ pub fn instruction_line(p: &Proto, pc: usize) -> String {
 /// (empty for the main function), used to name CLOSURE's prototype.
 fn line_in(p: &Proto, pc: usize, id: &str) -> String {
     let i: Instruction = p.code[pc];
-    let line = p.line_info.get(pc).map_or("-".to_owned(), |l| l.to_string());
+    let line = p
+        .line_info
+        .get(pc)
+        .map_or("-".to_owned(), |l| l.to_string());
     let Some(op) = i.op() else {
         return format!("\t{}\t[{}]\t<bad opcode {}>", pc + 1, line, i.raw_op());
     };
     let info = op.info();
     let r = roles(info);
-    let rk = |x: u32| if is_k(x) { -1 - index_k(x) as i64 } else { x as i64 };
+    let rk = |x: u32| {
+        if is_k(x) {
+            -1 - index_k(x) as i64
+        } else {
+            x as i64
+        }
+    };
     let mut operands = String::new();
     let mut comment: Vec<String> = Vec::new();
     match info.format {
@@ -184,11 +217,19 @@ fn line_in(p: &Proto, pc: usize, id: &str) -> String {
                 comment.push(upval(p, i.a()));
             }
             if info.b != Arg::N {
-                let v = if info.b == Arg::K { rk(i.b()) } else { i.b() as i64 };
+                let v = if info.b == Arg::K {
+                    rk(i.b())
+                } else {
+                    i.b() as i64
+                };
                 let _ = write!(operands, " {v}");
             }
             if info.c != Arg::N {
-                let v = if info.c == Arg::K { rk(i.c()) } else { i.c() as i64 };
+                let v = if info.c == Arg::K {
+                    rk(i.c())
+                } else {
+                    i.c() as i64
+                };
                 let _ = write!(operands, " {v}");
             }
             if r.upval_b {
@@ -203,7 +244,11 @@ fn line_in(p: &Proto, pc: usize, id: &str) -> String {
                 .collect();
             if rks.iter().any(|&v| is_k(v)) {
                 for v in rks {
-                    comment.push(if is_k(v) { kst(p, index_k(v)) } else { "-".into() });
+                    comment.push(if is_k(v) {
+                        kst(p, index_k(v))
+                    } else {
+                        "-".into()
+                    });
                 }
             }
         }

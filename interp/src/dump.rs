@@ -76,7 +76,10 @@ fn put_u32(out: &mut Vec<u8>, v: u32) {
 }
 
 fn put_len(out: &mut Vec<u8>, n: usize) {
-    put_u32(out, u32::try_from(n).expect("length exceeds the binary format"));
+    put_u32(
+        out,
+        u32::try_from(n).expect("length exceeds the binary format"),
+    );
 }
 
 fn put_str(out: &mut Vec<u8>, s: &[u8]) {
@@ -225,7 +228,9 @@ impl Loader<'_> {
 
     fn utf8(&mut self) -> Result<Box<str>, Fail> {
         let s = self.string()?;
-        std::str::from_utf8(s).map(Into::into).map_err(|_| Fail::Corrupted)
+        std::str::from_utf8(s)
+            .map(Into::into)
+            .map_err(|_| Fail::Corrupted)
     }
 
     fn bool(&mut self) -> Result<bool, Fail> {
@@ -255,7 +260,9 @@ impl Loader<'_> {
             _ => return Err(Fail::Corrupted),
         };
         let n = self.count(4)?;
-        p.code = (0..n).map(|_| self.u32().map(Instruction)).collect::<Result<_, _>>()?;
+        p.code = (0..n)
+            .map(|_| self.u32().map(Instruction))
+            .collect::<Result<_, _>>()?;
         let n = self.count(1)?;
         p.constants.reserve(n);
         for _ in 0..n {
@@ -273,7 +280,11 @@ impl Loader<'_> {
         for _ in 0..n {
             let in_stack = self.bool()?;
             let index = self.u8()?;
-            p.upvalues.push(UpvalDesc { name: None, in_stack, index });
+            p.upvalues.push(UpvalDesc {
+                name: None,
+                in_stack,
+                index,
+            });
         }
         // The smallest function: 11 bytes of fields, a source flag and 7 counts.
         let n = self.count(11 + 1 + 7 * 4)?;
@@ -290,7 +301,11 @@ impl Loader<'_> {
             let name = self.utf8()?;
             let start_pc = self.u32()?;
             let end_pc = self.u32()?;
-            p.loc_vars.push(LocVar { name, start_pc, end_pc });
+            p.loc_vars.push(LocVar {
+                name,
+                start_pc,
+                end_pc,
+            });
         }
         let n = self.count(1)?;
         if n != 0 && n != p.upvalues.len() {
@@ -317,7 +332,11 @@ fn load_name(chunkname: &[u8]) -> String {
 /// Load a binary chunk produced by [`dump`]. Errors are the messages `load`
 /// returns, e.g. `x.lua: truncated precompiled chunk`.
 pub fn undump(bytes: &[u8], chunkname: &[u8]) -> Result<Proto, String> {
-    let mut l = Loader { data: bytes, pos: 0, name: load_name(chunkname) };
+    let mut l = Loader {
+        data: bytes,
+        pos: 0,
+        name: load_name(chunkname),
+    };
     let h = header();
     let got = match l.bytes(HEADER_SIZE) {
         Ok(b) => b.to_vec(),
@@ -389,7 +408,10 @@ fn verify_function(p: &Proto) -> Result<(), String> {
     if !p.line_info.is_empty() && p.line_info.len() != n {
         return Err("line info does not match code".into());
     }
-    if p.loc_vars.iter().any(|v| v.start_pc > v.end_pc || v.end_pc as usize > n) {
+    if p.loc_vars
+        .iter()
+        .any(|v| v.start_pc > v.end_pc || v.end_pc as usize > n)
+    {
         return Err("bad local variable range".into());
     }
     if code.last().and_then(|i| i.op()) != Some(OpCode::Return) {
@@ -399,12 +421,15 @@ fn verify_function(p: &Proto) -> Result<(), String> {
     let reg = |r: u32| r < stack;
     let rk = |x: u32| if is_k(x) { index_k(x) < nk } else { x < stack };
     // Is `t` a valid place to transfer control to?
-    let target = |t: i64| t >= 0 && (t as usize) < n && code[t as usize].op() != Some(OpCode::ExtraArg);
+    let target =
+        |t: i64| t >= 0 && (t as usize) < n && code[t as usize].op() != Some(OpCode::ExtraArg);
     let jump_to = |pc: usize, i: Instruction| pc as i64 + 1 + i.sbx() as i64;
     let mut targets = vec![false; n];
     for pc in 0..n {
         let i = code[pc];
-        let Some(op) = i.op() else { return err(pc, "bad opcode") };
+        let Some(op) = i.op() else {
+            return err(pc, "bad opcode");
+        };
         let (a, b, c) = (i.a(), i.b(), i.c());
         let next = code.get(pc + 1).copied();
         let next_op = next.and_then(|x| x.op());
@@ -482,10 +507,13 @@ fn verify_function(p: &Proto) -> Result<(), String> {
             OpCode::Closure => {
                 reg(a)
                     && (i.bx() as usize) < p.protos.len()
-                    && p.protos[i.bx() as usize]
-                        .upvalues
-                        .iter()
-                        .all(|u| if u.in_stack { (u.index as u32) < stack } else { (u.index as u32) < nups })
+                    && p.protos[i.bx() as usize].upvalues.iter().all(|u| {
+                        if u.in_stack {
+                            (u.index as u32) < stack
+                        } else {
+                            (u.index as u32) < nups
+                        }
+                    })
             }
             OpCode::VarArg => reg(a) && (b < 2 || a + b - 2 < stack),
             OpCode::ExtraArg => {
