@@ -48,7 +48,12 @@ impl PValue {
 
     /// A `Map` from string keys.
     pub fn map<K: AsRef<[u8]>>(pairs: impl IntoIterator<Item = (K, PValue)>) -> PValue {
-        PValue::Map(pairs.into_iter().map(|(k, v)| (PValue::str(k), v)).collect())
+        PValue::Map(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (PValue::str(k), v))
+                .collect(),
+        )
     }
 
     /// Lua truthiness: everything but `nil` and `false` is true.
@@ -191,13 +196,21 @@ impl fmt::Debug for PValue {
 /// values without a fraction (`3`, not `3.0`), 14 significant digits.
 pub fn lua_number_to_string(n: f64) -> String {
     if n.is_nan() {
-        return if n.is_sign_negative() { "-nan".into() } else { "nan".into() };
+        return if n.is_sign_negative() {
+            "-nan".into()
+        } else {
+            "nan".into()
+        };
     }
     if n.is_infinite() {
         return if n > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if n == 0.0 {
-        return if n.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if n.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     if n.fract() == 0.0 && n.abs() < 1e14 {
         return format!("{}", n as i64);
@@ -235,7 +248,10 @@ mod tests {
         assert_eq!(lua_number_to_string(0.1), "0.1");
         assert_eq!(lua_number_to_string(1.0 / 3.0), "0.33333333333333");
         assert_eq!(lua_number_to_string(1e15), "1e+15");
-        assert_eq!(lua_number_to_string(123456789012346.0), "1.2345678901235e+14");
+        assert_eq!(
+            lua_number_to_string(123456789012346.0),
+            "1.2345678901235e+14"
+        );
         assert_eq!(lua_number_to_string(12345678901234.0), "12345678901234");
         assert_eq!(lua_number_to_string(1e-5), "1e-05");
         assert_eq!(lua_number_to_string(2.5e-3), "0.0025");

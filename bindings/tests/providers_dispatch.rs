@@ -11,7 +11,10 @@ async fn every_listed_function_is_routed() {
             // rejects the arguments; none may be unknown.
             if let Err(e) = p.call(module, f, &[]).await {
                 assert_ne!(e.message, "no such function", "{module}.{f}");
-                assert!(matches!(e.kind, ErrorKind::BadArgument), "{module}.{f}: {e}");
+                assert!(
+                    matches!(e.kind, ErrorKind::BadArgument),
+                    "{module}.{f}: {e}"
+                );
                 assert!(e.to_string().starts_with(&format!("{module}.{f}: ")), "{e}");
             }
         }
@@ -19,8 +22,20 @@ async fn every_listed_function_is_routed() {
     let e = p.call("redis", "nope", &[]).await.unwrap_err();
     assert_eq!(e.to_string(), "redis.nope: no such function");
     assert!(p.call("nosuch", "x", &[]).await.is_err());
-    assert_eq!(p.call("postgres", "hash_method", &[]).await.unwrap(), PValue::str("crypt"));
-    assert_eq!(p.call("cockroachdb", "hash_method", &[]).await.unwrap(), PValue::str("bcrypt"));
-    assert_eq!(p.call("mysql", "hash_method", &[]).await.unwrap(), PValue::str("PASSWORD(?)"));
-    assert_eq!(p.call("mysql2", "hash_method", &[]).await.unwrap(), PValue::str("SHA2(?, 256)"));
+    assert_eq!(
+        p.call("postgres", "hash_method", &[]).await.unwrap(),
+        PValue::str("crypt")
+    );
+    assert_eq!(
+        p.call("cockroachdb", "hash_method", &[]).await.unwrap(),
+        PValue::str("bcrypt")
+    );
+    assert_eq!(
+        p.call("mysql", "hash_method", &[]).await.unwrap(),
+        PValue::str("PASSWORD(?)")
+    );
+    assert_eq!(
+        p.call("mysql2", "hash_method", &[]).await.unwrap(),
+        PValue::str("SHA2(?, 256)")
+    );
 }

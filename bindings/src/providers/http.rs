@@ -53,7 +53,10 @@ pub struct Http {
 impl Http {
     pub fn new(defaults: Defaults) -> Self {
         super::init_crypto();
-        Http { defaults, pools: Registry::default() }
+        Http {
+            defaults,
+            pools: Registry::default(),
+        }
     }
 
     pub async fn call(&self, function: &str, args: &[PValue]) -> PResult {
@@ -104,11 +107,20 @@ impl Http {
             PValue::Map(_) | PValue::Array(_) => {
                 let mut form = Vec::new();
                 for (k, v) in body.entries() {
-                    let k = k.coerce_to_bytes().map(|c| String::from_utf8_lossy(&c).into_owned());
-                    let v = v.coerce_to_bytes().map(|c| String::from_utf8_lossy(&c).into_owned());
+                    let k = k
+                        .coerce_to_bytes()
+                        .map(|c| String::from_utf8_lossy(&c).into_owned());
+                    let v = v
+                        .coerce_to_bytes()
+                        .map(|c| String::from_utf8_lossy(&c).into_owned());
                     match (k, v) {
                         (Some(k), Some(v)) => form.push((k, v)),
-                        _ => return Err(ProviderError::bad_arg(func, "form body: keys and values must be strings or numbers")),
+                        _ => {
+                            return Err(ProviderError::bad_arg(
+                                func,
+                                "form body: keys and values must be strings or numbers",
+                            ))
+                        }
                     }
                 }
                 req = req.form(&form);
@@ -121,13 +133,20 @@ impl Http {
                 let mut map = HeaderMap::new();
                 for (k, v) in h.entries() {
                     let (Some(k), Some(v)) = (k.coerce_to_bytes(), v.coerce_to_bytes()) else {
-                        return Err(ProviderError::bad_arg(func, "headers: names and values must be strings"));
+                        return Err(ProviderError::bad_arg(
+                            func,
+                            "headers: names and values must be strings",
+                        ));
                     };
                     let name = HeaderName::from_bytes(&k).map_err(|_| {
-                        ProviderError::bad_arg(func, format!("bad header name {:?}", String::from_utf8_lossy(&k)))
+                        ProviderError::bad_arg(
+                            func,
+                            format!("bad header name {:?}", String::from_utf8_lossy(&k)),
+                        )
                     })?;
-                    let value = HeaderValue::from_bytes(&v)
-                        .map_err(|_| ProviderError::bad_arg(func, format!("bad value for header {name}")))?;
+                    let value = HeaderValue::from_bytes(&v).map_err(|_| {
+                        ProviderError::bad_arg(func, format!("bad value for header {name}"))
+                    })?;
                     map.append(name, value);
                 }
                 req = req.headers(map);

@@ -49,14 +49,35 @@ pub const MODULES: &[(&str, &[&str])] = &[
     ("cockroachdb", &["ensure_pool", "execute", "hash_method"]),
     (
         "mongodb",
-        &["ensure_pool", "insert", "update", "delete", "find", "find_one", "next", "take", "close"],
+        &[
+            "ensure_pool",
+            "insert",
+            "update",
+            "delete",
+            "find",
+            "find_one",
+            "next",
+            "take",
+            "close",
+        ],
     ),
     ("redis", &["ensure_pool", "cmd"]),
     (
         "memcached",
-        &["ensure_pool", "flush_all", "get", "set", "add", "replace", "delete"],
+        &[
+            "ensure_pool",
+            "flush_all",
+            "get",
+            "set",
+            "add",
+            "replace",
+            "delete",
+        ],
     ),
-    ("http", &["ensure_pool", "get", "put", "post", "delete", "body"]),
+    (
+        "http",
+        &["ensure_pool", "get", "put", "post", "delete", "body"],
+    ),
 ];
 
 // ------------------------------------------------------------------ errors
@@ -105,7 +126,11 @@ pub struct ProviderError {
 
 impl ProviderError {
     pub fn new(func: &str, kind: ErrorKind, message: impl Into<String>) -> Self {
-        ProviderError { func: func.to_string(), kind, message: message.into() }
+        ProviderError {
+            func: func.to_string(),
+            kind,
+            message: message.into(),
+        }
     }
     pub fn bad_arg(func: &str, message: impl Into<String>) -> Self {
         Self::new(func, ErrorKind::BadArgument, message)
@@ -114,11 +139,18 @@ impl ProviderError {
         Self::new(
             func,
             ErrorKind::UnknownPool,
-            format!("unknown_pool: no pool named '{}' (call ensure_pool first)", String::from_utf8_lossy(id)),
+            format!(
+                "unknown_pool: no pool named '{}' (call ensure_pool first)",
+                String::from_utf8_lossy(id)
+            ),
         )
     }
     pub fn timeout(func: &str, after: Duration) -> Self {
-        Self::new(func, ErrorKind::Timeout, format!("timeout: no answer within {} ms", after.as_millis()))
+        Self::new(
+            func,
+            ErrorKind::Timeout,
+            format!("timeout: no answer within {} ms", after.as_millis()),
+        )
     }
 }
 
@@ -152,7 +184,11 @@ pub(crate) fn describe_error(err: &(dyn std::error::Error + 'static)) -> (ErrorK
                 _ => None,
             };
             if let Some(t) = text {
-                let kind = if io.kind() == K::TimedOut { ErrorKind::Timeout } else { ErrorKind::Connection };
+                let kind = if io.kind() == K::TimedOut {
+                    ErrorKind::Timeout
+                } else {
+                    ErrorKind::Connection
+                };
                 return (kind, t.to_string());
             }
         }
@@ -213,7 +249,11 @@ impl<'a> Args<'a> {
             PValue::Str(s) => Ok(s),
             other => Err(ProviderError::bad_arg(
                 self.func,
-                format!("execute_parse: {what} (argument #{}) must be a string, got {}", i + 1, other.type_name()),
+                format!(
+                    "execute_parse: {what} (argument #{}) must be a string, got {}",
+                    i + 1,
+                    other.type_name()
+                ),
             )),
         }
     }
@@ -221,7 +261,10 @@ impl<'a> Args<'a> {
     pub fn text(&self, i: usize, what: &str) -> PResult<&'a str> {
         let b = self.string(i, what)?;
         std::str::from_utf8(b).map_err(|_| {
-            ProviderError::bad_arg(self.func, format!("{what} (argument #{}) is not valid UTF-8", i + 1))
+            ProviderError::bad_arg(
+                self.func,
+                format!("{what} (argument #{}) is not valid UTF-8", i + 1),
+            )
         })
     }
     pub fn pool_id(&self) -> PResult<&'a [u8]> {
@@ -244,9 +287,15 @@ impl<'a> Cfg<'a> {
             Some(t @ (PValue::Map(_) | PValue::Array(_))) => Ok(Cfg { func, table: t }),
             Some(other) => Err(ProviderError::bad_arg(
                 func,
-                format!("execute_parse: the configuration must be a table, got {}", other.type_name()),
+                format!(
+                    "execute_parse: the configuration must be a table, got {}",
+                    other.type_name()
+                ),
             )),
-            None => Err(ProviderError::bad_arg(func, "execute_parse: the configuration table is missing")),
+            None => Err(ProviderError::bad_arg(
+                func,
+                "execute_parse: the configuration table is missing",
+            )),
         }
     }
 
@@ -261,7 +310,10 @@ impl<'a> Cfg<'a> {
         ProviderError::new(
             self.func,
             ErrorKind::Config,
-            format!("bad value for '{key}': expected {expected}, got {}", got.type_name()),
+            format!(
+                "bad value for '{key}': expected {expected}, got {}",
+                got.type_name()
+            ),
         )
     }
 
@@ -297,14 +349,23 @@ impl<'a> Cfg<'a> {
 
     pub fn port(&self, key: &str, default: u16) -> PResult<u16> {
         let n = self.int(key, default as i64)?;
-        u16::try_from(n)
-            .map_err(|_| ProviderError::new(self.func, ErrorKind::Config, format!("bad value for '{key}': {n} is not a port")))
+        u16::try_from(n).map_err(|_| {
+            ProviderError::new(
+                self.func,
+                ErrorKind::Config,
+                format!("bad value for '{key}': {n} is not a port"),
+            )
+        })
     }
 
     pub fn size(&self, key: &str, default: usize) -> PResult<usize> {
         let n = self.int(key, default as i64)?;
         if n < 1 {
-            return Err(ProviderError::new(self.func, ErrorKind::Config, format!("bad value for '{key}': {n} (must be >= 1)")));
+            return Err(ProviderError::new(
+                self.func,
+                ErrorKind::Config,
+                format!("bad value for '{key}': {n} (must be >= 1)"),
+            ));
         }
         Ok(n as usize)
     }
@@ -340,7 +401,9 @@ impl<'a> Cfg<'a> {
                     return Err(ProviderError::new(
                         self.func,
                         ErrorKind::Config,
-                        format!("bad value for 'verify': '{other}' (expected verify_peer or verify_none)"),
+                        format!(
+                        "bad value for 'verify': '{other}' (expected verify_peer or verify_none)"
+                    ),
                     ))
                 }
             },
@@ -351,8 +414,10 @@ impl<'a> Cfg<'a> {
             keyfile: self.opt_nonempty("keyfile", d.keyfile.as_deref())?,
             verify,
             depth: self.int("depth", d.depth as i64)?.max(0) as u32,
-            customize_hostname_check: self
-                .opt_nonempty("customize_hostname_check", d.customize_hostname_check.as_deref())?,
+            customize_hostname_check: self.opt_nonempty(
+                "customize_hostname_check",
+                d.customize_hostname_check.as_deref(),
+            )?,
             use_system_cas: self.bool("use_system_cas", d.use_system_cas)?,
             sni: self.opt_nonempty("sni", None)?,
         })
@@ -368,13 +433,18 @@ pub(crate) struct Registry<P> {
 
 impl<P> Default for Registry<P> {
     fn default() -> Self {
-        Registry { pools: RwLock::new(HashMap::new()) }
+        Registry {
+            pools: RwLock::new(HashMap::new()),
+        }
     }
 }
 
 impl<P> Registry<P> {
     pub fn contains(&self, id: &[u8]) -> bool {
-        self.pools.read().unwrap_or_else(|e| e.into_inner()).contains_key(id)
+        self.pools
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(id)
     }
     /// Insert unless present; either way the pool now exists.
     pub fn insert(&self, id: Vec<u8>, pool: P) {
@@ -463,13 +533,21 @@ impl Providers {
             "redis" => self.redis.call(function, args).await,
             "memcached" => self.memcached.call(function, args).await,
             "http" => self.http.call(function, args).await,
-            _ => Err(ProviderError::new(module, ErrorKind::BadArgument, "no such module")),
+            _ => Err(ProviderError::new(
+                module,
+                ErrorKind::BadArgument,
+                "no such module",
+            )),
         }
     }
 }
 
 pub(crate) fn no_such_function(module: &str, function: &str) -> ProviderError {
-    ProviderError::new(&format!("{module}.{function}"), ErrorKind::BadArgument, "no such function")
+    ProviderError::new(
+        &format!("{module}.{function}"),
+        ErrorKind::BadArgument,
+        "no such function",
+    )
 }
 
 /// Run `fut` under `limit`; a timeout becomes `func: timeout ...`.

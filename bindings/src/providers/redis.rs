@@ -17,10 +17,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo, Value};
+use redis::{
+    AsyncConnectionConfig, ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo, Value,
+};
 use tokio::sync::Mutex;
 
-use super::{no_such_function, with_timeout, Args, Cfg, ErrorKind, PResult, ProviderError, Registry};
+use super::{
+    no_such_function, with_timeout, Args, Cfg, ErrorKind, PResult, ProviderError, Registry,
+};
 use crate::pvalue::PValue;
 
 /// Operator defaults (`vmq_diversity.redis.*`).
@@ -96,7 +100,10 @@ const CMD: &str = "redis.cmd";
 impl Redis {
     pub fn new(defaults: Defaults) -> Self {
         super::init_crypto();
-        Redis { defaults, pools: Registry::default() }
+        Redis {
+            defaults,
+            pools: Registry::default(),
+        }
     }
 
     pub async fn call(&self, function: &str, args: &[PValue]) -> PResult {
@@ -129,13 +136,21 @@ impl Redis {
             .into_connection_info()
             .map_err(|e| ProviderError::new(ENSURE, ErrorKind::Config, e.to_string()))?
             .set_redis_settings(settings);
-        let client =
-            redis::Client::open(info).map_err(|e| ProviderError::new(ENSURE, ErrorKind::Config, e.to_string()))?;
+        let client = redis::Client::open(info)
+            .map_err(|e| ProviderError::new(ENSURE, ErrorKind::Config, e.to_string()))?;
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(d.connect_timeout))
             .set_response_timeout(Some(d.command_timeout));
         let slots = (0..size).map(|_| Mutex::new(None)).collect();
-        self.pools.insert(id, RedisPool { client, config, slots, next: AtomicUsize::new(0) });
+        self.pools.insert(
+            id,
+            RedisPool {
+                client,
+                config,
+                slots,
+                next: AtomicUsize::new(0),
+            },
+        );
         Ok(true)
     }
 
@@ -144,12 +159,17 @@ impl Redis {
         let a = Args::new(CMD, args);
         let id = a.pool_id()?;
         let command = a.string(1, "command")?;
-        let mut cmd_args: Vec<Vec<u8>> = command.split(|b| *b == b' ').map(<[u8]>::to_vec).collect();
+        let mut cmd_args: Vec<Vec<u8>> =
+            command.split(|b| *b == b' ').map(<[u8]>::to_vec).collect();
         for (i, extra) in a.rest(2).iter().enumerate() {
             cmd_args.push(extra_arg(extra).ok_or_else(|| {
                 ProviderError::bad_arg(
                     CMD,
-                    format!("extra argument #{} must be a string or a table, got {}", i + 3, extra.type_name()),
+                    format!(
+                        "extra argument #{} must be a string or a table, got {}",
+                        i + 3,
+                        extra.type_name()
+                    ),
                 )
             })?);
         }
@@ -205,7 +225,11 @@ fn scalar_bytes(v: &PValue) -> Option<Vec<u8>> {
 }
 
 fn is_connection_error(e: &redis::RedisError) -> bool {
-    e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_unrecoverable_error()
+    e.is_io_error()
+        || e.is_timeout()
+        || e.is_connection_dropped()
+        || e.is_connection_refusal()
+        || e.is_unrecoverable_error()
 }
 
 fn conn_error(func: &str, e: &redis::RedisError) -> ProviderError {
@@ -213,13 +237,21 @@ fn conn_error(func: &str, e: &redis::RedisError) -> ProviderError {
         return ProviderError::new(func, ErrorKind::Connection, "connection refused");
     }
     if e.is_timeout() {
-        return ProviderError::new(func, ErrorKind::Timeout, "timeout: no answer from the server");
+        return ProviderError::new(
+            func,
+            ErrorKind::Timeout,
+            "timeout: no answer from the server",
+        );
     }
     if e.is_connection_dropped() {
         return ProviderError::new(func, ErrorKind::Connection, "connection closed");
     }
     let (kind, msg) = super::describe_error(e);
-    let kind = if kind == ErrorKind::Driver { ErrorKind::Connection } else { kind };
+    let kind = if kind == ErrorKind::Driver {
+        ErrorKind::Connection
+    } else {
+        kind
+    };
     ProviderError::new(func, kind, msg)
 }
 
@@ -244,7 +276,9 @@ fn reply(v: Value, top: bool) -> PValue {
         Value::Int(i) => PValue::from(i.to_string()),
         Value::BulkString(b) => PValue::Str(b),
         Value::SimpleString(s) => PValue::from(s),
-        Value::Array(items) | Value::Set(items) => PValue::Array(items.into_iter().map(|i| reply(i, false)).collect()),
+        Value::Array(items) | Value::Set(items) => {
+            PValue::Array(items.into_iter().map(|i| reply(i, false)).collect())
+        }
         Value::Map(pairs) => PValue::Array(
             pairs
                 .into_iter()

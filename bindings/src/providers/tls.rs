@@ -93,7 +93,9 @@ pub fn client_config(opts: &TlsOptions) -> Result<ClientConfig, String> {
             let mut roots = RootCertStore::empty();
             if let Some(ca) = &opts.cacertfile {
                 for c in read_certs(ca)? {
-                    roots.add(c).map_err(|e| format!("bad CA certificate in {ca}: {e}"))?;
+                    roots
+                        .add(c)
+                        .map_err(|e| format!("bad CA certificate in {ca}: {e}"))?;
                 }
             }
             if opts.use_system_cas {
@@ -152,7 +154,12 @@ impl ServerCertVerifier for AcceptAny {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -161,10 +168,17 @@ impl ServerCertVerifier for AcceptAny {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
