@@ -39,3 +39,29 @@ async fn every_listed_function_is_routed() {
         PValue::str("SHA2(?, 256)")
     );
 }
+
+/// The engine shares one `Providers` between threads and runs calls on a
+/// multi-threaded runtime: the type must be `Send + Sync` and every call
+/// future `Send`.
+#[test]
+fn providers_and_call_futures_are_send() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: T) {}
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let p = std::sync::Arc::new(Providers::new(ProvidersConfig::vernemq_defaults()));
+    send_sync(&p);
+    let args = vec![PValue::str("pool"), PValue::str("SELECT 1")];
+    for (module, funcs) in MODULES {
+        for f in *funcs {
+            send(p.call(module, f, &args));
+        }
+    }
+    // and a call spawned onto the runtime works
+    let p2 = p.clone();
+    let r = rt.block_on(async move {
+        tokio::spawn(async move { p2.call("http", "body", &[PValue::str("x")]).await })
+            .await
+            .unwrap()
+    });
+    assert_eq!(r.unwrap(), PValue::str("x"));
+}

@@ -390,3 +390,71 @@ async fn cockroachdb_flavor_and_tls() {
         .await);
     assert_eq!(field(idx(&rows, 0), "ssl"), &PValue::Bool(false));
 }
+
+/// The bundled auth script's flow (reference §7.4): `ensure_pool({pool_id =
+/// pool})` with everything else from the operator defaults, then the
+/// server-side `crypt` query.
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_script_flow_with_operator_defaults() {
+    let svc = service("PG");
+    let d = Defaults {
+        host: svc["host"].clone(),
+        port: svc["port"].parse().unwrap(),
+        user: svc["user"].clone(),
+        password: svc["password"].clone(),
+        database: svc["dbname"].clone(),
+        ..Defaults::postgres()
+    };
+    let p = Postgres::new(Flavor::Postgres, d);
+    assert_eq!(
+        ok(
+            p.call("ensure_pool", &[map(&[("pool_id", s("auth_postgres"))])])
+                .await
+        ),
+        PValue::Bool(true)
+    );
+    let pool = "auth_postgres";
+    exec(&p, pool, "DROP TABLE IF EXISTS vmq_auth_acl_t2", &[]).await;
+    exec(
+        &p,
+        pool,
+        "CREATE TABLE vmq_auth_acl_t2 (mountpoint varchar(10) NOT NULL, client_id varchar(128) NOT NULL, \
+         username varchar(128) NOT NULL, password varchar(128), publish_acl json, subscribe_acl json, \
+         CONSTRAINT vmq_auth_acl_t2_pk PRIMARY KEY (mountpoint, client_id, username))",
+        &[],
+    )
+    .await;
+    let acl = r#"[{"pattern":"a/b/c"},{"pattern":"c/b/#"}]"#;
+    assert_eq!(
+        exec(
+            &p,
+            pool,
+            "INSERT INTO vmq_auth_acl_t2 (mountpoint, client_id, username, password, publish_acl, subscribe_acl) \
+             VALUES ('', 'test-client', 'test-user', crypt('123', gen_salt('bf')), $1, $1)",
+            &[s(acl)],
+        )
+        .await,
+        PValue::Bool(true)
+    );
+    let query = "SELECT publish_acl::TEXT, subscribe_acl::TEXT, client_id FROM vmq_auth_acl_t2 \
+                 WHERE mountpoint=$1 AND (client_id=$2 OR client_id='*') AND username=$3 AND password=crypt($4, password)";
+    let good = exec(
+        &p,
+        pool,
+        query,
+        &[s(""), s("test-client"), s("test-user"), s("123")],
+    )
+    .await;
+    assert_eq!(len(&good), 1);
+    assert_eq!(field(idx(&good, 0), "publish_acl"), &s(acl));
+    assert_eq!(field(idx(&good, 0), "client_id"), &s("test-client"));
+    let bad = exec(
+        &p,
+        pool,
+        query,
+        &[s(""), s("test-client"), s("test-user"), s("124")],
+    )
+    .await;
+    assert_eq!(bad, PValue::Array(vec![]));
+    exec(&p, pool, "DROP TABLE vmq_auth_acl_t2", &[]).await;
+}
