@@ -243,6 +243,8 @@ pub struct Vm {
     pub(crate) pending: Option<Box<dyn PendingCall>>,
     /// Values yielded by a host-resumed coroutine.
     pub(crate) yielded: Option<Vec<Value>>,
+    /// Work accumulated by `collectgarbage("step")` since the last cycle.
+    pub gc_step_work: usize,
     /// File and process access allowed to scripts (false in sandboxes).
     pub unsafe_os: bool,
     /// Last (frame, pc) seen by the line hook.
@@ -294,6 +296,7 @@ impl Vm {
             yielded: None,
             hook_last: None,
             unsafe_os: true,
+            gc_step_work: 0,
         };
         // registry[1] = main thread, registry[2] = globals (LUA_RIDX_*)
         let r = vm.heap.table_mut(registry);

@@ -513,10 +513,20 @@ fn collectgarbage(vm: &mut Vm) -> LResult<Action> {
             vm.ret(&[Value::Num(b as f64 / 1024.0), Value::Num((b % 1024) as f64)])
         }
         "step" => {
-            let _ = ex;
-            vm.full_gc();
-            vm.run_finalizers(true)?;
-            vm.ret1(Value::Bool(true))
+            // The collector is not incremental: a step accounts for some
+            // work (more for a larger argument) and a full collection runs
+            // when the work done covers the heap, which is what "finished a
+            // cycle" means to scripts.
+            let work = (ex.max(0) as usize + 1) * 1024 * vm.heap.stepmul.max(1) as usize / 100;
+            vm.gc_step_work += work;
+            if vm.gc_step_work >= vm.heap.bytes / 4 || ex > 0 && vm.gc_step_work >= vm.heap.bytes / 8 {
+                vm.gc_step_work = 0;
+                vm.full_gc();
+                vm.run_finalizers(true)?;
+                vm.ret1(Value::Bool(true))
+            } else {
+                vm.ret1(Value::Bool(false))
+            }
         }
         "setpause" => {
             let old = vm.heap.pause;
