@@ -35,8 +35,12 @@ const MAX_LINES_FORMATS: usize = 17;
 
 /// Open the library into `vm` (global and `package.loaded`).
 pub fn open(vm: &mut Vm) {
-    let safe: &[(&'static str, crate::object::NativeFn)] =
-        &[("flush", io_flush), ("read", io_read), ("type", io_type), ("write", io_write)];
+    let safe: &[(&'static str, crate::object::NativeFn)] = &[
+        ("flush", io_flush),
+        ("read", io_read),
+        ("type", io_type),
+        ("write", io_write),
+    ];
     let lib = vm.new_lib("io", safe);
     if vm.unsafe_os {
         vm.set_funcs(
@@ -116,8 +120,19 @@ pub struct LuaFile {
 
 impl LuaFile {
     fn new(kind: Kind) -> Self {
-        let mode = if matches!(kind, Kind::Stderr) { BufMode::No } else { BufMode::Full };
-        LuaFile { kind: Some(kind), rbuf: Vec::new(), rpos: 0, wbuf: Vec::new(), mode, rerr: None }
+        let mode = if matches!(kind, Kind::Stderr) {
+            BufMode::No
+        } else {
+            BufMode::Full
+        };
+        LuaFile {
+            kind: Some(kind),
+            rbuf: Vec::new(),
+            rpos: 0,
+            wbuf: Vec::new(),
+            mode,
+            rerr: None,
+        }
     }
 
     fn is_std(&self) -> bool {
@@ -216,7 +231,7 @@ impl LuaFile {
             }
         }
         let mut s = Vec::new();
-        let mut take = |f: &mut LuaFile, s: &mut Vec<u8>, ok: &dyn Fn(u8) -> bool| -> bool {
+        let take = |f: &mut LuaFile, s: &mut Vec<u8>, ok: &dyn Fn(u8) -> bool| -> bool {
             match f.peek() {
                 Some(c) if ok(c) && s.len() < 200 => {
                     s.push(c);
@@ -227,11 +242,20 @@ impl LuaFile {
             }
         };
         take(self, &mut s, &|c| c == b'+' || c == b'-');
+        if matches!(self.peek(), Some(b'i' | b'I' | b'n' | b'N')) {
+            return self.read_inf_nan(s.first() == Some(&b'-'));
+        }
         let mut hex = false;
         if take(self, &mut s, &|c| c == b'0') && take(self, &mut s, &|c| c == b'x' || c == b'X') {
             hex = true;
         }
-        let digit = move |c: u8| if hex { c.is_ascii_hexdigit() } else { c.is_ascii_digit() };
+        let digit = move |c: u8| {
+            if hex {
+                c.is_ascii_hexdigit()
+            } else {
+                c.is_ascii_digit()
+            }
+        };
         let mut ndig = 0;
         while take(self, &mut s, &digit) {
             ndig += 1;
@@ -249,7 +273,38 @@ impl LuaFile {
                 while take(self, &mut s, &|c: u8| c.is_ascii_digit()) {}
             }
         }
-        crate::numfmt::str2number(&s)
+        // an incomplete exponent ("1e", "1e+") is not part of the number
+        let mut end = s.len();
+        loop {
+            if let Some(n) = crate::numfmt::str2number(&s[..end]) {
+                return Some(n);
+            }
+            match s[..end].last() {
+                Some(b'e' | b'E' | b'p' | b'P' | b'+' | b'-') if end > 1 => end -= 1,
+                _ => return None,
+            }
+        }
+    }
+
+    /// `inf`, `infinity` or `nan` (any case) after an optional sign.
+    fn read_inf_nan(&mut self, neg: bool) -> Option<f64> {
+        let mut word = Vec::new();
+        while let Some(c) = self.peek() {
+            let c = c.to_ascii_lowercase();
+            let w = [word.as_slice(), &[c]].concat();
+            if b"infinity".starts_with(&w) || b"nan".starts_with(&w) {
+                word = w;
+                self.rpos += 1;
+            } else {
+                break;
+            }
+        }
+        let v = match word.as_slice() {
+            b"inf" | b"infinity" => f64::INFINITY,
+            b"nan" => f64::NAN,
+            _ => return None,
+        };
+        Some(if neg { -v } else { v })
     }
 
     fn read_all(&mut self) -> Vec<u8> {
@@ -299,7 +354,8 @@ impl LuaFile {
         match self.kind {
             Some(Kind::Stdout) => {
                 out.write_all(data)?;
-                if self.mode == BufMode::No || (self.mode == BufMode::Line && data.contains(&b'\n')) {
+                if self.mode == BufMode::No || (self.mode == BufMode::Line && data.contains(&b'\n'))
+                {
                     out.flush()?;
                 }
                 Ok(())
@@ -349,7 +405,9 @@ impl LuaFile {
         let unread = (self.rbuf.len() - self.rpos) as i64;
         self.rbuf.clear();
         self.rpos = 0;
-        let Some(Kind::File(f)) = self.kind.as_mut() else { unreachable!() };
+        let Some(Kind::File(f)) = self.kind.as_mut() else {
+            unreachable!()
+        };
         let pos = match pos {
             SeekFrom::Current(o) => {
                 // the OS position is ahead of ours by the read-ahead
@@ -407,8 +465,14 @@ fn new_file(vm: &mut Vm, kind: Kind) -> Value {
         Value::Table(t) => Some(t),
         _ => None,
     };
-    let ud = UserData { data: Box::new(LuaFile::new(kind)), meta: mt, user_value: Value::Nil };
-    let u = vm.heap.alloc_userdata(ud, std::mem::size_of::<LuaFile>() + BUF_SIZE);
+    let ud = UserData {
+        data: Box::new(LuaFile::new(kind)),
+        meta: mt,
+        user_value: Value::Nil,
+    };
+    let u = vm
+        .heap
+        .alloc_userdata(ud, std::mem::size_of::<LuaFile>() + BUF_SIZE);
     let v = Value::UserData(u);
     vm.mark_finalizable(v);
     v
@@ -416,7 +480,12 @@ fn new_file(vm: &mut Vm, kind: Kind) -> Value {
 
 fn as_file(vm: &mut Vm, v: Value) -> Option<&mut LuaFile> {
     match v {
-        Value::UserData(u) => vm.heap.userdata.get_mut(u.idx()).data.downcast_mut::<LuaFile>(),
+        Value::UserData(u) => vm
+            .heap
+            .userdata
+            .get_mut(u.idx())
+            .data
+            .downcast_mut::<LuaFile>(),
         _ => None,
     }
 }
@@ -433,9 +502,16 @@ fn check_file(vm: &mut Vm) -> LResult<Value> {
 
 /// Run `op` on the file `v` with `vm.stdout` at hand.
 fn with_file<R>(vm: &mut Vm, v: Value, op: impl FnOnce(&mut LuaFile, &mut dyn Write) -> R) -> R {
-    let Value::UserData(u) = v else { panic!("not a file") };
+    let Value::UserData(u) = v else {
+        panic!("not a file")
+    };
     let Vm { heap, stdout, .. } = vm;
-    let f = heap.userdata.get_mut(u.idx()).data.downcast_mut::<LuaFile>().expect("file");
+    let f = heap
+        .userdata
+        .get_mut(u.idx())
+        .data
+        .downcast_mut::<LuaFile>()
+        .expect("file");
     op(f, &mut **stdout)
 }
 
@@ -577,7 +653,14 @@ fn io_popen(vm: &mut Vm) -> LResult<Action> {
     }
     match cmd.spawn() {
         Ok(child) => {
-            let v = new_file(vm, if reading { Kind::PipeIn(child) } else { Kind::PipeOut(child) });
+            let v = new_file(
+                vm,
+                if reading {
+                    Kind::PipeIn(child)
+                } else {
+                    Kind::PipeOut(child)
+                },
+            );
             vm.ret1(v)
         }
         Err(e) => io_fail(vm, &e, Some(&prog)),
@@ -585,14 +668,22 @@ fn io_popen(vm: &mut Vm) -> LResult<Action> {
 }
 
 fn io_tmpfile(vm: &mut Vm) -> LResult<Action> {
+    #[cfg(not(all(target_family = "wasm", target_os = "unknown")))]
     let dir = std::env::temp_dir();
-    let pid = std::process::id() as u64;
+    #[cfg(all(target_family = "wasm", target_os = "unknown"))]
+    let dir = std::path::PathBuf::from("/tmp");
+    let pid = crate::stdlib::os::process_id();
     let mut last = None;
     for k in 0..100u64 {
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let p = dir.join(format!("oxilua_tmp_{}_{}_{}", pid, n, k));
-        match std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&p) {
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&p)
+        {
             Ok(f) => {
                 // deleted now: the open handle keeps it alive until closed
                 let _ = std::fs::remove_file(&p);
@@ -661,7 +752,10 @@ fn f_tostring(vm: &mut Vm) -> LResult<Action> {
     let v = vm.arg(1);
     let s = match (v, as_file(vm, v)) {
         (_, Some(f)) if f.kind.is_none() => "file (closed)".to_string(),
-        (Value::UserData(u), Some(_)) => format!("file (0x{:08x})", 0x5500_0000_0000u64 + (3u64 << 36) + u.id() as u64 * 0x40),
+        (Value::UserData(u), Some(_)) => format!(
+            "file (0x{:08x})",
+            0x5500_0000_0000u64 + (3u64 << 36) + u.id() as u64 * 0x40
+        ),
         _ => return Err(vm.type_arg_error(1, META_KEY)),
     };
     vm.ret_bytes(s.as_bytes())

@@ -235,7 +235,9 @@ impl CRand {
             let w = s[i - 1];
             let hi = w / 127_773;
             let lo = w % 127_773;
-            let mut v = 16807i32.wrapping_mul(lo).wrapping_sub(2836i32.wrapping_mul(hi));
+            let mut v = 16807i32
+                .wrapping_mul(lo)
+                .wrapping_sub(2836i32.wrapping_mul(hi));
             if v < 0 {
                 v = v.wrapping_add(2_147_483_647);
             }

@@ -1,0 +1,22 @@
+-- os.remove / os.rename / os.tmpname / os.execute
+local name = os.tmpname()
+assert(type(name) == "string")
+local f = assert(io.open(name, "w"))
+f:write("hello")
+f:close()
+local new = name .. ".renamed"
+assert(os.rename(name, new) == true)
+local a, b, c = os.rename(name, new)
+assert(a == nil and b == "No such file or directory" and c == 2)
+assert(os.remove(new) == true)
+a, b, c = os.remove(new)
+assert(a == nil and b == new .. ": No such file or directory" and c == 2)
+
+assert(os.execute() == true)
+a, b, c = os.execute("exit 3")
+assert(a == nil and b == "exit" and c == 3)
+a, b, c = os.execute("true")
+assert(a == true and b == "exit" and c == 0)
+a, b, c = os.execute("kill -9 $$")
+assert(a == nil and b == "signal" and c == 9)
+print("OK")
