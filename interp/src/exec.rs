@@ -11,7 +11,7 @@
 //! hints and tracebacks see the right instruction.
 
 use crate::object::{Closure, Cont, FrameKind};
-use crate::opcodes::{fb_to_int, index_k, is_k, OpCode, LFIELDS_PER_FLUSH};
+use crate::opcodes::{fb_to_int, index_k, is_k, op, LFIELDS_PER_FLUSH};
 use crate::value::Value;
 use crate::vm::{LResult, Next, Vm};
 use crate::meta::{ArithOp, Origin};
@@ -49,9 +49,19 @@ impl Vm {
             let k = &proto.k[..];
             let cur_thread = self.cur;
 
+            // The instruction budget lives in a local while the frame runs;
+            // `save!` writes it back with the pc before anything that may
+            // read or charge it (slow paths, calls), `reload_budget!` after.
+            let mut budget = self.budget;
             macro_rules! save {
+                () => {{
+                    self.th.frames[fi].pc = pc;
+                    self.budget = budget;
+                }};
+            }
+            macro_rules! reload_budget {
                 () => {
-                    self.th.frames[fi].pc = pc
+                    budget = self.budget
                 };
             }
             macro_rules! r {
@@ -96,6 +106,7 @@ impl Vm {
                             if self.cur != cur_thread || self.th.frames.len() != fi + 1 {
                                 continue 'reload;
                             }
+                            reload_budget!();
                         }
                         Next::Reload => continue 'reload,
                         other => return Ok(other),
@@ -104,52 +115,47 @@ impl Vm {
             }
 
             loop {
-                self.budget -= 1;
-                if self.budget <= 0 {
+                budget -= 1;
+                if budget <= 0 {
                     save!();
                     self.slow_check()?;
                     if self.th.hook_mask != 0 {
                         self.trace_exec(pc)?;
                     }
+                    reload_budget!();
                 }
                 let i = code[pc];
                 pc += 1;
                 let a = i.a();
-                let op = match i.op() {
-                    Some(op) => op,
-                    None => {
-                        save!();
-                        return Err(self.rt_error("invalid instruction"));
-                    }
-                };
+                let op = i.raw_op();
                 match op {
-                    OpCode::Move => {
+                    op::Move => {
                         r!(a) = r!(i.b());
                     }
-                    OpCode::LoadK => {
+                    op::LoadK => {
                         r!(a) = k[i.bx() as usize];
                     }
-                    OpCode::LoadKx => {
+                    op::LoadKx => {
                         let ax = code[pc].ax_arg();
                         pc += 1;
                         r!(a) = k[ax as usize];
                     }
-                    OpCode::LoadBool => {
+                    op::LoadBool => {
                         r!(a) = Value::Bool(i.b() != 0);
                         if i.c() != 0 {
                             pc += 1;
                         }
                     }
-                    OpCode::LoadNil => {
+                    op::LoadNil => {
                         for j in 0..=i.b() {
                             r!(a + j) = Value::Nil;
                         }
                     }
-                    OpCode::GetUpval => {
+                    op::GetUpval => {
                         let u = upval!(i.b());
                         r!(a) = self.upval_get(u);
                     }
-                    OpCode::GetTabUp => {
+                    op::GetTabUp => {
                         let u = upval!(i.b());
                         let t = self.upval_get(u);
                         let key = rk!(i.c());
@@ -163,7 +169,7 @@ impl Vm {
                         }
                         step!(self.index_op(t, key, a, Origin::Upval(i.b())));
                     }
-                    OpCode::GetTable => {
+                    op::GetTable => {
                         let t = r!(i.b());
                         let key = rk!(i.c());
                         if let Value::Table(tr) = t {
@@ -176,7 +182,7 @@ impl Vm {
                         }
                         step!(self.index_op(t, key, a, Origin::Reg(i.b())));
                     }
-                    OpCode::SetTabUp => {
+                    op::SetTabUp => {
                         let u = upval!(a);
                         let t = self.upval_get(u);
                         let key = rk!(i.b());
@@ -189,12 +195,12 @@ impl Vm {
                         step!(self.newindex_op(t, key, val, Origin::Upval(a)));
                         self.gc_check_after_set(pc, fi)?;
                     }
-                    OpCode::SetUpval => {
+                    op::SetUpval => {
                         let u = upval!(i.b());
                         let v = r!(a);
                         self.upval_set(u, v);
                     }
-                    OpCode::SetTable => {
+                    op::SetTable => {
                         let t = r!(a);
                         let key = rk!(i.b());
                         let val = rk!(i.c());
@@ -206,14 +212,15 @@ impl Vm {
                         step!(self.newindex_op(t, key, val, Origin::Reg(a)));
                         self.gc_check_after_set(pc, fi)?;
                     }
-                    OpCode::NewTable => {
+                    op::NewTable => {
                         let (nb, nc) = (fb_to_int(i.b()), fb_to_int(i.c()));
                         let t = self.new_table_with(nb, nc);
                         r!(a) = Value::Table(t);
                         save!();
                         self.gc_safepoint_at(base + a as usize + 1)?;
+                        reload_budget!();
                     }
-                    OpCode::SelfOp => {
+                    op::SelfOp => {
                         let obj = r!(i.b());
                         let key = rk!(i.c());
                         r!(a + 1) = obj;
@@ -227,31 +234,31 @@ impl Vm {
                         }
                         step!(self.index_op(obj, key, a, Origin::Reg(i.b())));
                     }
-                    OpCode::Add | OpCode::Sub | OpCode::Mul | OpCode::Div | OpCode::Mod | OpCode::Pow => {
+                    op::Add | op::Sub | op::Mul | op::Div | op::Mod | op::Pow => {
                         let b = rk!(i.b());
                         let c = rk!(i.c());
                         if let (Value::Num(x), Value::Num(y)) = (b, c) {
                             r!(a) = Value::Num(match op {
-                                OpCode::Add => x + y,
-                                OpCode::Sub => x - y,
-                                OpCode::Mul => x * y,
-                                OpCode::Div => x / y,
-                                OpCode::Mod => crate::meta::lua_mod(x, y),
+                                op::Add => x + y,
+                                op::Sub => x - y,
+                                op::Mul => x * y,
+                                op::Div => x / y,
+                                op::Mod => crate::meta::lua_mod(x, y),
                                 _ => crate::meta::lua_pow(x, y),
                             });
                             continue;
                         }
                         let aop = match op {
-                            OpCode::Add => ArithOp::Add,
-                            OpCode::Sub => ArithOp::Sub,
-                            OpCode::Mul => ArithOp::Mul,
-                            OpCode::Div => ArithOp::Div,
-                            OpCode::Mod => ArithOp::Mod,
+                            op::Add => ArithOp::Add,
+                            op::Sub => ArithOp::Sub,
+                            op::Mul => ArithOp::Mul,
+                            op::Div => ArithOp::Div,
+                            op::Mod => ArithOp::Mod,
                             _ => ArithOp::Pow,
                         };
                         step!(self.arith_op(aop, b, c, a, origin_rk!(i.b()), origin_rk!(i.c())));
                     }
-                    OpCode::Unm => {
+                    op::Unm => {
                         let b = r!(i.b());
                         if let Value::Num(x) = b {
                             r!(a) = Value::Num(-x);
@@ -259,10 +266,10 @@ impl Vm {
                         }
                         step!(self.arith_op(ArithOp::Unm, b, b, a, Origin::Reg(i.b()), Origin::Reg(i.b())));
                     }
-                    OpCode::Not => {
+                    op::Not => {
                         r!(a) = Value::Bool(!r!(i.b()).truthy());
                     }
-                    OpCode::Len => {
+                    op::Len => {
                         let b = r!(i.b());
                         match b {
                             Value::Str(s) => {
@@ -274,7 +281,7 @@ impl Vm {
                             _ => step!(self.len_op(b, a, Origin::Reg(i.b()))),
                         }
                     }
-                    OpCode::Concat => {
+                    op::Concat => {
                         let (b, c) = (i.b(), i.c());
                         save!();
                         let top = self.th.frames[fi].top;
@@ -283,17 +290,18 @@ impl Vm {
                             true => {
                                 // finished without metamethods
                                 self.gc_safepoint_at(top)?;
+                                reload_budget!();
                             }
                             false => continue 'reload,
                         }
                     }
-                    OpCode::Jmp => {
+                    op::Jmp => {
                         if a > 0 {
                             self.close_upvals(base + a as usize - 1);
                         }
                         pc = (pc as i64 + i.sbx() as i64) as usize;
                     }
-                    OpCode::Eq => {
+                    op::Eq => {
                         let b = rk!(i.b());
                         let c = rk!(i.c());
                         let res = if b == c {
@@ -311,11 +319,11 @@ impl Vm {
                             pc += 1;
                         }
                     }
-                    OpCode::Lt | OpCode::Le => {
+                    op::Lt | op::Le => {
                         let b = rk!(i.b());
                         let c = rk!(i.c());
                         if let (Value::Num(x), Value::Num(y)) = (b, c) {
-                            let res = if op == OpCode::Lt { x < y } else { x <= y };
+                            let res = if op == op::Lt { x < y } else { x <= y };
                             if res != (a != 0) {
                                 pc += 1;
                             }
@@ -323,20 +331,20 @@ impl Vm {
                         }
                         if let (Value::Str(x), Value::Str(y)) = (b, c) {
                             let ord = self.heap.str(x).cmp(self.heap.str(y));
-                            let res = if op == OpCode::Lt { ord.is_lt() } else { ord.is_le() };
+                            let res = if op == op::Lt { ord.is_lt() } else { ord.is_le() };
                             if res != (a != 0) {
                                 pc += 1;
                             }
                             continue;
                         }
-                        step!(self.order_op(op == OpCode::Lt, b, c, a != 0));
+                        step!(self.order_op(op == op::Lt, b, c, a != 0));
                     }
-                    OpCode::Test => {
+                    op::Test => {
                         if r!(a).truthy() != (i.c() != 0) {
                             pc += 1;
                         }
                     }
-                    OpCode::TestSet => {
+                    op::TestSet => {
                         let v = r!(i.b());
                         if v.truthy() != (i.c() != 0) {
                             pc += 1;
@@ -344,7 +352,7 @@ impl Vm {
                             r!(a) = v;
                         }
                     }
-                    OpCode::Call => {
+                    op::Call => {
                         let b = i.b();
                         let func = base + a as usize;
                         if b != 0 {
@@ -357,12 +365,13 @@ impl Vm {
                                 if self.cur != cur_thread || self.th.frames.len() != fi + 1 {
                                     continue 'reload;
                                 }
+                                reload_budget!();
                             }
                             Next::Reload => continue 'reload,
                             other => return Ok(other),
                         }
                     }
-                    OpCode::TailCall => {
+                    op::TailCall => {
                         let b = i.b();
                         let func = base + a as usize;
                         if b != 0 {
@@ -395,12 +404,13 @@ impl Vm {
                                 if self.cur != cur_thread || self.th.frames.len() != fi + 1 {
                                     continue 'reload;
                                 }
+                                reload_budget!();
                             }
                             Next::Reload => continue 'reload,
                             other => return Ok(other),
                         }
                     }
-                    OpCode::Return => {
+                    op::Return => {
                         let b = i.b();
                         let first = base + a as usize;
                         let n = if b != 0 { b as usize - 1 } else { self.th.top - first };
@@ -413,7 +423,7 @@ impl Vm {
                             other => return Ok(other),
                         }
                     }
-                    OpCode::ForLoop => {
+                    op::ForLoop => {
                         if let (Value::Num(idx), Value::Num(limit), Value::Num(step)) = (r!(a), r!(a + 1), r!(a + 2)) {
                             let idx = idx + step;
                             let cont = if step > 0.0 { idx <= limit } else { limit <= idx };
@@ -424,7 +434,7 @@ impl Vm {
                             }
                         }
                     }
-                    OpCode::ForPrep => {
+                    op::ForPrep => {
                         save!();
                         let init = self.for_num(r!(a), "initial")?;
                         let limit = self.for_num(r!(a + 1), "limit")?;
@@ -434,7 +444,7 @@ impl Vm {
                         r!(a + 2) = Value::Num(step);
                         pc = (pc as i64 + i.sbx() as i64) as usize;
                     }
-                    OpCode::TForCall => {
+                    op::TForCall => {
                         let cb = base + a as usize + 3;
                         self.th.stack[cb + 2] = r!(a + 2);
                         self.th.stack[cb + 1] = r!(a + 1);
@@ -446,20 +456,21 @@ impl Vm {
                                 if self.cur != cur_thread || self.th.frames.len() != fi + 1 {
                                     continue 'reload;
                                 }
+                                reload_budget!();
                                 self.th.top = self.th.frames[fi].top;
                             }
                             Next::Reload => continue 'reload,
                             other => return Ok(other),
                         }
                     }
-                    OpCode::TForLoop => {
+                    op::TForLoop => {
                         let v = r!(a + 1);
                         if !v.is_nil() {
                             r!(a) = v;
                             pc = (pc as i64 + i.sbx() as i64) as usize;
                         }
                     }
-                    OpCode::SetList => {
+                    op::SetList => {
                         let ra = base + a as usize;
                         let mut n = i.b() as usize;
                         let mut c = i.c() as usize;
@@ -487,7 +498,7 @@ impl Vm {
                         self.heap.adjust(after as isize - before as isize);
                         self.th.top = self.th.frames[fi].top;
                     }
-                    OpCode::Closure => {
+                    op::Closure => {
                         let p = &proto.protos[i.bx() as usize];
                         if let Some(c) = self.cached_closure(p, base, cl) {
                             r!(a) = Value::Func(c);
@@ -508,8 +519,9 @@ impl Vm {
                         r!(a) = Value::Func(f);
                         save!();
                         self.gc_safepoint_at(base + a as usize + 1)?;
+                        reload_budget!();
                     }
-                    OpCode::VarArg => {
+                    op::VarArg => {
                         let nvar = self.th.frames[fi].nvarargs;
                         let b = i.b() as usize;
                         let ra = base + a as usize;
@@ -526,7 +538,7 @@ impl Vm {
                             }
                         }
                     }
-                    OpCode::ExtraArg => {
+                    _ => {
                         save!();
                         return Err(self.rt_error("invalid instruction"));
                     }

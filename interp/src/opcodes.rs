@@ -59,6 +59,13 @@ macro_rules! opcodes {
         ];
 
         const ALL: &[OpCode] = &[ $( OpCode::$name, )* ];
+
+        /// Opcode numbers as constants, for dispatching on the raw byte.
+        #[allow(non_upper_case_globals)]
+        pub mod op {
+            use super::OpCode;
+            $( pub const $name: u8 = OpCode::$name as u8; )*
+        }
     };
 }
 
@@ -114,9 +121,16 @@ impl OpCode {
     }
 
     /// Decode an opcode number; `None` for numbers outside the table.
-    #[inline]
+    #[inline(always)]
     pub fn from_u8(n: u8) -> Option<OpCode> {
-        ALL.get(n as usize).copied()
+        if (n as usize) < ALL.len() {
+            // SAFETY: `OpCode` is `repr(u8)` with the discriminants
+            // `0..ALL.len()` assigned in order by the macro (checked by the
+            // `table_is_consistent` test), and `n` is in that range.
+            Some(unsafe { std::mem::transmute::<u8, OpCode>(n) })
+        } else {
+            None
+        }
     }
 
     pub fn name(self) -> &'static str {

@@ -47,9 +47,9 @@ pub enum ErrorKind {
     StackOverflow,
 }
 
-/// A Lua error: the error value plus its kind.
+/// What a Lua error carries: the error value plus its kind.
 #[derive(Debug, Clone)]
-pub struct LuaError {
+pub struct ErrorData {
     pub value: Value,
     pub kind: ErrorKind,
     /// The message handler (xpcall) has already transformed `value`.
@@ -58,9 +58,28 @@ pub struct LuaError {
     pub traceback: Option<String>,
 }
 
+/// A Lua error. Boxed so that `LResult<T>` stays small on the hot paths
+/// (every call and instruction slow path returns one); fields are reached
+/// through `Deref` (`e.value`, `e.kind`).
+#[derive(Debug, Clone)]
+pub struct LuaError(Box<ErrorData>);
+
+impl std::ops::Deref for LuaError {
+    type Target = ErrorData;
+    fn deref(&self) -> &ErrorData {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for LuaError {
+    fn deref_mut(&mut self) -> &mut ErrorData {
+        &mut self.0
+    }
+}
+
 impl LuaError {
     pub fn new(value: Value, kind: ErrorKind) -> Self {
-        LuaError { value, kind, handled: false, traceback: None }
+        LuaError(Box::new(ErrorData { value, kind, handled: false, traceback: None }))
     }
 }
 
@@ -935,7 +954,7 @@ impl Vm {
                 }
             }
         };
-        if self.th.frames.len() >= self.limits.max_depth.min(MAX_STACK / 5) {
+        if self.th.frames.len() >= self.limits.max_depth {
             return Err(self.stack_overflow_calls());
         }
         match self.heap.func(fref) {
@@ -969,10 +988,11 @@ impl Vm {
                         self.th.stack[base + i] = Value::Nil;
                     }
                 }
+                // Registers above the parameters are not cleared: the
+                // compiler writes every register before reading it, and the
+                // collector clears the stack above the highest frame top,
+                // so stale slots never hold collected objects.
                 let top = base + ms;
-                for v in &mut self.th.stack[base + np.min(if is_va { np } else { nargs }).max(np)..top] {
-                    *v = Value::Nil;
-                }
                 self.th.top = top;
                 self.th.frames.push(Frame {
                     func,
