@@ -116,6 +116,8 @@ pub struct LuaFile {
     mode: BufMode,
     /// A read error happened during the current operation.
     rerr: Option<std::io::Error>,
+    /// Opened with mode "r"/"rb": writes fail with EBADF, like stdio.
+    read_only: bool,
 }
 
 impl LuaFile {
@@ -132,6 +134,7 @@ impl LuaFile {
             wbuf: Vec::new(),
             mode,
             rerr: None,
+            read_only: false,
         }
     }
 
@@ -361,6 +364,7 @@ impl LuaFile {
                 Ok(())
             }
             Some(Kind::Stdin) | Some(Kind::PipeIn(_)) => Err(std::io::Error::from_raw_os_error(9)),
+            _ if self.read_only => Err(std::io::Error::from_raw_os_error(9)),
             _ => {
                 if self.rpos < self.rbuf.len() || !self.rbuf.is_empty() {
                     self.drop_readahead()?;
@@ -599,6 +603,17 @@ fn open_path(name: &[u8], mode: &[u8]) -> std::io::Result<std::fs::File> {
     Ok(f)
 }
 
+/// A file object for a path opened with `mode`.
+fn new_path_file(vm: &mut Vm, f: std::fs::File, mode: &[u8]) -> Value {
+    let v = new_file(vm, Kind::File(f));
+    if mode.get(1) != Some(&b'+') && mode[0] == b'r' {
+        if let Some(lf) = as_file(vm, v) {
+            lf.read_only = true;
+        }
+    }
+    v
+}
+
 fn io_open(vm: &mut Vm) -> LResult<Action> {
     let name = vm.check_bytes(1)?;
     let mode = match vm.opt_str(2)? {
@@ -610,7 +625,7 @@ fn io_open(vm: &mut Vm) -> LResult<Action> {
     }
     match open_path(&name, &mode) {
         Ok(f) => {
-            let v = new_file(vm, Kind::File(f));
+            let v = new_path_file(vm, f, &mode);
             vm.ret1(v)
         }
         Err(e) => io_fail(vm, &e, Some(&name)),
@@ -620,7 +635,7 @@ fn io_open(vm: &mut Vm) -> LResult<Action> {
 /// Open `name` or raise `cannot open file 'name' (reason)`.
 fn open_or_error(vm: &mut Vm, name: &[u8], mode: &[u8]) -> LResult<Value> {
     match open_path(name, mode) {
-        Ok(f) => Ok(new_file(vm, Kind::File(f))),
+        Ok(f) => Ok(new_path_file(vm, f, mode)),
         Err(e) => {
             let msg = format!(
                 "cannot open file '{}' ({})",
