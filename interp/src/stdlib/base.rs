@@ -437,14 +437,12 @@ impl Vm {
                 }
             }
         };
-        let mut src: &[u8] = &data;
-        let mut skipped = false;
-        if src.first() == Some(&b'#') {
-            let nl = src.iter().position(|&c| c == b'\n').unwrap_or(src.len());
-            src = &src[nl..];
-            skipped = true;
+        // a UTF-8 byte-order mark and a first `#` line are skipped; the
+        // line's `\n` stays for line numbers, except before a binary chunk
+        let mut src: &[u8] = crate::lexer::skip_file_header(&data);
+        if src.len() > 1 && src[0] == b'\n' && src[1] == 0x1b && src.len() < data.len() {
+            src = &src[1..];
         }
-        let _ = skipped;
         self.load_chunk(src, &name, mode, env)
     }
 }
