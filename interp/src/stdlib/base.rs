@@ -136,7 +136,7 @@ fn ipairs_aux(vm: &mut Vm) -> LResult<Action> {
 }
 
 fn pairs_meta(vm: &mut Vm, which: bool) -> LResult<Action> {
-    let v = vm.check_any(1)?;
+    let v = vm.arg(1);
     let name = if which { vm.names.pairs } else { vm.names.ipairs };
     let mm = match vm.metatable(v) {
         Some(mt) => vm.heap.table(mt).get_str(name),
@@ -144,12 +144,9 @@ fn pairs_meta(vm: &mut Vm, which: bool) -> LResult<Action> {
     };
     if mm.is_nil() {
         let f = vm.native_upvalue(1);
-        if which {
-            vm.check_table(1)?;
-            vm.ret(&[f, v, Value::Nil])
-        } else {
-            vm.ret(&[f, v, Value::Num(0.0)])
-        }
+        vm.check_table(1)?;
+        let init = if which { Value::Nil } else { Value::Num(0.0) };
+        vm.ret(&[f, v, init])
     } else {
         let r = vm.call_value(mm, &[v], 3)?;
         vm.ret(&r)
