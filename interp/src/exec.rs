@@ -625,7 +625,7 @@ impl Vm {
 
     pub(crate) fn ensure_stack_at(&mut self, need: usize) -> LResult<()> {
         if need > self.th.stack.len() {
-            if need > crate::vm::MAX_STACK {
+            if need > self.stack_limit {
                 return Err(self.rt_error("stack overflow"));
             }
             self.th.stack.resize(need + need / 2, Value::Nil);

@@ -262,6 +262,10 @@ pub struct Vm {
     pub(crate) pending: Option<Box<dyn PendingCall>>,
     /// Values yielded by a host-resumed coroutine.
     pub(crate) yielded: Option<Vec<Value>>,
+    /// Current stack size limit (raised while a message handler runs).
+    pub(crate) stack_limit: usize,
+    /// Extra frames allowed while a message handler runs.
+    pub(crate) depth_extra: usize,
     /// Work accumulated by `collectgarbage("step")` since the last cycle.
     pub gc_step_work: usize,
     /// File and process access allowed to scripts (false in sandboxes).
@@ -316,6 +320,8 @@ impl Vm {
             hook_last: None,
             unsafe_os: true,
             gc_step_work: 0,
+            stack_limit: MAX_STACK,
+            depth_extra: 0,
         };
         // registry[1] = main thread, registry[2] = globals (LUA_RIDX_*)
         let r = vm.heap.table_mut(registry);
@@ -469,10 +475,10 @@ impl Vm {
     pub fn ensure_stack(&mut self, n: usize) -> LResult<()> {
         let need = self.th.top + n;
         if need > self.th.stack.len() {
-            if need > MAX_STACK {
+            if need > self.stack_limit {
                 return Err(self.stack_overflow());
             }
-            let new = (need + need / 2).clamp(need, MAX_STACK + 200);
+            let new = (need + need / 2).clamp(need, self.stack_limit + 200);
             self.th.stack.resize(new, Value::Nil);
         }
         Ok(())
@@ -954,7 +960,7 @@ impl Vm {
                 }
             }
         };
-        if self.th.frames.len() >= self.limits.max_depth {
+        if self.th.frames.len() >= self.limits.max_depth + self.depth_extra {
             return Err(self.stack_overflow_calls());
         }
         match self.heap.func(fref) {
@@ -964,10 +970,10 @@ impl Vm {
                 // room for the frame, varargs and native calls from it
                 let need = func + 1 + nargs + np + ms + MIN_STACK;
                 if need > self.th.stack.len() {
-                    if need > MAX_STACK {
+                    if need > self.stack_limit {
                         return Err(self.stack_overflow());
                     }
-                    self.th.stack.resize((need + need / 2).min(MAX_STACK + 200), Value::Nil);
+                    self.th.stack.resize((need + need / 2).min(self.stack_limit + 200), Value::Nil);
                 }
                 let base;
                 let mut nvar = 0;
@@ -1415,7 +1421,15 @@ impl Vm {
                 return e;
             }
             let hf = self.th.stack[h];
-            match self.call_value(hf, &[e.value], 1) {
+            // Like PUC's error stack: the handler may run a little beyond
+            // the limits that caused a stack overflow.
+            let (sl, de) = (self.stack_limit, self.depth_extra);
+            self.stack_limit = MAX_STACK + 20_000;
+            self.depth_extra = 2_000;
+            let r = self.call_value(hf, &[e.value], 1);
+            self.stack_limit = sl;
+            self.depth_extra = de;
+            match r {
                 Ok(v) => e.value = v.first().copied().unwrap_or(Value::Nil),
                 Err(e2) => {
                     let _ = e2;
