@@ -1,4 +1,6 @@
 //! oxilua-vmq: VerneMQ `vmq_diversity` plugins on oxilua.
 
+pub mod hooks;
 pub mod providers;
 pub mod pvalue;
+pub mod topic;

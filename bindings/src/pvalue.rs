@@ -56,6 +56,63 @@ impl PValue {
         )
     }
 
+    /// A sequence table from values (`{v1, v2, ...}`).
+    pub fn array(items: impl IntoIterator<Item = PValue>) -> PValue {
+        PValue::Array(items.into_iter().collect())
+    }
+
+    /// A `Map` from string keys, leaving out `Nil` values (Lua tables cannot
+    /// hold `nil`, so the field is simply absent).
+    pub fn map_opt<K: AsRef<[u8]>>(pairs: impl IntoIterator<Item = (K, PValue)>) -> PValue {
+        PValue::Map(
+            pairs
+                .into_iter()
+                .filter(|(_, v)| !v.is_nil())
+                .map(|(k, v)| (PValue::str(k), v))
+                .collect(),
+        )
+    }
+
+    /// `t[i]` for a 1-based integer index, in either table representation.
+    pub fn index(&self, i: usize) -> Option<&PValue> {
+        match self {
+            PValue::Array(items) => i.checked_sub(1).and_then(|i| items.get(i)),
+            PValue::Map(pairs) => pairs
+                .iter()
+                .rev()
+                .find(|(k, _)| k.as_num() == Some(i as f64))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The values of a sequence table in order, if this table is a sequence
+    /// (`Array`, an empty table, or a `Map` whose keys are exactly `1..=n`).
+    pub fn as_sequence(&self) -> Option<Vec<&PValue>> {
+        match self {
+            PValue::Array(items) => Some(items.iter().collect()),
+            PValue::Map(pairs) => {
+                let mut keyed: Vec<(f64, &PValue)> = Vec::with_capacity(pairs.len());
+                for (k, v) in pairs {
+                    let n = k.as_num()?;
+                    if let Some(slot) = keyed.iter_mut().find(|(m, _)| *m == n) {
+                        slot.1 = v;
+                    } else {
+                        keyed.push((n, v));
+                    }
+                }
+                keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
+                for (i, (n, _)) in keyed.iter().enumerate() {
+                    if *n != (i + 1) as f64 {
+                        return None;
+                    }
+                }
+                Some(keyed.into_iter().map(|(_, v)| v).collect())
+            }
+            _ => None,
+        }
+    }
+
     /// Lua truthiness: everything but `nil` and `false` is true.
     pub fn is_truthy(&self) -> bool {
         !matches!(self, PValue::Nil | PValue::Bool(false))
