@@ -29,6 +29,9 @@ pub struct Block {
     pub ret: Option<Return>,
     /// Line of the token that ends the block (`end`, `until`, `else`, `elseif`, `<eof>`).
     pub end_line: Line,
+    /// Line of the last token before the block (`then`, `do`, `else`, `repeat`,
+    /// the `)` of a parameter list; 1 for a main chunk).
+    pub start_line: Line,
 }
 
 #[derive(Debug, Clone)]

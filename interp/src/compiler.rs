@@ -958,6 +958,8 @@ impl<'a> Compiler<'a> {
         more: bool,
     ) -> CResult<()> {
         let mut v = self.expr(cond)?;
+        // the test that skips the block belongs to the `then` line
+        self.set_line(block.start_line);
         let jf;
         let start;
         match block.stats.first() {

@@ -267,7 +267,10 @@ impl Parser<'_, '_> {
     // block -> statlist
     // statlist -> { stat [';'] } [retstat]
     fn block(&mut self) -> R<Block> {
-        let mut b = Block::default();
+        let mut b = Block {
+            start_line: self.last_line,
+            ..Block::default()
+        };
         while !self.block_follow(true) {
             if self.is(&Tok::Return) {
                 self.enter_level()?;
