@@ -114,6 +114,20 @@ impl Vm {
                 }};
             }
 
+            // One arm per arithmetic opcode: numbers inline, the rest
+            // (coercion, metamethods, errors) through `arith_op`.
+            macro_rules! arith {
+                ($i:ident, $a:ident, $aop:expr, $f:expr) => {{
+                    let b = rk!($i.b());
+                    let c = rk!($i.c());
+                    if let (Value::Num(x), Value::Num(y)) = (b, c) {
+                        r!($a) = Value::Num($f(x, y));
+                    } else {
+                        step!(self.arith_op($aop, b, c, $a, origin_rk!($i.b()), origin_rk!($i.c())));
+                    }
+                }};
+            }
+
             loop {
                 budget -= 1;
                 if budget <= 0 {
@@ -234,30 +248,12 @@ impl Vm {
                         }
                         step!(self.index_op(obj, key, a, Origin::Reg(i.b())));
                     }
-                    op::Add | op::Sub | op::Mul | op::Div | op::Mod | op::Pow => {
-                        let b = rk!(i.b());
-                        let c = rk!(i.c());
-                        if let (Value::Num(x), Value::Num(y)) = (b, c) {
-                            r!(a) = Value::Num(match op {
-                                op::Add => x + y,
-                                op::Sub => x - y,
-                                op::Mul => x * y,
-                                op::Div => x / y,
-                                op::Mod => crate::meta::lua_mod(x, y),
-                                _ => crate::meta::lua_pow(x, y),
-                            });
-                            continue;
-                        }
-                        let aop = match op {
-                            op::Add => ArithOp::Add,
-                            op::Sub => ArithOp::Sub,
-                            op::Mul => ArithOp::Mul,
-                            op::Div => ArithOp::Div,
-                            op::Mod => ArithOp::Mod,
-                            _ => ArithOp::Pow,
-                        };
-                        step!(self.arith_op(aop, b, c, a, origin_rk!(i.b()), origin_rk!(i.c())));
-                    }
+                    op::Add => arith!(i, a, ArithOp::Add, |x: f64, y: f64| x + y),
+                    op::Sub => arith!(i, a, ArithOp::Sub, |x: f64, y: f64| x - y),
+                    op::Mul => arith!(i, a, ArithOp::Mul, |x: f64, y: f64| x * y),
+                    op::Div => arith!(i, a, ArithOp::Div, |x: f64, y: f64| x / y),
+                    op::Mod => arith!(i, a, ArithOp::Mod, crate::meta::lua_mod),
+                    op::Pow => arith!(i, a, ArithOp::Pow, crate::meta::lua_pow),
                     op::Unm => {
                         let b = r!(i.b());
                         if let Value::Num(x) = b {
@@ -383,16 +379,25 @@ impl Vm {
                             Value::Func(f) => matches!(self.heap.func(f), Closure::Lua { .. }),
                             _ => false,
                         };
-                        if is_lua && self.th.hook_mask == 0 {
+                        if is_lua {
                             self.close_upvals(base);
                             let fr = self.th.frames.pop().expect("frame");
                             let n = self.th.top - func;
                             self.th.stack.copy_within(func..func + n, fr.func);
                             self.th.top = fr.func + n;
-                            match self.precall(fr.func, fr.nresults, fr.cont)? {
+                            // the call hook must see the new frame as a tail call:
+                            // hold it back in precall and fire it here
+                            let mask = self.th.hook_mask;
+                            self.th.hook_mask = mask & !crate::ldebug::MASK_CALL;
+                            let r = self.precall(fr.func, fr.nresults, fr.cont);
+                            self.th.hook_mask = mask;
+                            match r? {
                                 Next::Reload | Next::Continue => {
                                     if let Some(f) = self.th.frames.last_mut() {
                                         f.tail = true;
+                                    }
+                                    if mask & crate::ldebug::MASK_CALL != 0 {
+                                        self.call_hook(true)?;
                                     }
                                     continue 'reload;
                                 }
@@ -471,32 +476,11 @@ impl Vm {
                         }
                     }
                     op::SetList => {
-                        let ra = base + a as usize;
-                        let mut n = i.b() as usize;
-                        let mut c = i.c() as usize;
-                        if n == 0 {
-                            n = self.th.top - ra - 1;
-                        }
-                        if c == 0 {
-                            c = code[pc].ax_arg() as usize;
+                        let extra = if i.c() == 0 { Some(code[pc].ax_arg()) } else { None };
+                        if extra.is_some() {
                             pc += 1;
                         }
-                        let t = match r!(a) {
-                            Value::Table(t) => t,
-                            _ => unreachable!("SETLIST on a non-table"),
-                        };
-                        let last = (c - 1) * LFIELDS_PER_FLUSH as usize + n;
-                        let before = self.heap.table(t).byte_size();
-                        let tb = self.heap.table_mut(t);
-                        tb.reserve_array(last);
-                        for j in 1..=n {
-                            let v = self.th.stack[ra + j];
-                            let tb = self.heap.table_mut(t);
-                            tb.set_int((c - 1) * LFIELDS_PER_FLUSH as usize + j, v);
-                        }
-                        let after = self.heap.table(t).byte_size();
-                        self.heap.adjust(after as isize - before as isize);
-                        self.th.top = self.th.frames[fi].top;
+                        self.op_setlist(base, fi, a, i.b(), i.c(), extra);
                     }
                     op::Closure => {
                         let p = &proto.protos[i.bx() as usize];
@@ -504,39 +488,15 @@ impl Vm {
                             r!(a) = Value::Func(c);
                             continue;
                         }
-                        let p = p.clone();
-                        let mut ups = Vec::with_capacity(p.upvals.len());
-                        for d in p.upvals.iter() {
-                            if d.in_stack {
-                                ups.push(self.find_upval(base + d.index as usize));
-                            } else {
-                                ups.push(upval!(d.index));
-                            }
-                        }
-                        let pc2 = p.clone();
-                        let f = self.heap.alloc_func(Closure::Lua { proto: p, upvals: ups.into() });
-                        pc2.cache.set(Some(f));
+                        let f = self.op_closure(p.clone(), base, cl);
                         r!(a) = Value::Func(f);
                         save!();
                         self.gc_safepoint_at(base + a as usize + 1)?;
                         reload_budget!();
                     }
                     op::VarArg => {
-                        let nvar = self.th.frames[fi].nvarargs;
-                        let b = i.b() as usize;
-                        let ra = base + a as usize;
-                        if b == 0 {
-                            save!();
-                            self.ensure_stack_at(ra + nvar + crate::vm::MIN_STACK)?;
-                            for j in 0..nvar {
-                                self.th.stack[ra + j] = self.th.stack[base - nvar + j];
-                            }
-                            self.th.top = ra + nvar;
-                        } else {
-                            for j in 0..b - 1 {
-                                self.th.stack[ra + j] = if j < nvar { self.th.stack[base - nvar + j] } else { Value::Nil };
-                            }
-                        }
+                        save!();
+                        self.op_vararg(base, fi, a, i.b())?;
                     }
                     _ => {
                         save!();
@@ -566,6 +526,65 @@ impl Vm {
             }
         }
         Some(c)
+    }
+
+    #[inline(never)]
+    fn op_setlist(&mut self, base: usize, fi: usize, a: u32, b: u32, c: u32, extra: Option<u32>) {
+        let ra = base + a as usize;
+        let n = if b == 0 { self.th.top - ra - 1 } else { b as usize };
+        let c = extra.map(|x| x as usize).unwrap_or(c as usize);
+        let t = match self.th.stack[ra] {
+            Value::Table(t) => t,
+            _ => unreachable!("SETLIST on a non-table"),
+        };
+        let first = (c.max(1) - 1) * LFIELDS_PER_FLUSH as usize;
+        let before = self.heap.table(t).byte_size();
+        self.heap.table_mut(t).reserve_array(first + n);
+        for j in 1..=n {
+            let v = self.th.stack[ra + j];
+            self.heap.table_mut(t).set_int(first + j, v);
+        }
+        let after = self.heap.table(t).byte_size();
+        self.heap.adjust(after as isize - before as isize);
+        self.th.top = self.th.frames[fi].top;
+    }
+
+    #[inline(never)]
+    fn op_closure(&mut self, p: std::rc::Rc<crate::object::FuncProto>, base: usize, cl: crate::value::FuncRef) -> crate::value::FuncRef {
+        let mut ups = Vec::with_capacity(p.upvals.len());
+        for d in p.upvals.iter() {
+            if d.in_stack {
+                ups.push(self.find_upval(base + d.index as usize));
+            } else {
+                let u = match self.heap.func(cl) {
+                    Closure::Lua { upvals, .. } => upvals[d.index as usize],
+                    _ => unreachable!(),
+                };
+                ups.push(u);
+            }
+        }
+        let pc2 = p.clone();
+        let f = self.heap.alloc_func(Closure::Lua { proto: p, upvals: ups.into() });
+        pc2.cache.set(Some(f));
+        f
+    }
+
+    #[inline(never)]
+    fn op_vararg(&mut self, base: usize, fi: usize, a: u32, b: u32) -> LResult<()> {
+        let nvar = self.th.frames[fi].nvarargs;
+        let ra = base + a as usize;
+        if b == 0 {
+            self.ensure_stack_at(ra + nvar + crate::vm::MIN_STACK)?;
+            for j in 0..nvar {
+                self.th.stack[ra + j] = self.th.stack[base - nvar + j];
+            }
+            self.th.top = ra + nvar;
+        } else {
+            for j in 0..b as usize - 1 {
+                self.th.stack[ra + j] = if j < nvar { self.th.stack[base - nvar + j] } else { Value::Nil };
+            }
+        }
+        Ok(())
     }
 
     /// Fast raw store into a table when no `__newindex` can apply.
