@@ -1,6 +1,7 @@
 //! oxilua-vmq: VerneMQ `vmq_diversity` plugins on oxilua.
 
 pub mod hooks;
+pub mod modules;
 pub mod providers;
 pub mod pvalue;
 pub mod topic;
