@@ -419,8 +419,21 @@ impl Vm {
         self.run_hook("return", None)
     }
 
-    /// Per-instruction hook work (count and line events) for the top Lua frame.
+    /// Per-instruction hook work (count and line events) for the top Lua frame,
+    /// about to run instruction `pc`.
     pub(crate) fn trace_exec(&mut self, pc: usize) -> LResult<()> {
+        // While the hooks run, the frame's saved pc is past that instruction
+        // (as after a fetch), so getinfo/getlocal treat it as the current one.
+        let fi = self.th.frames.len() - 1;
+        self.th.frames[fi].pc = pc + 1;
+        let r = self.trace_exec_hooks(pc);
+        if let Some(f) = self.th.frames.get_mut(fi) {
+            f.pc = pc;
+        }
+        r
+    }
+
+    fn trace_exec_hooks(&mut self, pc: usize) -> LResult<()> {
         let mask = self.th.hook_mask;
         // Instructions run by the hook function itself count too (as in
         // PUC), but no event fires inside a hook.
