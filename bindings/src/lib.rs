@@ -1,5 +1,6 @@
 //! oxilua-vmq: VerneMQ `vmq_diversity` plugins on oxilua.
 
+pub mod config;
 pub mod hooks;
 pub mod modules;
 pub mod providers;
