@@ -129,12 +129,21 @@ impl Vm {
             }
 
             loop {
+                {
+                    let Vm { heap, th, cur, .. } = &mut *self;
+                    crate::fast::run_fast(&mut th.stack, heap, *cur, cl, base, code, k, &mut pc, &mut budget);
+                }
                 budget -= 1;
                 if budget <= 0 {
                     save!();
                     self.slow_check()?;
                     if self.th.hook_mask != 0 {
                         self.trace_exec(pc)?;
+                    }
+                    if self.heap.gc_due() {
+                        // table growth has no safepoint of its own
+                        let top = self.th.frames[fi].top;
+                        self.gc_safepoint_at(top)?;
                     }
                     reload_budget!();
                 }

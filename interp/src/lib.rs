@@ -10,6 +10,7 @@ pub mod compiler;
 pub mod disasm;
 pub mod dump;
 pub mod exec;
+mod fast;
 pub mod gc;
 pub mod ldebug;
 pub mod lexer;

@@ -223,6 +223,10 @@ impl ApiRoots {
             self.free.push(i);
         }
     }
+    /// Replace the value of a live slot.
+    pub fn set(&mut self, i: u32, v: Value) {
+        self.slots[i as usize].0 = v;
+    }
     pub fn values(&self) -> impl Iterator<Item = Value> + '_ {
         self.slots.iter().filter(|s| s.1 > 0).map(|s| s.0)
     }
@@ -600,8 +604,15 @@ impl Vm {
 
     // ----- loading ----------------------------------------------------------
 
-    /// Turn a compiled prototype into a runtime prototype (interning constants).
-    pub fn load_proto(&mut self, p: &crate::proto::Proto) -> Rc<FuncProto> {
+    /// Turn a compiled prototype into a runtime prototype (interning
+    /// constants), after checking it with `dump::verify`: the dispatch loop's
+    /// fast path relies on verified code.
+    pub fn load_proto(&mut self, p: &crate::proto::Proto) -> Result<Rc<FuncProto>, String> {
+        crate::dump::verify(p)?;
+        Ok(self.load_verified(p))
+    }
+
+    fn load_verified(&mut self, p: &crate::proto::Proto) -> Rc<FuncProto> {
         let k: Vec<Value> = p
             .constants
             .iter()
@@ -612,7 +623,7 @@ impl Vm {
                 crate::proto::Constant::String(s) => Value::Str(self.heap.intern(s)),
             })
             .collect();
-        let protos: Vec<Rc<FuncProto>> = p.protos.iter().map(|c| self.load_proto(c)).collect();
+        let protos: Vec<Rc<FuncProto>> = p.protos.iter().map(|c| self.load_verified(c)).collect();
         self.heap.bytes += p.code.len() * 4 + k.len() * 16 + p.line_info.len() * 4 + 128;
         Rc::new(FuncProto {
             code: p.code.clone().into(),
@@ -679,7 +690,13 @@ impl Vm {
                 }
             }
         };
-        let rp = self.load_proto(&proto);
+        let rp = match self.load_proto(&proto) {
+            Ok(rp) => rp,
+            Err(m) => {
+                let msg = format!("{}: invalid bytecode: {}", String::from_utf8_lossy(&crate::proto::chunk_id(chunkname)), m);
+                return Err(self.error_plain(&msg, ErrorKind::Syntax));
+            }
+        };
         Ok(self.chunk_closure(rp, env))
     }
 
@@ -1502,7 +1519,8 @@ impl Vm {
                                     .find(|f| matches!(f.cont, Cont::Boundary | Cont::CoroutineBody))
                                     .map(|f| f.cont);
                                 if body == Some(Cont::CoroutineBody) && self.th.nny == 0 {
-                                    self.th.frames.clear();
+                                    // the dead coroutine keeps its frames for
+                                    // debug.traceback/getinfo, as in lua5.2
                                     match self.finish_coroutine(Err(e)) {
                                         Ok(Next::Exit) => return Ok(ExecOutcome::Returned),
                                         Ok(Next::Suspend) => return Ok(ExecOutcome::Yielded),

@@ -1,0 +1,330 @@
+//! The fast path of the dispatch loop.
+//!
+//! `run_fast` executes the common cases of the cheap instructions (moves,
+//! constants, number arithmetic and comparisons, jumps, numeric and generic
+//! `for` steps, table reads and writes that need no metamethod, upvalues)
+//! with only the registers, the heap, the code and the constants in hand:
+//! split borrows of the VM, so the compiler keeps them in machine registers.
+//! On the first instruction it cannot finish by itself (a call, a
+//! metamethod, an error, an allocation, a closing jump) it stops with `pc`
+//! pointing at that instruction, and `Vm::run` executes it the general way.
+//! Both paths implement the same semantics; `run` alone would be correct.
+//!
+//! Invariant: `run_fast` never allocates objects, never raises errors and
+//! never changes the frame stack, so no collection or unwinding can happen
+//! inside it.
+//!
+//! # Unsafe
+//! This is one of the few modules with `unsafe`: register, constant and
+//! instruction reads skip bounds checks. That is sound because every
+//! prototype the VM runs has passed `dump::verify` (text chunks right after
+//! compiling, binary chunks when loaded), which guarantees that
+//! - every register operand (including `A+1..A+3` of `SELF`, `FORLOOP`,
+//!   `TFORLOOP`, and `A+B` of `LOADNIL`) is below `max_stack`,
+//! - every constant index is below the constant count,
+//! - every jump and skip lands inside the code and the code ends with
+//!   `RETURN` (which this loop never executes), so `pc` stays in range;
+//! and because `Vm::precall` grows the stack to at least `base + max_stack`
+//! before a Lua frame runs, and stacks never shrink. Debug builds check all
+//! of it with assertions.
+
+use crate::gc::Heap;
+use crate::object::{Closure, UpVal};
+use crate::opcodes::{index_k, is_k, op, Instruction};
+use crate::value::{FuncRef, ThreadRef, Value};
+
+/// Run from `*pc` until an instruction needs the general path or the budget
+/// is nearly spent. `stack` is the running thread's whole stack.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+pub(crate) fn run_fast(
+    stack: &mut [Value],
+    heap: &mut Heap,
+    cur: ThreadRef,
+    cl: FuncRef,
+    base: usize,
+    code: &[Instruction],
+    k: &[Value],
+    pc_out: &mut usize,
+    budget_out: &mut i64,
+) {
+    let mut pc = *pc_out;
+    let mut budget = *budget_out;
+    debug_assert!(base <= stack.len());
+    let (below, regs) = stack.split_at_mut(base);
+    macro_rules! r {
+        ($x:expr) => {
+            *{
+                let x = $x as usize;
+                debug_assert!(x < regs.len());
+                // SAFETY: verified register operand, frame fits in the stack (module docs)
+                unsafe { regs.get_unchecked_mut(x) }
+            }
+        };
+    }
+    macro_rules! rk {
+        ($x:expr) => {{
+            let x = $x;
+            if is_k(x) {
+                let j = index_k(x) as usize;
+                debug_assert!(j < k.len());
+                // SAFETY: verified constant index (module docs)
+                unsafe { *k.get_unchecked(j) }
+            } else {
+                r!(x)
+            }
+        }};
+    }
+    macro_rules! bail {
+        () => {{
+            *pc_out = pc;
+            *budget_out = budget;
+            return;
+        }};
+    }
+    macro_rules! arith {
+        ($i:ident, $f:expr) => {{
+            if let (Value::Num(x), Value::Num(y)) = (rk!($i.b()), rk!($i.c())) {
+                r!($i.a()) = Value::Num($f(x, y));
+            } else {
+                bail!();
+            }
+        }};
+    }
+    macro_rules! upval {
+        ($n:expr) => {{
+            match heap.func(cl) {
+                Closure::Lua { upvals, .. } => upvals[$n as usize],
+                _ => bail!(),
+            }
+        }};
+    }
+    loop {
+        if budget <= 1 {
+            bail!();
+        }
+        debug_assert!(pc < code.len());
+        // SAFETY: `pc` stays inside verified code (module docs)
+        let i = unsafe { *code.get_unchecked(pc) };
+        let a = i.a();
+        match i.raw_op() {
+            op::Move => r!(a) = r!(i.b()),
+            op::LoadK => r!(a) = k[i.bx() as usize],
+            op::LoadBool => {
+                r!(a) = Value::Bool(i.b() != 0);
+                if i.c() != 0 {
+                    pc += 1;
+                }
+            }
+            op::LoadNil => {
+                for j in 0..=i.b() {
+                    r!(a + j) = Value::Nil;
+                }
+            }
+            op::GetUpval => {
+                let u = upval!(i.b());
+                r!(a) = match *heap.upvals.get(u.idx()) {
+                    UpVal::Closed(v) => v,
+                    UpVal::Open { thread, idx } if thread == cur => {
+                        let idx = idx as usize;
+                        if idx < base { below[idx] } else { regs[idx - base] }
+                    }
+                    _ => bail!(),
+                };
+            }
+            op::SetUpval => {
+                let u = upval!(i.b());
+                let v = r!(a);
+                match heap.upvals.get_mut(u.idx()) {
+                    UpVal::Closed(slot) => *slot = v,
+                    UpVal::Open { thread, idx } if *thread == cur => {
+                        let idx = *idx as usize;
+                        if idx < base {
+                            below[idx] = v;
+                        } else {
+                            regs[idx - base] = v;
+                        }
+                    }
+                    _ => bail!(),
+                }
+            }
+            op::GetTabUp | op::GetTable | op::SelfOp => {
+                let t = match i.raw_op() {
+                    op::GetTabUp => {
+                        let u = upval!(i.b());
+                        match *heap.upvals.get(u.idx()) {
+                            UpVal::Closed(v) => v,
+                            UpVal::Open { thread, idx } if thread == cur => {
+                        let idx = idx as usize;
+                        if idx < base { below[idx] } else { regs[idx - base] }
+                    }
+                            _ => bail!(),
+                        }
+                    }
+                    _ => r!(i.b()),
+                };
+                let Value::Table(tr) = t else { bail!() };
+                let key = rk!(i.c());
+                let tb = heap.table(tr);
+                let v = tb.get(key);
+                if v.is_nil() && tb.meta.is_some() {
+                    bail!();
+                }
+                if i.raw_op() == op::SelfOp {
+                    r!(a + 1) = t;
+                }
+                r!(a) = v;
+            }
+            op::SetTabUp | op::SetTable => {
+                let t = if i.raw_op() == op::SetTabUp {
+                    let u = upval!(a);
+                    match *heap.upvals.get(u.idx()) {
+                        UpVal::Closed(v) => v,
+                        UpVal::Open { thread, idx } if thread == cur => {
+                        let idx = idx as usize;
+                        if idx < base { below[idx] } else { regs[idx - base] }
+                    }
+                        _ => bail!(),
+                    }
+                } else {
+                    r!(a)
+                };
+                let Value::Table(tr) = t else { bail!() };
+                let key = rk!(i.b());
+                let val = rk!(i.c());
+                let tb = heap.tables.get_mut(tr.idx());
+                if let Value::Num(n) = key {
+                    let idx = n as usize;
+                    if idx as f64 == n && idx >= 1 && idx <= tb.array.len() {
+                        let slot = &mut tb.array[idx - 1];
+                        if slot.is_nil() && tb.meta.is_some() {
+                            bail!();
+                        }
+                        *slot = val;
+                        pc += 1;
+                        budget -= 1;
+                        continue;
+                    }
+                }
+                if tb.meta.is_some() {
+                    if tb.get(key).is_nil() {
+                        bail!();
+                    }
+                    let _ = tb.set(key, val);
+                } else {
+                    match tb.set(key, val) {
+                        Ok(0) => {}
+                        Ok(delta) => {
+                            heap.adjust(delta);
+                            // growth may make a collection due: let the
+                            // general path reach its safepoints
+                            if heap.gc_due() {
+                                pc += 1;
+                                budget -= 1;
+                                bail!();
+                            }
+                        }
+                        Err(_) => bail!(),
+                    }
+                }
+            }
+            op::Add => arith!(i, |x: f64, y: f64| x + y),
+            op::Sub => arith!(i, |x: f64, y: f64| x - y),
+            op::Mul => arith!(i, |x: f64, y: f64| x * y),
+            op::Div => arith!(i, |x: f64, y: f64| x / y),
+            op::Mod => arith!(i, crate::meta::lua_mod),
+            op::Pow => arith!(i, crate::meta::lua_pow),
+            op::Unm => {
+                let Value::Num(x) = r!(i.b()) else { bail!() };
+                r!(a) = Value::Num(-x);
+            }
+            op::Not => r!(a) = Value::Bool(!r!(i.b()).truthy()),
+            op::Len => match r!(i.b()) {
+                Value::Str(s) => r!(a) = Value::Num(heap.str(s).len() as f64),
+                Value::Table(t) if heap.table(t).meta.is_none() => r!(a) = Value::Num(heap.table(t).length() as f64),
+                _ => bail!(),
+            },
+            op::Jmp => {
+                if a != 0 {
+                    bail!();
+                }
+                pc = (pc as i64 + 1 + i.sbx() as i64) as usize;
+                budget -= 1;
+                continue;
+            }
+            op::Eq => {
+                let (b, c) = (rk!(i.b()), rk!(i.c()));
+                let res = if b == c {
+                    true
+                } else {
+                    match (b, c) {
+                        (Value::Table(_), Value::Table(_)) | (Value::UserData(_), Value::UserData(_)) => bail!(),
+                        _ => false,
+                    }
+                };
+                if res != (a != 0) {
+                    pc += 1;
+                }
+            }
+            op::Lt | op::Le => {
+                let lt = i.raw_op() == op::Lt;
+                let res = match (rk!(i.b()), rk!(i.c())) {
+                    (Value::Num(x), Value::Num(y)) => {
+                        if lt {
+                            x < y
+                        } else {
+                            x <= y
+                        }
+                    }
+                    (Value::Str(x), Value::Str(y)) => {
+                        let o = heap.str(x).cmp(heap.str(y));
+                        if lt {
+                            o.is_lt()
+                        } else {
+                            o.is_le()
+                        }
+                    }
+                    _ => bail!(),
+                };
+                if res != (a != 0) {
+                    pc += 1;
+                }
+            }
+            op::Test => {
+                if r!(a).truthy() != (i.c() != 0) {
+                    pc += 1;
+                }
+            }
+            op::TestSet => {
+                let v = r!(i.b());
+                if v.truthy() != (i.c() != 0) {
+                    pc += 1;
+                } else {
+                    r!(a) = v;
+                }
+            }
+            op::ForLoop => {
+                let (Value::Num(idx), Value::Num(limit), Value::Num(step)) = (r!(a), r!(a + 1), r!(a + 2)) else {
+                    bail!()
+                };
+                let idx = idx + step;
+                let go = if step > 0.0 { idx <= limit } else { limit <= idx };
+                if go {
+                    pc = (pc as i64 + i.sbx() as i64) as usize;
+                    r!(a) = Value::Num(idx);
+                    r!(a + 3) = Value::Num(idx);
+                }
+            }
+            op::TForLoop => {
+                let v = r!(a + 1);
+                if !v.is_nil() {
+                    r!(a) = v;
+                    pc = (pc as i64 + i.sbx() as i64) as usize;
+                }
+            }
+            _ => bail!(),
+        }
+        pc += 1;
+        budget -= 1;
+    }
+}
