@@ -749,6 +749,9 @@ fn f_close(vm: &mut Vm) -> LResult<Action> {
 
 fn f_gc(vm: &mut Vm) -> LResult<Action> {
     let v = vm.arg(1);
+    if as_file(vm, v).is_none() {
+        return Err(vm.type_arg_error(1, META_KEY));
+    }
     if let Some(f) = as_file(vm, v) {
         if f.kind.is_some() {
             if f.is_std() {
