@@ -66,7 +66,8 @@ pub enum Stat {
     /// `FOR Name '=' exp ',' exp [',' exp] DO block END`
     NumericFor { var: Name, start: Expr, limit: Expr, step: Option<Expr>, body: Block, line: Line },
     /// `FOR namelist IN explist DO block END`
-    GenericFor { names: Vec<Name>, exprs: Vec<Expr>, body: Block, line: Line },
+    /// `exprs_line`: line of the first token after `in` (the loop's call is reported there).
+    GenericFor { names: Vec<Name>, exprs: Vec<Expr>, body: Block, line: Line, exprs_line: Line },
     /// `BREAK`
     Break { line: Line },
     /// `GOTO Name`

@@ -710,8 +710,9 @@ impl<'a> Compiler<'a> {
                 names,
                 exprs,
                 body,
-                line,
-            } => self.generic_for(names, exprs, body, *line),
+                exprs_line,
+                ..
+            } => self.generic_for(names, exprs, body, *exprs_line),
             Stat::Break { line } => {
                 let j = self.fs().jump();
                 self.set_line(*line);
@@ -1035,6 +1036,7 @@ impl<'a> Compiler<'a> {
         body: &Block,
     ) -> CResult<()> {
         self.adjust_localvars(3); // control variables
+        self.set_line(body.start_line); // the prep/jump belongs to the `do` line
         let fs = self.fs();
         let prep = if isnum {
             fs.code_asbx(OpCode::ForPrep, base, NO_JUMP) as i32
@@ -1112,11 +1114,7 @@ impl<'a> Compiler<'a> {
         let (nexps, mut e) = self.explist(exprs)?;
         self.adjust_assign(3, nexps, &mut e)?;
         self.fs().check_stack(3)?; // room to call the generator
-                                   // PUC attributes the generic loop's instructions to the line after `in`.
-        let line = match expr::expr_line(&exprs[0]) {
-            0 => line,
-            l => l,
-        };
+        // `line`: where the explist starts (the line of the token after `in`)
         self.for_body(base, line, names.len() as u32, false, body)?;
         self.leave_block()
     }

@@ -501,6 +501,7 @@ impl Parser<'_, '_> {
                     names.push(self.str_checkname()?);
                 }
                 self.checknext(&Tok::In)?;
+                let exprs_line = self.t.line;
                 let exprs = self.explist()?;
                 let body = self.forbody()?;
                 Stat::GenericFor {
@@ -508,6 +509,7 @@ impl Parser<'_, '_> {
                     exprs,
                     body,
                     line,
+                    exprs_line,
                 }
             }
             _ => return Err(self.error("'=' or 'in' expected")),
