@@ -489,6 +489,10 @@ impl Vm {
     }
 
     fn stack_overflow(&mut self) -> LuaError {
+        if self.depth_extra > 0 {
+            // overflowing again while a handler runs on the extra stack
+            return self.error_plain("error in error handling", ErrorKind::ErrorHandler);
+        }
         let mut e = self.rt_error("stack overflow");
         e.kind = ErrorKind::StackOverflow;
         e
@@ -1095,6 +1099,9 @@ impl Vm {
             Action::Protected { func, handler } => {
                 // keep the pcall frame; call the function with cont PCall
                 let depth = self.th.frames.len();
+                if let (Some(h), Some(pf)) = (handler, self.th.frames.last_mut()) {
+                    pf.handler = Some(h);
+                }
                 let next = match self.precall(func, -1, Cont::PCall) {
                     Ok(n) => n,
                     // an error inside the callee is unwound by `execute`
@@ -1418,7 +1425,9 @@ impl Vm {
         for i in (0..self.th.frames.len()).rev() {
             let f = &self.th.frames[i];
             if f.cont == Cont::PCall {
-                return f.handler;
+                // an xpcall records its handler on its own frame before the
+                // call (a native callee may fail before it has a frame)
+                return f.handler.or_else(|| i.checked_sub(1).and_then(|j| self.th.frames[j].handler));
             }
             if f.cont == Cont::CoroutineBody {
                 return None;
@@ -1441,8 +1450,10 @@ impl Vm {
             // Like PUC's error stack: the handler may run a little beyond
             // the limits that caused a stack overflow.
             let (sl, de) = (self.stack_limit, self.depth_extra);
-            self.stack_limit = MAX_STACK + 20_000;
-            self.depth_extra = 2_000;
+            if e.kind == ErrorKind::StackOverflow {
+                self.stack_limit = MAX_STACK + 20_000;
+                self.depth_extra = 2_000;
+            }
             let r = self.call_value(hf, &[e.value], 1);
             self.stack_limit = sl;
             self.depth_extra = de;
