@@ -173,8 +173,9 @@ pub fn unpack(vm: &mut Vm) -> LResult<Action> {
         return vm.ret0();
     }
     let n = (e - i) as u64 + 1;
+    // like lua_checkstack: the slots in use plus `n` must fit in the stack limit
     if n >= i32::MAX as u64
-        || n > crate::vm::MAX_STACK as u64
+        || n + vm.th.top as u64 + 5 > crate::vm::MAX_STACK as u64
         || vm.ensure_stack(n as usize).is_err()
     {
         return Err(vm.rt_error("too many results to unpack"));
