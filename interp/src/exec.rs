@@ -130,8 +130,13 @@ impl Vm {
 
             loop {
                 {
-                    let Vm { heap, th, cur, .. } = &mut *self;
-                    crate::fast::run_fast(&mut th.stack, heap, *cur, cl, base, code, k, &mut pc, &mut budget);
+                    self.th.frames[fi].pc = pc;
+                    let Vm { heap, th, cur, limits, .. } = &mut *self;
+                    if crate::fast::run_fast(th, heap, *cur, limits.max_depth, &mut budget) {
+                        self.budget = budget;
+                        continue 'reload;
+                    }
+                    pc = self.th.frames[fi].pc;
                 }
                 budget -= 1;
                 if budget <= 0 {

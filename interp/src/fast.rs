@@ -29,28 +29,43 @@
 //! of it with assertions.
 
 use crate::gc::Heap;
-use crate::object::{Closure, UpVal};
-use crate::opcodes::{index_k, is_k, op, Instruction};
-use crate::value::{FuncRef, ThreadRef, Value};
+use crate::object::{Closure, Cont, Frame, FrameKind, Thread, UpVal};
+use crate::opcodes::{index_k, is_k, op};
+use crate::value::{ThreadRef, Value};
 
-/// Run from `*pc` until an instruction needs the general path or the budget
-/// is nearly spent. `stack` is the running thread's whole stack.
-#[allow(clippy::too_many_arguments)]
+/// Run the top frame of `th` (a Lua frame) from its saved `pc` until an
+/// instruction needs the general path or the budget is nearly spent. Plain
+/// Lua-to-Lua calls and returns are followed here too. Returns `true` when
+/// the top frame changed (the caller must reload its frame state); the
+/// frames' `pc`s are saved either way.
+enum Exit {
+    Call(crate::opcodes::Instruction),
+    Return(crate::opcodes::Instruction),
+}
+
 #[inline(never)]
-pub(crate) fn run_fast(
-    stack: &mut [Value],
-    heap: &mut Heap,
-    cur: ThreadRef,
-    cl: FuncRef,
-    base: usize,
-    code: &[Instruction],
-    k: &[Value],
-    pc_out: &mut usize,
-    budget_out: &mut i64,
-) {
-    let mut pc = *pc_out;
+pub(crate) fn run_fast(th: &mut Thread, heap: &mut Heap, cur: ThreadRef, max_depth: usize, budget_out: &mut i64) -> bool {
+    let Thread { stack, frames, top, open_upvals, hook_mask, .. } = th;
+    if *hook_mask != 0 {
+        return false;
+    }
     let mut budget = *budget_out;
-    debug_assert!(base <= stack.len());
+    let mut changed = false;
+    'frame: loop {
+    let fi = frames.len() - 1;
+    let base = frames[fi].base;
+    let mut pc = frames[fi].pc;
+    let cl = match stack[frames[fi].func] {
+        Value::Func(f) => f,
+        _ => unreachable!("Lua frame without a function"),
+    };
+    let proto = match heap.func(cl) {
+        Closure::Lua { proto, .. } => proto.clone(),
+        _ => unreachable!("Lua frame with a native function"),
+    };
+    let code = &proto.code[..];
+    let k = &proto.k[..];
+    debug_assert!(base + proto.max_stack as usize <= stack.len());
     let (below, regs) = stack.split_at_mut(base);
     macro_rules! r {
         ($x:expr) => {
@@ -77,9 +92,9 @@ pub(crate) fn run_fast(
     }
     macro_rules! bail {
         () => {{
-            *pc_out = pc;
+            frames[fi].pc = pc;
             *budget_out = budget;
-            return;
+            return changed;
         }};
     }
     macro_rules! arith {
@@ -99,7 +114,7 @@ pub(crate) fn run_fast(
             }
         }};
     }
-    loop {
+    let exit = loop {
         if budget <= 1 {
             bail!();
         }
@@ -322,9 +337,84 @@ pub(crate) fn run_fast(
                     pc = (pc as i64 + i.sbx() as i64) as usize;
                 }
             }
+            op::Call => break Exit::Call(i),
+            op::Return => break Exit::Return(i),
             _ => bail!(),
         }
         pc += 1;
         budget -= 1;
+    };
+    // Calls and returns, out of the instruction loop so its state stays small.
+    match exit {
+        Exit::Call(i) => {
+            let a = i.a();
+                // A plain call of a Lua function with fixed parameters.
+                let func = base + a as usize;
+                let b = i.b();
+                let ntop = if b != 0 { func + b as usize } else { *top };
+                let Value::Func(f) = r!(a) else { bail!() };
+                let Closure::Lua { proto: p2, .. } = heap.func(f) else { bail!() };
+                if p2.is_vararg || frames.len() >= max_depth {
+                    bail!();
+                }
+                let (np, ms) = (p2.num_params as usize, p2.max_stack as usize);
+                let nargs = ntop - func - 1;
+                let need = func + 1 + nargs + np + ms + crate::vm::MIN_STACK;
+                if need > base + regs.len() {
+                    bail!();
+                }
+                for j in nargs..np {
+                    regs[a as usize + 1 + j] = Value::Nil;
+                }
+                frames[fi].pc = pc + 1;
+                let ftop = func + 1 + ms;
+                *top = ftop;
+                frames.push(Frame {
+                    func,
+                    base: func + 1,
+                    top: ftop,
+                    pc: 0,
+                    nresults: i.c() as i32 - 1,
+                    kind: FrameKind::Lua,
+                    cont: Cont::Call,
+                    tail: false,
+                    handler: None,
+                    nvarargs: 0,
+                });
+                budget -= 1;
+                changed = true;
+                continue 'frame;
+            }
+        Exit::Return(i) => {
+            let a = i.a();
+                // Return to a Lua caller through an ordinary call.
+                if fi == 0 || frames[fi].cont != Cont::Call || frames[fi - 1].kind != FrameKind::Lua {
+                    bail!();
+                }
+                if !proto.protos.is_empty() && open_upvals.last().is_some_and(|&(idx, _)| idx >= base) {
+                    bail!();
+                }
+                let first = base + a as usize;
+                let b = i.b();
+                let n = if b != 0 { b as usize - 1 } else { *top - first };
+                let fr = frames.pop().expect("frame");
+                let res = fr.func;
+                if fr.nresults < 0 {
+                    stack.copy_within(first..first + n, res);
+                    *top = res + n;
+                } else {
+                    let w = fr.nresults as usize;
+                    let kk = n.min(w);
+                    stack.copy_within(first..first + kk, res);
+                    for v in &mut stack[res + kk..res + w] {
+                        *v = Value::Nil;
+                    }
+                    *top = frames[fi - 1].top;
+                }
+                budget -= 1;
+                changed = true;
+                continue 'frame;
+            }
+    }
     }
 }
