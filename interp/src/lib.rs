@@ -3,6 +3,7 @@
 //! Pipeline: source → [`lexer`] → [`parser`] → [`ast`] → [`compiler`] →
 //! [`proto::Proto`] (register bytecode, see [`opcodes`]) → the VM.
 
+pub mod api;
 pub mod ast;
 pub mod aux;
 pub mod clock;
@@ -26,9 +27,14 @@ pub mod table;
 pub mod value;
 pub mod vm;
 
+pub use api::prelude;
+pub use api::*;
+/// Run a future to completion on this thread (for examples without a runtime).
+pub use api::block_on as api_block_on;
+
 /// Parse and compile a chunk. `chunkname` is the name given to `load`
 /// (`@file`, `=name`, or the source itself), used in error messages.
-pub fn compile(source: &[u8], chunkname: &[u8]) -> Result<proto::Proto, proto::SyntaxError> {
+pub fn compile(source: &[u8], chunkname: &[u8]) -> std::result::Result<proto::Proto, proto::SyntaxError> {
     let mut names = lasso::Rodeo::default();
     let chunk = parser::parse(source, chunkname, &mut names)?;
     compiler::compile_chunk(&chunk, &names, chunkname)

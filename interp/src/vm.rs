@@ -227,6 +227,10 @@ impl ApiRoots {
     pub fn set(&mut self, i: u32, v: Value) {
         self.slots[i as usize].0 = v;
     }
+    /// Replace the value of a live slot.
+    pub fn set(&mut self, i: u32, v: Value) {
+        self.slots[i as usize].0 = v;
+    }
     pub fn values(&self) -> impl Iterator<Item = Value> + '_ {
         self.slots.iter().filter(|s| s.1 > 0).map(|s| s.0)
     }

@@ -1,0 +1,439 @@
+//! Conversions between Rust values and Lua values.
+
+use super::{AnyUserData, Error, Function, LuaString, MultiValue, Table, Thread, Value, Variadic};
+use super::{Lua, Result};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
+use std::sync::Arc;
+
+/// Rust → one Lua value.
+pub trait IntoLua: Sized {
+    fn into_lua(self, lua: &Lua) -> Result<Value>;
+}
+
+/// One Lua value → Rust.
+pub trait FromLua: Sized {
+    fn from_lua(value: Value, lua: &Lua) -> Result<Self>;
+}
+
+/// Rust → several Lua values (arguments, results).
+pub trait IntoLuaMulti: Sized {
+    fn into_lua_multi(self, lua: &Lua) -> Result<MultiValue>;
+}
+
+/// Several Lua values → Rust.
+pub trait FromLuaMulti: Sized {
+    fn from_lua_multi(values: MultiValue, lua: &Lua) -> Result<Self>;
+    /// Arguments of a callback: errors say which argument (starting at `pos`).
+    fn from_lua_args(args: MultiValue, pos: usize, to: Option<&str>, lua: &Lua) -> Result<Self> {
+        Self::from_lua_multi(args, lua).map_err(|e| bad_arg(to, pos, e))
+    }
+}
+
+pub(crate) fn bad_arg(to: Option<&str>, pos: usize, e: Error) -> Error {
+    match e {
+        e @ Error::BadArgument { .. } => e,
+        e => Error::BadArgument { to: to.map(str::to_string), pos, name: None, cause: Arc::new(e) },
+    }
+}
+
+impl<T: IntoLua> IntoLuaMulti for T {
+    fn into_lua_multi(self, lua: &Lua) -> Result<MultiValue> {
+        let mut m = MultiValue::new();
+        m.push_back(self.into_lua(lua)?);
+        Ok(m)
+    }
+}
+
+impl<T: FromLua> FromLuaMulti for T {
+    fn from_lua_multi(mut values: MultiValue, lua: &Lua) -> Result<Self> {
+        T::from_lua(values.pop_front().unwrap_or(Value::Nil), lua)
+    }
+}
+
+impl IntoLuaMulti for MultiValue {
+    fn into_lua_multi(self, _: &Lua) -> Result<MultiValue> {
+        Ok(self)
+    }
+}
+impl FromLuaMulti for MultiValue {
+    fn from_lua_multi(values: MultiValue, _: &Lua) -> Result<Self> {
+        Ok(values)
+    }
+}
+impl IntoLuaMulti for () {
+    fn into_lua_multi(self, _: &Lua) -> Result<MultiValue> {
+        Ok(MultiValue::new())
+    }
+}
+impl FromLuaMulti for () {
+    fn from_lua_multi(_: MultiValue, _: &Lua) -> Result<Self> {
+        Ok(())
+    }
+}
+impl<T: IntoLua> IntoLuaMulti for Variadic<T> {
+    fn into_lua_multi(self, lua: &Lua) -> Result<MultiValue> {
+        self.into_iter().map(|v| v.into_lua(lua)).collect()
+    }
+}
+impl<T: FromLua> FromLuaMulti for Variadic<T> {
+    fn from_lua_multi(values: MultiValue, lua: &Lua) -> Result<Self> {
+        values.into_iter().map(|v| T::from_lua(v, lua)).collect()
+    }
+    fn from_lua_args(args: MultiValue, pos: usize, to: Option<&str>, lua: &Lua) -> Result<Self> {
+        args.into_iter().enumerate().map(|(i, v)| T::from_lua(v, lua).map_err(|e| bad_arg(to, pos + i, e))).collect()
+    }
+}
+impl<T: IntoLua, E: Into<Error>> IntoLuaMulti for std::result::Result<T, E> {
+    /// `Ok(v)` → `v`; `Err(e)` → `nil, message` (Lua's convention).
+    fn into_lua_multi(self, lua: &Lua) -> Result<MultiValue> {
+        match self {
+            Ok(v) => v.into_lua_multi(lua),
+            Err(e) => {
+                let e: Error = e.into();
+                let mut m = MultiValue::new();
+                m.push_back(Value::Nil);
+                m.push_back(lua.create_string(e.to_string())?.into());
+                Ok(m)
+            }
+        }
+    }
+}
+
+macro_rules! tuple_impls {
+    ($($name:ident)+) => {
+        impl<$($name: IntoLua,)+> IntoLuaMulti for ($($name,)+) {
+            #[allow(non_snake_case)]
+            fn into_lua_multi(self, lua: &Lua) -> Result<MultiValue> {
+                let ($($name,)+) = self;
+                let mut m = MultiValue::new();
+                $(m.push_back($name.into_lua(lua)?);)+
+                Ok(m)
+            }
+        }
+        impl<$($name: FromLua,)+> FromLuaMulti for ($($name,)+) {
+            #[allow(non_snake_case)]
+            fn from_lua_multi(mut values: MultiValue, lua: &Lua) -> Result<Self> {
+                $(let $name = $name::from_lua(values.pop_front().unwrap_or(Value::Nil), lua)?;)+
+                Ok(($($name,)+))
+            }
+            #[allow(non_snake_case, unused_assignments)]
+            fn from_lua_args(mut values: MultiValue, pos: usize, to: Option<&str>, lua: &Lua) -> Result<Self> {
+                let mut i = pos;
+                $(
+                    let $name = $name::from_lua(values.pop_front().unwrap_or(Value::Nil), lua).map_err(|e| bad_arg(to, i, e))?;
+                    i += 1;
+                )+
+                Ok(($($name,)+))
+            }
+        }
+    };
+}
+tuple_impls!(A);
+tuple_impls!(A B);
+tuple_impls!(A B C);
+tuple_impls!(A B C D);
+tuple_impls!(A B C D E);
+tuple_impls!(A B C D E F);
+tuple_impls!(A B C D E F G);
+tuple_impls!(A B C D E F G H);
+tuple_impls!(A B C D E F G H I);
+tuple_impls!(A B C D E F G H I J);
+tuple_impls!(A B C D E F G H I J K);
+tuple_impls!(A B C D E F G H I J K L);
+
+// ----- single values --------------------------------------------------------
+
+fn type_err<T>(v: &Value, to: &str) -> Result<T> {
+    Err(Error::from_conv(v.type_name(), to, None))
+}
+
+impl IntoLua for Value {
+    fn into_lua(self, _: &Lua) -> Result<Value> {
+        Ok(self)
+    }
+}
+impl FromLua for Value {
+    fn from_lua(v: Value, _: &Lua) -> Result<Self> {
+        Ok(v)
+    }
+}
+impl IntoLua for &Value {
+    fn into_lua(self, _: &Lua) -> Result<Value> {
+        Ok(self.clone())
+    }
+}
+
+macro_rules! handle_conv {
+    ($($t:ident => $v:ident, $name:literal);*) => {$(
+        impl IntoLua for $t {
+            fn into_lua(self, _: &Lua) -> Result<Value> { Ok(Value::$v(self)) }
+        }
+        impl IntoLua for &$t {
+            fn into_lua(self, _: &Lua) -> Result<Value> { Ok(Value::$v(self.clone())) }
+        }
+        impl FromLua for $t {
+            fn from_lua(v: Value, _: &Lua) -> Result<Self> {
+                match v { Value::$v(h) => Ok(h), other => type_err(&other, $name) }
+            }
+        }
+    )*};
+}
+handle_conv!(Table => Table, "table"; Function => Function, "function"; Thread => Thread, "thread"; AnyUserData => UserData, "userdata");
+
+impl IntoLua for LuaString {
+    fn into_lua(self, _: &Lua) -> Result<Value> {
+        Ok(Value::String(self))
+    }
+}
+impl IntoLua for &LuaString {
+    fn into_lua(self, _: &Lua) -> Result<Value> {
+        Ok(Value::String(self.clone()))
+    }
+}
+impl FromLua for LuaString {
+    fn from_lua(v: Value, lua: &Lua) -> Result<Self> {
+        match v {
+            Value::String(s) => Ok(s),
+            Value::Number(n) => lua.create_string(crate::numfmt::number_to_string(n)),
+            other => type_err(&other, "string"),
+        }
+    }
+}
+
+impl IntoLua for bool {
+    fn into_lua(self, _: &Lua) -> Result<Value> {
+        Ok(Value::Boolean(self))
+    }
+}
+/// Truthiness, like Lua (`nil` and `false` are false).
+impl FromLua for bool {
+    fn from_lua(v: Value, _: &Lua) -> Result<Self> {
+        Ok(!matches!(v, Value::Nil | Value::Boolean(false)))
+    }
+}
+
+impl IntoLua for super::LightUserData {
+    fn into_lua(self, _: &Lua) -> Result<Value> {
+        Ok(Value::LightUserData(self))
+    }
+}
+impl FromLua for super::LightUserData {
+    fn from_lua(v: Value, _: &Lua) -> Result<Self> {
+        match v {
+            Value::LightUserData(p) => Ok(p),
+            other => type_err(&other, "lightuserdata"),
+        }
+    }
+}
+
+impl IntoLua for Error {
+    fn into_lua(self, _: &Lua) -> Result<Value> {
+        Ok(Value::Error(Box::new(self)))
+    }
+}
+
+/// A number, coercing numeric strings like Lua does.
+fn to_number(v: &Value, to: &str) -> Result<f64> {
+    match v {
+        Value::Number(n) => Ok(*n),
+        Value::String(s) => {
+            let b = s.as_bytes();
+            crate::numfmt::str2number(&b).ok_or_else(|| Error::from_conv("string", to, Some("expected number".into())))
+        }
+        other => type_err(other, to),
+    }
+}
+
+macro_rules! float_conv {
+    ($($t:ty),*) => {$(
+        impl IntoLua for $t {
+            fn into_lua(self, _: &Lua) -> Result<Value> { Ok(Value::Number(self as f64)) }
+        }
+        impl FromLua for $t {
+            fn from_lua(v: Value, _: &Lua) -> Result<Self> { Ok(to_number(&v, stringify!($t))? as $t) }
+        }
+    )*};
+}
+float_conv!(f32, f64);
+
+macro_rules! int_conv {
+    ($($t:ty),*) => {$(
+        impl IntoLua for $t {
+            fn into_lua(self, _: &Lua) -> Result<Value> {
+                let f = self as f64;
+                // 64-bit values above 2^53 may not be representable
+                if f as $t != self || (f >= 18446744073709551616.0) {
+                    return Err(Error::ToLuaConversionError {
+                        from: stringify!($t).into(),
+                        to: "number",
+                        message: Some("integer not exactly representable as a Lua number".into()),
+                    });
+                }
+                Ok(Value::Number(f))
+            }
+        }
+        impl FromLua for $t {
+            fn from_lua(v: Value, _: &Lua) -> Result<Self> {
+                let n = to_number(&v, stringify!($t))?;
+                let from = v.type_name();
+                if n.fract() != 0.0 || n.is_nan() {
+                    return Err(Error::from_conv(from, stringify!($t), Some("number has no integer representation".into())));
+                }
+                if n < <$t>::MIN as f64 || n >= (<$t>::MAX as f64) + 1.0 {
+                    return Err(Error::from_conv(from, stringify!($t), Some("out of range".into())));
+                }
+                Ok(n as $t)
+            }
+        }
+    )*};
+}
+int_conv!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+
+impl IntoLua for String {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        Ok(Value::String(lua.create_string(self)?))
+    }
+}
+impl IntoLua for &String {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        Ok(Value::String(lua.create_string(self)?))
+    }
+}
+impl IntoLua for &str {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        Ok(Value::String(lua.create_string(self)?))
+    }
+}
+impl IntoLua for &[u8] {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        Ok(Value::String(lua.create_string(self)?))
+    }
+}
+impl IntoLua for std::borrow::Cow<'_, str> {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        Ok(Value::String(lua.create_string(self.as_ref())?))
+    }
+}
+impl IntoLua for char {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        Ok(Value::String(lua.create_string(self.to_string())?))
+    }
+}
+/// Strings (UTF-8 required) and numbers (formatted like `tostring`).
+impl FromLua for String {
+    fn from_lua(v: Value, _: &Lua) -> Result<Self> {
+        match v {
+            Value::String(s) => s.to_str(),
+            Value::Number(n) => Ok(crate::numfmt::number_to_string(n)),
+            other => type_err(&other, "String"),
+        }
+    }
+}
+
+/// Bytes as a Lua string (`Vec<u8>` converts as a sequence of numbers, like mlua).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BString(pub Vec<u8>);
+impl std::ops::Deref for BString {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        &self.0
+    }
+}
+impl From<Vec<u8>> for BString {
+    fn from(v: Vec<u8>) -> Self {
+        BString(v)
+    }
+}
+impl From<&[u8]> for BString {
+    fn from(v: &[u8]) -> Self {
+        BString(v.to_vec())
+    }
+}
+impl IntoLua for BString {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        Ok(Value::String(lua.create_string(&self.0)?))
+    }
+}
+impl FromLua for BString {
+    fn from_lua(v: Value, lua: &Lua) -> Result<Self> {
+        Ok(BString(LuaString::from_lua(v, lua)?.as_bytes()))
+    }
+}
+
+impl<T: IntoLua> IntoLua for Option<T> {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        match self {
+            Some(v) => v.into_lua(lua),
+            None => Ok(Value::Nil),
+        }
+    }
+}
+impl<T: FromLua> FromLua for Option<T> {
+    fn from_lua(v: Value, lua: &Lua) -> Result<Self> {
+        match v {
+            Value::Nil => Ok(None),
+            v => T::from_lua(v, lua).map(Some),
+        }
+    }
+}
+
+impl<T: IntoLua> IntoLua for Vec<T> {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        Ok(Value::Table(lua.create_sequence_from(self)?))
+    }
+}
+impl<T: IntoLua, const N: usize> IntoLua for [T; N] {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        Ok(Value::Table(lua.create_sequence_from(self)?))
+    }
+}
+impl<T: FromLua> FromLua for Vec<T> {
+    fn from_lua(v: Value, _: &Lua) -> Result<Self> {
+        match v {
+            Value::Table(t) => t.sequence_values::<T>().collect(),
+            other => type_err(&other, "Vec"),
+        }
+    }
+}
+
+impl<K: IntoLua + Eq + Hash, V: IntoLua, S> IntoLua for HashMap<K, V, S> {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        Ok(Value::Table(lua.create_table_from(self)?))
+    }
+}
+impl<K: FromLua + Eq + Hash, V: FromLua, S: std::hash::BuildHasher + Default> FromLua for HashMap<K, V, S> {
+    fn from_lua(v: Value, _: &Lua) -> Result<Self> {
+        match v {
+            Value::Table(t) => t.pairs::<K, V>().collect(),
+            other => type_err(&other, "HashMap"),
+        }
+    }
+}
+impl<K: IntoLua + Ord, V: IntoLua> IntoLua for BTreeMap<K, V> {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        Ok(Value::Table(lua.create_table_from(self)?))
+    }
+}
+impl<K: FromLua + Ord, V: FromLua> FromLua for BTreeMap<K, V> {
+    fn from_lua(v: Value, _: &Lua) -> Result<Self> {
+        match v {
+            Value::Table(t) => t.pairs::<K, V>().collect(),
+            other => type_err(&other, "BTreeMap"),
+        }
+    }
+}
+/// A set is a table whose keys map to `true`.
+impl<K: IntoLua + Eq + Hash, S> IntoLua for std::collections::HashSet<K, S> {
+    fn into_lua(self, lua: &Lua) -> Result<Value> {
+        Ok(Value::Table(lua.create_table_from(self.into_iter().map(|k| (k, true)))?))
+    }
+}
+impl<K: FromLua + Eq + Hash, S: std::hash::BuildHasher + Default> FromLua for std::collections::HashSet<K, S> {
+    fn from_lua(v: Value, _: &Lua) -> Result<Self> {
+        match v {
+            Value::Table(t) => t.pairs::<K, Value>().map(|r| r.map(|(k, _)| k)).collect(),
+            other => type_err(&other, "HashSet"),
+        }
+    }
+}

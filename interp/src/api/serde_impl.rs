@@ -1,0 +1,1 @@
+//! serde support (placeholder, filled below).
