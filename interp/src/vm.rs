@@ -1533,7 +1533,7 @@ impl Vm {
                                     .rev()
                                     .find(|f| matches!(f.cont, Cont::Boundary | Cont::CoroutineBody))
                                     .map(|f| f.cont);
-                                if body == Some(Cont::CoroutineBody) && self.th.nny == 0 {
+                                if body == Some(Cont::CoroutineBody) && self.th.nny == 0 && self.th.status != CoStatus::Dead {
                                     // the dead coroutine keeps its frames for
                                     // debug.traceback/getinfo, as in lua5.2
                                     match self.finish_coroutine(Err(e)) {
