@@ -242,12 +242,10 @@ impl Table {
                 total_int += 1;
             }
         }
-        let mut live = 0usize;
         for e in &self.entries {
             if e.val.is_nil() {
                 continue;
             }
-            live += 1;
             if let Value::Num(n) = e.key {
                 if let Some(k) = as_index(n) {
                     if count_int(k, &mut nums) {
@@ -256,7 +254,6 @@ impl Table {
                 }
             }
         }
-        live += 1;
         if let Value::Num(n) = extra {
             if let Some(k) = as_index(n) {
                 if count_int(k, &mut nums) {
@@ -266,22 +263,18 @@ impl Table {
         }
         // Largest power of two n such that more than n/2 slots of 1..=n are used.
         let mut a = 0usize;
-        let mut na = 0usize;
         let mut optimal = 0usize;
         let mut twotoi = 1usize;
-        for (b, &count) in nums.iter().enumerate() {
+        for &count in nums.iter() {
             if twotoi / 2 >= total_int {
                 break;
             }
-            let _ = b;
             a += count;
             if a > twotoi / 2 {
                 optimal = twotoi;
-                na = a;
             }
             twotoi *= 2;
         }
-        let _ = na;
         let new_array = optimal;
         // Move entries: keep those not going into the array part.
         let old_entries = std::mem::take(&mut self.entries);

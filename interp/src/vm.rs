@@ -17,7 +17,6 @@
 
 use crate::gc::Heap;
 use crate::object::{Action, Closure, CoStatus, Cont, Frame, FrameKind, FuncProto, Thread, UpVal};
-use crate::opcodes::{self, Instruction, OpCode};
 use crate::table::Table;
 use crate::value::{FuncRef, StrRef, TableRef, ThreadRef, UpvalRef, Value};
 use std::rc::Rc;
@@ -222,10 +221,6 @@ impl ApiRoots {
             s.0 = Value::Nil;
             self.free.push(i);
         }
-    }
-    /// Replace the value of a live slot.
-    pub fn set(&mut self, i: u32, v: Value) {
-        self.slots[i as usize].0 = v;
     }
     /// Replace the value of a live slot.
     pub fn set(&mut self, i: u32, v: Value) {
