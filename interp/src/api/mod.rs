@@ -32,7 +32,8 @@ mod error;
 mod function;
 pub mod prelude;
 #[cfg(feature = "serde")]
-mod serde_impl;
+#[path = "serde_impl.rs"]
+pub mod serde;
 mod state;
 mod table;
 mod userdata;
@@ -42,6 +43,8 @@ pub use chunk::{Chunk, ChunkMode};
 pub use conv::{BString, FromLua, FromLuaMulti, IntoLua, IntoLuaMulti};
 pub use error::{Error, ErrorContext, ExternalError, ExternalResult, Result};
 pub use function::{block_on, ThreadStatus};
+#[cfg(feature = "serde")]
+pub use self::serde::ValueDeserializer;
 
 pub use table::{TablePairs, TableSequence};
 pub use userdata::{AnyUserDataExt, MetaMethod, UserData, UserDataFields, UserDataMethods, UserDataRef, UserDataRefMut};

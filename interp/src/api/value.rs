@@ -168,7 +168,8 @@ impl PartialEq for Value {
 }
 
 impl Value {
-    /// `nil`.
+    /// The null sentinel of serde conversions (same as [`Lua::null`]): a
+    /// light userdata holding a null pointer.
     pub const NULL: Value = Value::LightUserData(LightUserData(std::ptr::null_mut()));
 
     /// The Lua type name (`"nil"`, `"number"`, ...).
