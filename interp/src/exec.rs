@@ -298,8 +298,9 @@ impl Vm {
                         self.th.top = top;
                         match self.concat_range(base, a, b, c)? {
                             true => {
-                                // finished without metamethods
-                                self.gc_safepoint_at(top)?;
+                                // finished without metamethods; the operands
+                                // above the result are dead
+                                self.gc_safepoint_at(base + (a as usize + 1).max(b as usize))?;
                                 reload_budget!();
                             }
                             false => continue 'reload,
@@ -648,7 +649,9 @@ impl Vm {
     pub(crate) fn gc_safepoint_at(&mut self, live_top: usize) -> LResult<()> {
         if self.heap.gc_due() {
             let saved = self.th.top;
-            self.th.top = live_top.max(saved);
+            // registers from `live_top` up are dead here (the compiler puts
+            // new tables and closures at the first free register)
+            self.th.top = live_top;
             let r = self.gc_safepoint();
             self.th.top = saved;
             r?;

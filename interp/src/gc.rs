@@ -349,11 +349,12 @@ impl Vm {
             } else {
                 self.heap.threads.get_mut(t.expect("thread").idx())
             };
-            let mut top = th.top;
-            for f in &th.frames {
-                top = top.max(f.top);
-            }
-            let top = top.min(th.stack.len());
+            // Live part: up to the thread's top, as in lua5.2. A running Lua
+            // frame's top is its frame top, or the first free register at
+            // the NEWTABLE/CLOSURE safepoints; the registers of frames below
+            // lie under their callee's slot. Dead locals above a call's
+            // arguments are not kept.
+            let top = th.top.min(th.stack.len());
             for v in &mut th.stack[top..] {
                 *v = Value::Nil;
             }
@@ -403,9 +404,12 @@ impl Vm {
                         }
                         Some(Weakness::Values) => {
                             let mut kids = Vec::new();
-                            self.heap.table(t).for_each_kv(|k, _| {
+                            self.heap.table(t).for_each_kv(|k, v| {
                                 if k.is_collectable() {
                                     kids.push(k);
+                                }
+                                if let Value::Str(_) = v {
+                                    kids.push(v); // strings are never weak
                                 }
                             });
                             for k in kids {
@@ -413,7 +417,23 @@ impl Vm {
                             }
                             m.weak.push((t, Weakness::Values));
                         }
-                        Some(w) => m.weak.push((t, w)),
+                        Some(w) => {
+                            // strings are never weak: keep them (and, for
+                            // weak keys, the ephemeron pass sees them marked)
+                            let mut kids = Vec::new();
+                            self.heap.table(t).for_each_kv(|k, v| {
+                                if let Value::Str(_) = k {
+                                    kids.push(k);
+                                }
+                                if let Value::Str(_) = v {
+                                    kids.push(v);
+                                }
+                            });
+                            for k in kids {
+                                self.mark_value(m, k);
+                            }
+                            m.weak.push((t, w));
+                        }
                     }
                 }
                 Value::Func(f) => {
