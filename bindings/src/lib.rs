@@ -1,7 +1,9 @@
 //! oxilua-vmq: VerneMQ `vmq_diversity` plugins on oxilua.
 
 pub mod config;
+pub mod engine;
 pub mod hooks;
+pub mod luaconv;
 pub mod modules;
 pub mod providers;
 pub mod pvalue;

@@ -1,0 +1,669 @@
+//! The hook engine: `vmq_diversity` scripts loaded into oxilua states and
+//! called per hook (reference §2-4, DECISIONS.md §4), on the public
+//! `oxilua` API only.
+//!
+//! ```no_run
+//! use oxilua_vmq::engine::{Engine, EngineOptions};
+//! use oxilua_vmq::hooks::{Hook, HookArgs, WebhookOptions};
+//! let engine = Engine::load(&["plugin.lua".into()], EngineOptions::default());
+//! for e in engine.load_errors() { eprintln!("{e}"); }
+//! let body = serde_json::json!({"client_id": "c1", "username": "u", "password": "p"});
+//! let args = HookArgs::from_webhook(Hook::AuthOnRegister, &body, WebhookOptions::default()).unwrap();
+//! let result = engine.call_hook(Hook::AuthOnRegister, &args);
+//! ```
+//!
+//! # Loading (per script, per state)
+//! 1. a sandboxed state (no `debug`, no file/process access unless
+//!    `unsafe_os`); `print`/`io.write` go to standard error so that a
+//!    host speaking on standard output (the `call` command) is not disturbed;
+//! 2. `package.path .. ";<script_dir>/?.lua;<dir of the script>/?.lua"`;
+//!    sandboxed states get a searcher that loads Lua files from exactly these
+//!    directories (so `require "auth/auth_commons"` works without file access);
+//! 3. `__SCRIPT_INSTANCE_ID__ = 1..N`;
+//! 4. the modules `json`, `log`, `bcrypt`, `crypto`, `obf`, `kv`,
+//!    `auth_cache`, `vmq_api` as globals (provider modules: not yet);
+//! 5. the file runs (under the per-call limits), then `hooks`, `num_states`
+//!    and `keep_state` are read. The first state decides the number of
+//!    states: `num_states` if the script sets it (> 0), else 1 if
+//!    `keep_state` is true, else `nr_lua_states`.
+//!
+//! Load failures (missing file, syntax error, runtime error, bad
+//! `num_states`/`keep_state`) are collected as [`LoadError`]s naming file
+//! and line; the other scripts still load.
+//!
+//! # Calls
+//! [`Engine::call_hook`] consults the ACL cache first (publish, subscribe,
+//! unsubscribe; offline/gone/expired clear it), then runs every script that
+//! declares the hook in load order through [`crate::hooks::decide`]. Each
+//! call takes one state of the script's pool (one call per state at a time)
+//! and runs under the configured limits (fuel, memory, deadline): a
+//! runaway script is a script error, which continues the chain for auth
+//! hooks and so fails closed unless a later script allows.
+//!
+//! # `keep_state = false`
+//! VerneMQ discards a state's changes after each call. oxilua has no
+//! rollback yet, so **this engine currently keeps the state in both modes**
+//! (globals written by a hook persist to later calls on the same state).
+//! Scripts that do not rely on hook-time global writes being undone behave
+//! the same. The mode is recorded per script ([`ScriptInfo::keep_state`])
+//! so that rollback can be switched on when the engine offers it.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
+
+use oxilua::prelude::*;
+use serde_json::Value as Json;
+
+use crate::config::{self, Config};
+use crate::hooks::{
+    decide, script_result, Dispatch, Hook, HookArgs, HookError, HookResult, ScriptResult,
+    WebhookOptions,
+};
+use crate::luaconv;
+use crate::modules::auth_cache::AuthCache;
+use crate::modules::bcrypt::Bcrypt;
+use crate::modules::kv::KvStore;
+use crate::modules::obf::Obfuscator;
+use crate::modules::vmq_api::{NoBroker, VmqApi};
+use crate::modules::{crypto, json, log, vmq_api, ModuleError};
+use crate::pvalue::PValue;
+
+/// Upper bound for a script's `num_states`.
+pub const MAX_STATES: usize = 1024;
+
+/// How scripts are loaded and called.
+#[derive(Clone)]
+pub struct EngineOptions {
+    /// States per script when the script sets neither `num_states` nor
+    /// `keep_state = true` (`vmq_diversity.nr_lua_states`).
+    pub nr_lua_states: u32,
+    /// Default of the script global `keep_state` (see the module docs).
+    pub keep_state: bool,
+    /// Per-call limits (also applied while a script loads).
+    pub limits: config::Limits,
+    /// Keep `os.exit/execute/remove/rename/tmpname` and file `io`.
+    pub unsafe_os: bool,
+    /// `vmq_diversity.script_dir`, appended to `package.path`.
+    pub script_dir: Option<PathBuf>,
+    pub obf: Arc<Obfuscator>,
+    pub bcrypt: Arc<Bcrypt>,
+    pub vmq_api: Arc<dyn VmqApi>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        let secret: [u8; 32] = rand::random();
+        EngineOptions {
+            nr_lua_states: 1,
+            keep_state: false,
+            limits: config::Limits::default(),
+            unsafe_os: false,
+            script_dir: None,
+            obf: Arc::new(Obfuscator::new(&secret)),
+            bcrypt: Arc::new(Bcrypt::default()),
+            vmq_api: Arc::new(NoBroker),
+        }
+    }
+}
+
+impl fmt::Debug for EngineOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EngineOptions")
+            .field("nr_lua_states", &self.nr_lua_states)
+            .field("keep_state", &self.keep_state)
+            .field("limits", &self.limits)
+            .field("unsafe_os", &self.unsafe_os)
+            .field("script_dir", &self.script_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EngineOptions {
+    /// The options an operator's configuration asks for.
+    pub fn from_config(cfg: &Config) -> EngineOptions {
+        let mut o = EngineOptions {
+            nr_lua_states: cfg.nr_lua_states.max(1),
+            keep_state: cfg.keep_state,
+            limits: cfg.limits,
+            unsafe_os: cfg.unsafe_os,
+            script_dir: cfg.script_dir.clone(),
+            ..EngineOptions::default()
+        };
+        if let Some(secret) = &cfg.obf_secret {
+            let mut obf = Obfuscator::new(secret);
+            if let Some(fb) = &cfg.obf_fallback_secret {
+                obf = obf.with_fallback(fb);
+            }
+            o.obf = Arc::new(obf);
+        }
+        if let Some(b) = Bcrypt::new(cfg.bcrypt_log_rounds) {
+            o.bcrypt = Arc::new(b);
+        }
+        o
+    }
+
+    fn lua_limits(&self) -> LuaLimits {
+        LuaLimits {
+            instructions: Some(self.limits.fuel),
+            memory: Some(self.limits.memory),
+            deadline: Some(self.limits.deadline),
+            ..LuaLimits::default()
+        }
+    }
+}
+
+/// A script that could not be loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadError {
+    pub path: PathBuf,
+    /// The cause; Lua errors carry `file:line:` themselves.
+    pub message: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = self.path.display().to_string();
+        if self.message.starts_with(&p) {
+            write!(f, "could not load script {p}: {}", self.message)
+        } else {
+            write!(f, "could not load script {p}: {p}: {}", self.message)
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// One Lua state of a script.
+struct State {
+    lua: Lua,
+    hooks: HashMap<Hook, LuaFunction>,
+}
+
+/// A loaded script: its states and the hooks it declares.
+struct Script {
+    path: PathBuf,
+    hooks: BTreeSet<Hook>,
+    keep_state: bool,
+    states: Vec<State>,
+    /// Indices of idle states, oldest first.
+    idle: Mutex<VecDeque<usize>>,
+    freed: Condvar,
+}
+
+/// What the host can know about a loaded script.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScriptInfo {
+    pub path: PathBuf,
+    pub hooks: Vec<Hook>,
+    pub num_states: usize,
+    pub keep_state: bool,
+}
+
+/// A state checked out of a script's pool; back in the pool on drop.
+struct Lease<'a> {
+    script: &'a Script,
+    idx: usize,
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        let mut idle = self
+            .script
+            .idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        idle.push_back(self.idx);
+        self.script.freed.notify_one();
+    }
+}
+
+impl Script {
+    fn acquire(&self) -> Lease<'_> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(idx) = idle.pop_front() {
+                return Lease { script: self, idx };
+            }
+            idle = self.freed.wait(idle).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// Scripts loaded and ready to answer hooks. `Send + Sync`: share it
+/// behind an `Arc`; calls on different states run in parallel.
+pub struct Engine {
+    scripts: Vec<Script>,
+    errors: Vec<LoadError>,
+    opts: EngineOptions,
+}
+
+impl fmt::Debug for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Engine")
+            .field("scripts", &self.scripts())
+            .field("errors", &self.errors)
+            .finish()
+    }
+}
+
+/// The outcome of one script's hook function.
+enum Outcome {
+    Returned(Vec<PValue>),
+    Failed(String),
+    /// One return value that has no `PValue` (a function, or a table
+    /// holding one): `invalid_modifiers` when it is a table.
+    Unconvertible { table: bool },
+}
+
+impl Engine {
+    /// Load `paths` in order (see the module docs). Failures are kept in
+    /// [`Engine::load_errors`] (and logged); the other scripts load.
+    pub fn load(paths: &[PathBuf], opts: EngineOptions) -> Engine {
+        let mut scripts = Vec::new();
+        let mut errors = Vec::new();
+        for path in paths {
+            match load_script(path, &opts) {
+                Ok(s) => scripts.push(s),
+                Err(message) => {
+                    let e = LoadError {
+                        path: path.clone(),
+                        message,
+                    };
+                    tracing::error!(target: "vmq_diversity", "{e}");
+                    errors.push(e);
+                }
+            }
+        }
+        Engine {
+            scripts,
+            errors,
+            opts,
+        }
+    }
+
+    /// The scripts of a configuration (`script_paths()` order) with its options.
+    pub fn from_config(cfg: &Config) -> Engine {
+        Engine::load(&cfg.script_paths(), EngineOptions::from_config(cfg))
+    }
+
+    /// Scripts that failed to load.
+    pub fn load_errors(&self) -> &[LoadError] {
+        &self.errors
+    }
+
+    /// The loaded scripts, in load order.
+    pub fn scripts(&self) -> Vec<ScriptInfo> {
+        self.scripts
+            .iter()
+            .map(|s| ScriptInfo {
+                path: s.path.clone(),
+                hooks: s.hooks.iter().copied().collect(),
+                num_states: s.states.len(),
+                keep_state: s.keep_state,
+            })
+            .collect()
+    }
+
+    pub fn options(&self) -> &EngineOptions {
+        &self.opts
+    }
+
+    /// Run `hook`: the ACL cache, then the scripts' chain.
+    pub fn call_hook(&self, hook: Hook, args: &HookArgs) -> HookResult {
+        if let Some(r) = AuthCache::global().before_hook(hook, args) {
+            return r;
+        }
+        let largs = args.to_lua(hook);
+        let results = self
+            .scripts
+            .iter()
+            .filter(|s| s.hooks.contains(&hook))
+            .map(|s| self.script_result(s, hook, &largs, args));
+        decide(hook, results)
+    }
+
+    /// A `vmq_webhooks` request body in, the response body out (§9.3-9.4).
+    pub fn call_webhook(&self, hook: &str, body: &Json, opts: WebhookOptions) -> Result<Json, String> {
+        let h = Hook::from_name(hook).ok_or_else(|| format!("unknown hook {hook:?}"))?;
+        let args = HookArgs::from_webhook(h, body, opts).map_err(|e| format!("{h}: {e}"))?;
+        Ok(self.call_hook(h, &args).to_webhook_json(h, opts))
+    }
+
+    fn script_result(&self, s: &Script, hook: Hook, largs: &PValue, args: &HookArgs) -> ScriptResult {
+        match run_hook(s, hook, largs) {
+            Outcome::Returned(v) => {
+                let r = script_result(hook, Ok(v), args);
+                if let ScriptResult::ScriptError(m) = &r {
+                    tracing::warn!(target: "vmq_diversity", script = %s.path.display(), "{hook}: {m}");
+                }
+                r
+            }
+            Outcome::Failed(m) => {
+                tracing::warn!(target: "vmq_diversity", script = %s.path.display(), "{hook}: script error: {m}");
+                ScriptResult::ScriptError(m)
+            }
+            Outcome::Unconvertible { table } => {
+                if table && hook.dispatch() == Dispatch::AllTillOk {
+                    ScriptResult::Decided(HookResult::Error(HookError::InvalidModifiers))
+                } else {
+                    ScriptResult::Continue
+                }
+            }
+        }
+    }
+}
+
+fn run_hook(s: &Script, hook: Hook, largs: &PValue) -> Outcome {
+    let lease = s.acquire();
+    let state = &s.states[lease.idx];
+    let Some(f) = state.hooks.get(&hook) else {
+        return Outcome::Returned(Vec::new());
+    };
+    let arg = match luaconv::to_lua(&state.lua, largs) {
+        Ok(a) => a,
+        Err(e) => return Outcome::Failed(format!("building the arguments: {}", error_message(&e))),
+    };
+    match f.call::<LuaMultiValue>(arg) {
+        Ok(rets) => match luaconv::from_lua_multi(&rets) {
+            Ok(v) => Outcome::Returned(v),
+            Err(_) if rets.len() > 1 => Outcome::Failed(format!(
+                "hook {hook} returned {} values (at most one is allowed)",
+                rets.len()
+            )),
+            Err(_) => Outcome::Unconvertible {
+                table: matches!(rets.get(0), Some(LuaValue::Table(_))),
+            },
+        },
+        Err(e) => Outcome::Failed(error_message(&e)),
+    }
+}
+
+/// A Lua error as one readable message (Lua's own text for runtime and
+/// syntax errors, which start with `file:line:`).
+pub fn error_message(e: &LuaError) -> String {
+    match e {
+        LuaError::RuntimeError(m) => m.clone(),
+        LuaError::SyntaxError { message, .. } => message.clone(),
+        LuaError::MemoryError(m) => format!("memory limit exceeded ({m})"),
+        LuaError::CallbackError { cause, .. } => error_message(cause),
+        LuaError::WithContext { cause, .. } => error_message(cause),
+        LuaError::InstructionLimit => "instruction limit (fuel) exceeded".into(),
+        LuaError::Timeout => "deadline exceeded".into(),
+        other => other.to_string(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Loading
+// ---------------------------------------------------------------------------
+
+fn load_script(path: &Path, opts: &EngineOptions) -> Result<Script, String> {
+    let source = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    let first = load_state(path, &source, 1, opts)?;
+    let g = first.lua.globals();
+    let keep_state = match g.raw_get::<LuaValue>("keep_state").map_err(|e| error_message(&e))? {
+        LuaValue::Nil => opts.keep_state,
+        LuaValue::Boolean(b) => b,
+        other => return Err(format!("keep_state must be a boolean, not a {}", other.type_name())),
+    };
+    let n = match g.raw_get::<LuaValue>("num_states").map_err(|e| error_message(&e))? {
+        LuaValue::Nil if keep_state => 1,
+        LuaValue::Nil => opts.nr_lua_states.max(1) as usize,
+        LuaValue::Number(n) => {
+            let n = n.round();
+            if !(1.0..=MAX_STATES as f64).contains(&n) {
+                return Err(format!("num_states must be between 1 and {MAX_STATES}, not {n}"));
+            }
+            n as usize
+        }
+        other => return Err(format!("num_states must be a number, not a {}", other.type_name())),
+    };
+    let hooks: BTreeSet<Hook> = first.hooks.keys().copied().collect();
+    let mut states = vec![first];
+    for id in 2..=n {
+        states.push(load_state(path, &source, id, opts)?);
+    }
+    Ok(Script {
+        path: path.to_path_buf(),
+        hooks,
+        keep_state,
+        idle: Mutex::new((0..states.len()).collect()),
+        freed: Condvar::new(),
+        states,
+    })
+}
+
+fn load_state(path: &Path, source: &[u8], id: usize, opts: &EngineOptions) -> Result<State, String> {
+    let libs = if opts.unsafe_os {
+        LuaStdLib::ALL_SAFE
+    } else {
+        LuaStdLib::SANDBOX
+    };
+    let lua = Lua::new_with(libs, LuaOptions::new()).map_err(|e| error_message(&e))?;
+    lua.set_limits(opts.lua_limits());
+    lua.set_stdout(std::io::stderr());
+    let le = |e: LuaError| error_message(&e);
+
+    // package.path and the sandboxed searcher
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if let Some(d) = &opts.script_dir {
+        dirs.push(absolute(d));
+    }
+    let own = absolute(path.parent().unwrap_or(Path::new(".")));
+    if !dirs.contains(&own) {
+        dirs.push(own);
+    }
+    let templates: Vec<String> = dirs
+        .iter()
+        .map(|d| format!("{}/?.lua", d.display()))
+        .collect();
+    let g = lua.globals();
+    if let Ok(LuaValue::Table(package)) = g.raw_get::<LuaValue>("package") {
+        let old: String = package.raw_get::<Option<String>>("path").map_err(le)?.unwrap_or_default();
+        let mut new = old;
+        for t in &templates {
+            new.push(';');
+            new.push_str(t);
+        }
+        package.raw_set("path", new).map_err(le)?;
+        if !opts.unsafe_os {
+            if let Ok(LuaValue::Table(searchers)) = package.raw_get::<LuaValue>("searchers") {
+                searchers
+                    .raw_push(dir_searcher(&lua, templates.clone()).map_err(le)?)
+                    .map_err(le)?;
+            }
+        }
+    }
+    g.raw_set("__SCRIPT_INSTANCE_ID__", id as f64).map_err(le)?;
+    install_modules(&lua, path, opts).map_err(le)?;
+
+    lua.load(source)
+        .set_name(format!("@{}", path.display()))
+        .exec()
+        .map_err(le)?;
+
+    let mut hooks = HashMap::new();
+    if let LuaValue::Table(t) = g.raw_get::<LuaValue>("hooks").map_err(le)? {
+        for p in t.pairs::<LuaValue, LuaValue>() {
+            let (k, v) = p.map_err(le)?;
+            let (LuaValue::String(name), LuaValue::Function(f)) = (k, v) else {
+                continue;
+            };
+            match Hook::from_name(&name.to_string_lossy()) {
+                Some(h) => {
+                    hooks.insert(h, f);
+                }
+                None => tracing::warn!(
+                    target: "vmq_diversity",
+                    script = %path.display(),
+                    "hooks.{}: not a vmq_diversity hook (ignored)",
+                    name.to_string_lossy()
+                ),
+            }
+        }
+    }
+    Ok(State { lua, hooks })
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// A `package.searchers` entry for sandboxed states: Lua files from the
+/// script directories only (the templates fixed at load time).
+fn dir_searcher(lua: &Lua, templates: Vec<String>) -> LuaResult<LuaFunction> {
+    lua.create_function(move |lua, name: LuaString| {
+        let name = name.to_string_lossy().replace('.', "/");
+        let mut tried = String::new();
+        for t in &templates {
+            let file = t.replace('?', &name);
+            match std::fs::read(&file) {
+                Ok(src) => {
+                    let f = lua.load(src).set_name(format!("@{file}")).into_function().map_err(|e| {
+                        LuaError::RuntimeError(format!(
+                            "error loading module '{name}' from file '{file}':\n\t{}",
+                            error_message(&e)
+                        ))
+                    })?;
+                    return Ok((LuaValue::Function(f), LuaValue::String(lua.create_string(&file)?)));
+                }
+                Err(_) => tried.push_str(&format!("\n\tno file '{file}'")),
+            }
+        }
+        Ok((LuaValue::String(lua.create_string(&tried)?), LuaValue::Nil))
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Modules
+// ---------------------------------------------------------------------------
+
+type ModFn = Arc<dyn Fn(&[PValue]) -> Result<PValue, ModuleError> + Send + Sync>;
+
+/// Raises the error of a module function as a plain Lua string error at
+/// the caller's position (`script.lua:12: kv.insert: cause`).
+const RAISE_SHIM: &str = r#"
+local raw = ...
+local error = error
+return function(...)
+  local ok, v = raw(...)
+  if ok then return v end
+  error(v, 2)
+end
+"#;
+
+fn install_modules(lua: &Lua, path: &Path, opts: &EngineOptions) -> LuaResult<()> {
+    let script = path.display().to_string();
+    let mut mods: Vec<(&str, Vec<(&str, ModFn)>)> = Vec::new();
+
+    mods.push((
+        "json",
+        vec![
+            ("decode", Arc::new(|a: &[PValue]| json::decode(arg(a, 0)))),
+            (
+                "encode",
+                Arc::new(|a: &[PValue]| Ok(json::encode(arg(a, 0))?.map_or(PValue::Nil, PValue::from))),
+            ),
+        ],
+    ));
+    mods.push((
+        "log",
+        log::FUNCTIONS
+            .iter()
+            .map(|&f| {
+                let script = script.clone();
+                let m: ModFn = Arc::new(move |a: &[PValue]| log::call(f, &script, a).map(|()| PValue::Nil));
+                (f, m)
+            })
+            .collect(),
+    ));
+    let bc = opts.bcrypt.clone();
+    mods.push((
+        "bcrypt",
+        crate::modules::bcrypt::FUNCTIONS
+            .iter()
+            .map(|&f| {
+                let bc = bc.clone();
+                let m: ModFn = Arc::new(move |a: &[PValue]| bc.call(f, a));
+                (f, m)
+            })
+            .collect(),
+    ));
+    mods.push((
+        "crypto",
+        vec![("hash", Arc::new(|a: &[PValue]| crypto::lua_hash(arg(a, 0), arg(a, 1))))],
+    ));
+    let obf = opts.obf.clone();
+    mods.push((
+        "obf",
+        crate::modules::obf::FUNCTIONS
+            .iter()
+            .map(|&f| {
+                let obf = obf.clone();
+                let m: ModFn = Arc::new(move |a: &[PValue]| obf.call(f, a));
+                (f, m)
+            })
+            .collect(),
+    ));
+    mods.push((
+        "kv",
+        crate::modules::kv::FUNCTIONS
+            .iter()
+            .map(|&f| {
+                let m: ModFn = Arc::new(move |a: &[PValue]| KvStore::global().call(f, a));
+                (f, m)
+            })
+            .collect(),
+    ));
+    mods.push((
+        "auth_cache",
+        crate::modules::auth_cache::FUNCTIONS
+            .iter()
+            .map(|&f| {
+                let m: ModFn = Arc::new(move |a: &[PValue]| AuthCache::global().call(f, a));
+                (f, m)
+            })
+            .collect(),
+    ));
+    let api = opts.vmq_api.clone();
+    mods.push((
+        "vmq_api",
+        vmq_api::FUNCTIONS
+            .iter()
+            .map(|&f| {
+                let api = api.clone();
+                let m: ModFn = Arc::new(move |a: &[PValue]| vmq_api::call(&*api, f, a));
+                (f, m)
+            })
+            .collect(),
+    ));
+
+    let shim: LuaFunction = lua.load(RAISE_SHIM).set_name("=vmq_diversity").into_function()?;
+    let g = lua.globals();
+    for (module, funcs) in mods {
+        let t = lua.create_table()?;
+        for (name, f) in funcs {
+            let qualified = format!("{module}.{name}");
+            let raw = lua.create_function(move |lua, args: LuaMultiValue| {
+                let out = match luaconv::from_lua_multi(&args) {
+                    Ok(a) => f(&a).map_err(|e| e.to_string()),
+                    Err(e) => Err(format!("{qualified}: bad argument: {e}")),
+                };
+                Ok(match out {
+                    Ok(v) => (true, luaconv::to_lua(lua, &v)?),
+                    Err(m) => (false, LuaValue::String(lua.create_string(m)?)),
+                })
+            })?;
+            let wrapped: LuaFunction = shim.call(raw)?;
+            t.raw_set(name, wrapped)?;
+        }
+        g.raw_set(module, t)?;
+    }
+    Ok(())
+}
+
+fn arg(a: &[PValue], i: usize) -> &PValue {
+    a.get(i).unwrap_or(&PValue::Nil)
+}
