@@ -84,6 +84,9 @@ impl LuaError {
 
 pub type LResult<T> = Result<T, LuaError>;
 
+/// Values moved between coroutines on resume/yield (usually few: no heap allocation).
+type Vals = smallvec::SmallVec<[Value; 4]>;
+
 /// An async host call waiting for its future. The host driver polls it; when
 /// ready it yields the results as values to push.
 pub trait PendingCall {
@@ -1182,7 +1185,7 @@ impl Vm {
                 self.poscall(first, n + 1)
             }
             Cont::CoroutineBody => {
-                let vals = self.th.stack[first..first + n].to_vec();
+                let vals: Vals = self.th.stack[first..first + n].iter().copied().collect();
                 self.th.top = 0;
                 self.finish_coroutine(Ok(vals))
             }
@@ -1256,7 +1259,7 @@ impl Vm {
             return Err(self.rt_error("C stack overflow"));
         }
         self.n_ccalls += 1;
-        let args: Vec<Value> = self.th.stack[self.th.top - nargs..self.th.top].to_vec();
+        let args: Vals = self.th.stack[self.th.top - nargs..self.th.top].iter().copied().collect();
         self.th.top -= nargs;
         let from = self.cur;
         self.th.status = CoStatus::Normal;
@@ -1269,7 +1272,7 @@ impl Vm {
 
     /// In the coroutine just switched to: start its body or complete its
     /// pending yield with `args` as results.
-    fn start_or_continue(&mut self, args: Vec<Value>) -> LResult<Next> {
+    fn start_or_continue(&mut self, args: Vals) -> LResult<Next> {
         if self.th.frames.is_empty() {
             self.th.top = 1;
             self.ensure_stack(args.len() + MIN_STACK)?;
@@ -1300,7 +1303,7 @@ impl Vm {
     }
 
     /// The running coroutine ended (returned or failed): go back to its resumer.
-    fn finish_coroutine(&mut self, r: Result<Vec<Value>, LuaError>) -> LResult<Next> {
+    fn finish_coroutine(&mut self, r: Result<Vals, LuaError>) -> LResult<Next> {
         self.th.status = CoStatus::Dead;
         if r.is_err() {
             self.th.errored = true;
@@ -1376,13 +1379,13 @@ impl Vm {
         if self.th.nny > 0 {
             return Err(self.rt_error("attempt to yield across a C-call boundary"));
         }
-        let vals: Vec<Value> = self.th.stack[self.th.top - n..self.th.top].to_vec();
+        let vals: Vals = self.th.stack[self.th.top - n..self.th.top].iter().copied().collect();
         self.th.top -= n;
         self.th.status = CoStatus::Suspended;
         let wrap = self.th.wrapped;
         let Some(back) = self.th.resumer.take() else {
             // host-resumed coroutine: leave the values on its stack
-            self.yielded = Some(vals);
+            self.yielded = Some(vals.into_vec());
             return Ok(Next::Suspend);
         };
         self.n_ccalls = self.n_ccalls.saturating_sub(1);

@@ -55,6 +55,12 @@ async fn thousand_concurrent_calls() -> LuaResult<()> {
         sum += t.await.unwrap()?;
     }
     assert_eq!(sum, 100 * 45);
-    assert!(start.elapsed() < Duration::from_millis(900), "{:?}", start.elapsed());
+    // Run one after another, the 1,000 sleeps would take 10 s. Finishing in
+    // a fraction of that proves the calls were suspended concurrently; the
+    // bound is loose on purpose (CI machines are noisy: this is not a speed
+    // target, the measured time is printed).
+    let took = start.elapsed();
+    println!("1000 concurrent async calls took {took:?}");
+    assert!(took < Duration::from_secs(5), "calls did not overlap: {took:?}");
     Ok(())
 }
