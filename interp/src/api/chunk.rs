@@ -40,6 +40,14 @@ impl Chunk {
 
     /// The chunk name used in error messages (`name:1: ...`). A name that
     /// starts with `@` or `=` is used as is.
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// let err = lua.load("error('bad')").set_name("init.lua").exec().unwrap_err();
+    /// assert!(err.to_string().contains("init.lua:1: bad"));
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn set_name(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
         self
@@ -91,16 +99,41 @@ impl Chunk {
     }
 
     /// Compile into a function without running it.
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// let f = lua.load("local a, b = ... return a * b").into_function()?;
+    /// assert_eq!(f.call::<i64>((6, 7))?, 42);
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn into_function(self) -> Result<Function> {
         self.compile(&self.source)
     }
 
     /// Run the chunk, discarding results.
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// lua.load("counter = (counter or 0) + 1").exec()?;
+    /// assert_eq!(lua.globals().get::<i64>("counter")?, 1);
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn exec(self) -> Result<()> {
         self.call::<()>(())
     }
 
     /// Run with per-call limits.
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// let limits = LuaLimits { instructions: Some(100_000), ..Default::default() };
+    /// let err = lua.load("while true do end").exec_with_limits(limits).unwrap_err();
+    /// assert!(matches!(err, LuaError::InstructionLimit));
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn exec_with_limits(self, limits: Limits) -> Result<()> {
         let f = self.into_function()?;
         f.call_with_limits::<()>((), limits)
@@ -108,6 +141,15 @@ impl Chunk {
 
     /// Evaluate as an expression (tries `return <src>` first, like mlua),
     /// else as a block; returns its results.
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// assert_eq!(lua.load("1 + 2").eval::<i64>()?, 3);
+    /// let (a, b): (String, bool) = lua.load("local s = 'x' return s:rep(2), #s == 1").eval()?;
+    /// assert_eq!((a.as_str(), b), ("xx", true));
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn eval<R: FromLuaMulti>(self) -> Result<R> {
         let f = if self.mode != Some(ChunkMode::Binary) && self.source.first() != Some(&0x1b) {
             let mut expr = b"return ".to_vec();
@@ -124,6 +166,14 @@ impl Chunk {
     }
 
     /// Run the chunk with arguments (`...` in the chunk).
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// let sum: i64 = lua.load("local s = 0 for _, v in ipairs({...}) do s = s + v end return s").call((1, 2, 3))?;
+    /// assert_eq!(sum, 6);
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn call<R: FromLuaMulti>(self, args: impl IntoLuaMulti) -> Result<R> {
         let f = self.into_function()?;
         f.call(args)

@@ -7,11 +7,43 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 /// Rust → one Lua value.
+///
+/// ```
+/// use oxilua::prelude::*;
+/// struct Celsius(f64);
+/// impl IntoLua for Celsius {
+///     fn into_lua(self, lua: &Lua) -> LuaResult<LuaValue> {
+///         let t = lua.create_table()?;
+///         t.set("celsius", self.0)?;
+///         Ok(LuaValue::Table(t))
+///     }
+/// }
+/// let lua = Lua::new();
+/// lua.globals().set("temp", Celsius(21.5))?;
+/// assert_eq!(lua.load("temp.celsius").eval::<f64>()?, 21.5);
+/// # Ok::<(), LuaError>(())
+/// ```
 pub trait IntoLua: Sized {
     fn into_lua(self, lua: &Lua) -> Result<Value>;
 }
 
 /// One Lua value → Rust.
+///
+/// ```
+/// use oxilua::prelude::*;
+/// #[derive(Debug, PartialEq)]
+/// struct Rgb(u8, u8, u8);
+/// impl FromLua for Rgb {
+///     fn from_lua(v: LuaValue, lua: &Lua) -> LuaResult<Self> {
+///         let t = LuaTable::from_lua(v, lua)?;
+///         Ok(Rgb(t.get("r")?, t.get("g")?, t.get("b")?))
+///     }
+/// }
+/// let lua = Lua::new();
+/// let c: Rgb = lua.load("{r = 1, g = 2, b = 3}").eval()?;
+/// assert_eq!(c, Rgb(1, 2, 3));
+/// # Ok::<(), LuaError>(())
+/// ```
 pub trait FromLua: Sized {
     fn from_lua(value: Value, lua: &Lua) -> Result<Self>;
 }
@@ -22,6 +54,18 @@ pub trait IntoLuaMulti: Sized {
 }
 
 /// Several Lua values → Rust.
+///
+/// ```
+/// use oxilua::prelude::*;
+/// let lua = Lua::new();
+/// // tuples take several values; missing ones are nil
+/// let (a, b, c): (i64, String, Option<bool>) = lua.load("1, 'two'").eval()?;
+/// assert_eq!((a, b.as_str(), c), (1, "two", None));
+/// // Variadic takes all the values
+/// let f = lua.create_function(|_, xs: LuaVariadic<i64>| Ok(xs.len()))?;
+/// assert_eq!(f.call::<usize>((1, 2, 3))?, 3);
+/// # Ok::<(), LuaError>(())
+/// ```
 pub trait FromLuaMulti: Sized {
     fn from_lua_multi(values: MultiValue, lua: &Lua) -> Result<Self>;
     /// Arguments of a callback: errors say which argument (starting at `pos`).

@@ -5,6 +5,20 @@ use std::sync::Arc;
 
 /// An error from the embedding API or from a script. Variant names follow
 /// mlua where the meaning is the same.
+///
+/// ```
+/// use oxilua::prelude::*;
+/// let lua = Lua::new();
+/// match lua.load("local t = nil; return t.x").exec() {
+///     Err(LuaError::RuntimeError(msg)) => assert!(msg.contains("attempt to index")),
+///     other => panic!("{other:?}"),
+/// }
+/// match lua.load("x = = 1").exec() {
+///     Err(LuaError::SyntaxError { incomplete_input, .. }) => assert!(!incomplete_input),
+///     other => panic!("{other:?}"),
+/// }
+/// # Ok::<(), LuaError>(())
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Error {
@@ -72,6 +86,17 @@ impl Error {
         }
     }
     /// The innermost error (through callback, context and argument wrappers).
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// let f = lua.create_function(|_, ()| -> LuaResult<()> { Err(LuaError::runtime("deep")) })?;
+    /// lua.globals().set("f", f)?;
+    /// let err = lua.load("f()").exec().unwrap_err();
+    /// assert!(matches!(err, LuaError::CallbackError { .. }));
+    /// assert!(matches!(err.root_cause(), LuaError::RuntimeError(m) if m == "deep"));
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn root_cause(&self) -> &Error {
         match self {
             Error::CallbackError { cause, .. } | Error::WithContext { cause, .. } | Error::BadArgument { cause, .. } => {
@@ -194,6 +219,15 @@ impl<E: Into<Box<dyn std::error::Error + Send + Sync>>> ExternalError for E {
 }
 
 /// Convert results with any error type (`.into_lua_err()`).
+///
+/// ```
+/// use oxilua::prelude::*;
+/// let lua = Lua::new();
+/// let parse = lua.create_function(|_, s: String| s.parse::<i64>().into_lua_err())?;
+/// assert_eq!(parse.call::<i64>("12")?, 12);
+/// assert!(parse.call::<i64>("x").is_err());
+/// # Ok::<(), LuaError>(())
+/// ```
 pub trait ExternalResult<T> {
     fn into_lua_err(self) -> Result<T>;
 }
@@ -204,6 +238,15 @@ impl<T, E: ExternalError> ExternalResult<T> for std::result::Result<T, E> {
 }
 
 /// Add context to errors (`.context("while ...")`).
+///
+/// ```
+/// use oxilua::prelude::*;
+/// let lua = Lua::new();
+/// let err = lua.load("error('x')").exec().context("loading plugin foo").unwrap_err();
+/// assert!(err.to_string().contains("loading plugin foo"));
+/// assert!(matches!(err.root_cause(), LuaError::RuntimeError(_)));
+/// # Ok::<(), LuaError>(())
+/// ```
 pub trait ErrorContext: Sized {
     fn context<C: fmt::Display>(self, context: C) -> Self;
     fn with_context<C: fmt::Display>(self, f: impl FnOnce(&Error) -> C) -> Self;

@@ -23,6 +23,15 @@ impl PendingCall for AsyncPending {
 impl Function {
     /// Call the function. Runs to completion; async host functions called
     /// from here fail (use [`Function::call_async`]).
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// let f: LuaFunction = lua.load("function(a, b) return a .. b, #a end").eval()?;
+    /// let (s, n): (String, usize) = f.call(("ab", "cd"))?;
+    /// assert_eq!((s.as_str(), n), ("abcd", 2));
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn call<R: FromLuaMulti>(&self, args: impl IntoLuaMulti) -> Result<R> {
         let lua = &self.0.lua;
         let args = args.into_lua_multi(lua)?;
@@ -32,6 +41,15 @@ impl Function {
 
     /// Call under the given limits instead of the state's (when called from
     /// the host; inside a callback the running call's limits stay in force).
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// let spin: LuaFunction = lua.load("function() while true do end end").eval()?;
+    /// let limits = LuaLimits { instructions: Some(50_000), ..Default::default() };
+    /// assert!(matches!(spin.call_with_limits::<()>((), limits), Err(LuaError::InstructionLimit)));
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn call_with_limits<R: FromLuaMulti>(&self, args: impl IntoLuaMulti, limits: Limits) -> Result<R> {
         let lua = &self.0.lua;
         let args = args.into_lua_multi(lua)?;
@@ -40,6 +58,15 @@ impl Function {
     }
 
     /// A function with the first arguments fixed.
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// let add: LuaFunction = lua.load("function(a, b) return a + b end").eval()?;
+    /// let add10 = add.bind(10)?;
+    /// assert_eq!(add10.call::<i64>(5)?, 15);
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn bind(&self, args: impl IntoLuaMulti) -> Result<Function> {
         let lua = self.0.lua.clone();
         let bound = args.into_lua_multi(&lua)?;
@@ -298,10 +325,25 @@ return function(...) return check(host(...)) end";
 
 impl Lua {
     /// A Lua function backed by an async Rust closure. Called from a
-    /// coroutine driven by [`Function::call_async`] / [`Chunk::exec_async`]
-    /// (`super::Chunk`), it suspends that coroutine until the future
-    /// completes, without blocking a thread. Calling it from a synchronous
+    /// coroutine driven by [`Function::call_async`] or
+    /// [`Chunk::exec_async`](crate::api::Chunk::exec_async), it suspends that
+    /// coroutine until the future completes, without blocking a thread. Calling it from a synchronous
     /// `call`/`exec` is an error.
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// let fetch = lua.create_async_function(|_, key: String| async move {
+    ///     // await I/O here (a tokio timer, a database call, ...)
+    ///     Ok(format!("value of {key}"))
+    /// })?;
+    /// lua.globals().set("fetch", fetch)?;
+    /// let out: String = oxilua::api_block_on(lua.load("return fetch('a') .. '!'").eval_async())?;
+    /// assert_eq!(out, "value of a!");
+    /// // from a synchronous call it is an error
+    /// assert!(lua.load("fetch('a')").exec().is_err());
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn create_async_function<F, A, FR, R>(&self, func: F) -> Result<Function>
     where
         F: Fn(Lua, A) -> FR + Send + 'static,

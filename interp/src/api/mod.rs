@@ -62,6 +62,15 @@ use std::time::Duration;
 use value::Ref;
 
 /// Which standard libraries to open. Combine with `|`.
+///
+/// ```
+/// use oxilua::prelude::*;
+/// let lua = Lua::new_with(LuaStdLib::BASE | LuaStdLib::STRING, LuaOptions::new())?;
+/// assert_eq!(lua.load("('ab'):upper()").eval::<String>()?, "AB");
+/// assert!(lua.load("table").eval::<LuaValue>()?.is_nil());
+/// assert!(LuaStdLib::SANDBOX.contains(LuaStdLib::IO) && !LuaStdLib::SANDBOX.contains(LuaStdLib::FILES));
+/// # Ok::<(), LuaError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct StdLib(u32);
 
@@ -434,6 +443,14 @@ impl Lua {
     }
 
     /// A table from key/value pairs.
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// let t = lua.create_table_from([("a", 1), ("b", 2)])?;
+    /// assert_eq!(t.get::<i64>("b")?, 2);
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn create_table_from<K: IntoLua, V: IntoLua, I: IntoIterator<Item = (K, V)>>(&self, iter: I) -> Result<Table> {
         let t = self.create_table()?;
         for (k, v) in iter {
@@ -443,6 +460,16 @@ impl Lua {
     }
 
     /// A sequence (`{v1, v2, ...}`).
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// let t = lua.create_sequence_from(["x", "y", "z"])?;
+    /// assert_eq!(t.raw_len(), 3);
+    /// lua.globals().set("t", t)?;
+    /// assert_eq!(lua.load("table.concat(t, ',')").eval::<String>()?, "x,y,z");
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn create_sequence_from<V: IntoLua, I: IntoIterator<Item = V>>(&self, iter: I) -> Result<Table> {
         let t = self.create_table()?;
         for (i, v) in iter.into_iter().enumerate() {
@@ -452,6 +479,16 @@ impl Lua {
     }
 
     /// A Lua string from bytes or text.
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// let s = lua.create_string(b"bytes \xff ok")?;
+    /// assert_eq!(s.as_bytes(), b"bytes \xff ok");
+    /// assert!(s.to_str().is_err()); // not UTF-8
+    /// assert_eq!(s.to_string_lossy(), "bytes \u{FFFD} ok");
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn create_string(&self, s: impl AsRef<[u8]>) -> Result<LuaString> {
         let b = s.as_ref();
         self.shared.with_vm(|vm| {
@@ -463,11 +500,30 @@ impl Lua {
 
     /// The `null` sentinel (a light userdata holding a null pointer) used by
     /// serde conversions for `None`, `()` and JSON `null`.
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// lua.globals().set("null", lua.null())?;
+    /// let f: LuaFunction = lua.load("function(v) return v == null end").eval()?;
+    /// assert!(f.call::<bool>(lua.null())?);
+    /// assert!(lua.null().is_null());
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn null(&self) -> Value {
         Value::NULL
     }
 
     /// A metatable marking empty tables as arrays for serialization.
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// let empty: LuaTable = lua.load("return setmetatable({}, ...)").call(lua.array_metatable())?;
+    /// let json: serde_json::Value = lua.from_value(LuaValue::Table(empty))?;
+    /// assert_eq!(json, serde_json::json!([]));
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn array_metatable(&self) -> Table {
         let slot = self.st().array_mt;
         self.shared.with_vm(|vm| {
@@ -555,6 +611,16 @@ impl Lua {
     }
 
     /// Like [`Lua::create_function`] for `FnMut` closures (a recursive call is an error).
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// let mut total = 0;
+    /// let add = lua.create_function_mut(move |_, n: i64| { total += n; Ok(total) })?;
+    /// add.call::<i64>(2)?;
+    /// assert_eq!(add.call::<i64>(3)?, 5);
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn create_function_mut<F, A, R>(&self, func: F) -> Result<Function>
     where
         F: FnMut(&Lua, A) -> Result<R> + Send + 'static,
@@ -719,6 +785,14 @@ impl Lua {
     pub fn expire_registry_values(&self) {}
 
     /// Store a value in the registry under a name.
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// lua.set_named_registry_value("config.version", 3)?;
+    /// assert_eq!(lua.named_registry_value::<i32>("config.version")?, 3);
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn set_named_registry_value<T: IntoLua>(&self, name: &str, t: T) -> Result<()> {
         let v = t.into_lua(self)?;
         let old = self.st().named.get(name).copied();

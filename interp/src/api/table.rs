@@ -15,6 +15,16 @@ impl Table {
     }
 
     /// `t[key]` (honours `__index`).
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// let t: LuaTable = lua.load("setmetatable({a = 1}, {__index = function(_, k) return k .. '?' end})").eval()?;
+    /// assert_eq!(t.get::<i64>("a")?, 1);
+    /// assert_eq!(t.get::<String>("b")?, "b?");
+    /// assert_eq!(t.raw_get::<Option<String>>("b")?, None);
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn get<V: FromLua>(&self, key: impl IntoLua) -> Result<V> {
         let lua = &self.0.lua;
         let k = key.into_lua(lua)?;
@@ -29,6 +39,17 @@ impl Table {
     }
 
     /// `t[key] = value` (honours `__newindex`).
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// let t = lua.create_table()?;
+    /// t.set("name", "ada")?;
+    /// t.set(1, vec![1, 2, 3])?;
+    /// lua.globals().set("t", t)?;
+    /// assert_eq!(lua.load("t.name .. #t[1]").eval::<String>()?, "ada3");
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn set(&self, key: impl IntoLua, value: impl IntoLua) -> Result<()> {
         let lua = &self.0.lua;
         let k = key.into_lua(lua)?;
@@ -80,6 +101,16 @@ impl Table {
     }
 
     /// Append with `__len`/`__newindex` (`t[#t + 1] = v`).
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// let t = lua.create_sequence_from([10, 20])?;
+    /// t.push(30)?;
+    /// assert_eq!(t.len()?, 3);
+    /// assert_eq!(t.get::<i64>(3)?, 30);
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn push(&self, value: impl IntoLua) -> Result<()> {
         let n = self.len()?;
         self.set(n as f64 + 1.0, value)
@@ -112,6 +143,15 @@ impl Table {
     }
 
     /// Whether `t[key]` is not nil (honours `__index`).
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// let t: LuaTable = lua.load("{x = false}").eval()?;
+    /// assert!(t.contains_key("x")?);
+    /// assert!(!t.contains_key("y")?);
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn contains_key(&self, key: impl IntoLua) -> Result<bool> {
         Ok(!self.get::<Value>(key)?.is_nil())
     }
@@ -141,6 +181,18 @@ impl Table {
     }
 
     /// Set or clear the metatable.
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// let t = lua.create_table()?;
+    /// let mt: LuaTable = lua.load("{__index = function() return 0 end}").eval()?;
+    /// t.set_metatable(Some(mt));
+    /// assert_eq!(t.get::<i64>("anything")?, 0);
+    /// t.set_metatable(None);
+    /// assert!(t.get::<LuaValue>("anything")?.is_nil());
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn set_metatable(&self, mt: Option<Table>) {
         let _ = self.with(|lua, vm, t| {
             let m = match &mt {
@@ -189,6 +241,15 @@ impl Table {
     }
 
     /// Iterate over `t[1], t[2], ...` up to the first nil (raw).
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// let t: LuaTable = lua.load("{'a', 'b', nil, 'd'}").eval()?;
+    /// let items: Vec<String> = t.sequence_values::<String>().collect::<LuaResult<_>>()?;
+    /// assert_eq!(items, ["a", "b"]); // stops at the first nil
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn sequence_values<V: FromLua>(&self) -> TableSequence<V> {
         TableSequence { table: self.clone(), i: 1, done: false, _m: PhantomData }
     }

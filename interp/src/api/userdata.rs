@@ -463,6 +463,24 @@ impl<T: UserData + 'static> Registry<T> {
 
 impl Lua {
     /// Wrap a Rust value as a userdata with `T`'s methods.
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// struct Buf(Vec<u8>);
+    /// impl LuaUserData for Buf {
+    ///     fn add_methods<M: LuaUserDataMethods<Self>>(m: &mut M) {
+    ///         m.add_method_mut("push", |_, b, x: u8| { b.0.push(x); Ok(()) });
+    ///         m.add_meta_method(LuaMetaMethod::Len, |_, b, ()| Ok(b.0.len()));
+    ///     }
+    /// }
+    /// let lua = Lua::new();
+    /// let ud = lua.create_userdata(Buf(vec![]))?;
+    /// lua.globals().set("buf", &ud)?;
+    /// lua.load("buf:push(1) buf:push(2)").exec()?;
+    /// assert_eq!(lua.load("#buf").eval::<usize>()?, 2);
+    /// assert_eq!(ud.borrow::<Buf>()?.0, [1, 2]);
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn create_userdata<T: UserData + Send + 'static>(&self, data: T) -> Result<AnyUserData> {
         let id = TypeId::of::<T>();
         let cached = self.st().ud_mt.get(&id).copied();
@@ -523,6 +541,23 @@ impl AnyUserData {
     }
 
     /// Borrow the value (fails while it is mutably borrowed).
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// struct Buf(Vec<u8>);
+    /// impl LuaUserData for Buf {
+    ///     fn add_methods<M: LuaUserDataMethods<Self>>(m: &mut M) {
+    ///         m.add_method_mut("push", |_, b, x: u8| { b.0.push(x); Ok(()) });
+    ///         m.add_meta_method(LuaMetaMethod::Len, |_, b, ()| Ok(b.0.len()));
+    ///     }
+    /// }
+    /// let lua = Lua::new();
+    /// let ud = lua.create_userdata(Buf(vec![7]))?;
+    /// assert_eq!(ud.borrow::<Buf>()?.0[0], 7);
+    /// ud.borrow_mut::<Buf>()?.0.push(8);
+    /// assert!(matches!(ud.borrow::<String>(), Err(LuaError::UserDataTypeMismatch)));
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn borrow<T: 'static>(&self) -> Result<UserDataRef<T>> {
         self.0.lua.shared.borrow_cell(CellSource::Root(self.0.slot), false).map(UserDataRef).map_err(|e| ud_err(e, false))
     }
@@ -533,6 +568,25 @@ impl AnyUserData {
     }
 
     /// Move the value out; the userdata is unusable afterwards.
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// struct Buf(Vec<u8>);
+    /// impl LuaUserData for Buf {
+    ///     fn add_methods<M: LuaUserDataMethods<Self>>(m: &mut M) {
+    ///         m.add_method_mut("push", |_, b, x: u8| { b.0.push(x); Ok(()) });
+    ///         m.add_meta_method(LuaMetaMethod::Len, |_, b, ()| Ok(b.0.len()));
+    ///     }
+    /// }
+    /// let lua = Lua::new();
+    /// let ud = lua.create_userdata(Buf(vec![1]))?;
+    /// lua.globals().set("buf", &ud)?;
+    /// let buf: Buf = ud.take()?;
+    /// assert_eq!(buf.0, [1]);
+    /// // the script's handle is now unusable
+    /// assert!(lua.load("buf:push(2)").exec().is_err());
+    /// # Ok::<(), LuaError>(())
+    /// ```
     pub fn take<T: 'static>(&self) -> Result<T> {
         self.0.lua.shared.take_cell(CellSource::Root(self.0.slot)).map_err(|e| ud_err(e, true))
     }
@@ -579,6 +633,22 @@ impl AnyUserData {
 }
 
 /// Field access and method calls on userdata through its metatable.
+///
+/// ```
+/// use oxilua::prelude::*;
+/// struct Buf(Vec<u8>);
+/// impl LuaUserData for Buf {
+///     fn add_methods<M: LuaUserDataMethods<Self>>(m: &mut M) {
+///         m.add_method_mut("push", |_, b, x: u8| { b.0.push(x); Ok(()) });
+///         m.add_meta_method(LuaMetaMethod::Len, |_, b, ()| Ok(b.0.len()));
+///     }
+/// }
+/// let lua = Lua::new();
+/// let ud = lua.create_userdata(Buf(vec![]))?;
+/// ud.call_method::<()>("push", 5)?;
+/// assert_eq!(ud.borrow::<Buf>()?.0, [5]);
+/// # Ok::<(), LuaError>(())
+/// ```
 pub trait AnyUserDataExt {
     /// `ud[key]`.
     fn get<V: FromLua>(&self, key: impl IntoLua) -> Result<V>;

@@ -132,6 +132,18 @@ unsafe impl Sync for LightUserData {}
 ///
 /// Lua 5.2 has one number type: there is no `Integer` variant; integers
 /// convert to and from [`Value::Number`] with range checks.
+///
+/// ```
+/// use oxilua::prelude::*;
+/// let lua = Lua::new();
+/// let v: LuaValue = lua.load("{1, 2}").eval()?;
+/// match &v {
+///     LuaValue::Table(t) => assert_eq!(t.raw_len(), 2),
+///     other => panic!("{}", other.type_name()),
+/// }
+/// assert_eq!(lua.load("2^10").eval::<LuaValue>()?.as_i64(), Some(1024));
+/// # Ok::<(), LuaError>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 pub enum Value {
     #[default]
@@ -362,6 +374,17 @@ impl PartialEq<&str> for LuaString {
 }
 
 /// Several values: arguments or results.
+///
+/// ```
+/// use oxilua::prelude::*;
+/// let lua = Lua::new();
+/// let vals: LuaMultiValue = lua.load("return 1, 'a', nil").eval()?;
+/// assert_eq!(vals.len(), 3);
+/// assert_eq!(vals[1].as_str().as_deref(), Some("a"));
+/// let f: LuaFunction = lua.load("function(...) return select('#', ...) end").eval()?;
+/// assert_eq!(f.call::<i64>(vals)?, 3);
+/// # Ok::<(), LuaError>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct MultiValue(pub(crate) std::collections::VecDeque<Value>);
 
@@ -426,6 +449,16 @@ impl std::ops::DerefMut for MultiValue {
 }
 
 /// Any number of values of one type, as arguments or results.
+///
+/// ```
+/// use oxilua::prelude::*;
+/// let lua = Lua::new();
+/// let sum = lua.create_function(|_, xs: LuaVariadic<f64>| Ok(xs.iter().sum::<f64>()))?;
+/// assert_eq!(sum.call::<f64>((1, 2, 3.5))?, 6.5);
+/// let many: LuaVariadic<i64> = lua.load("return 1, 2, 3").eval()?;
+/// assert_eq!(many.len(), 3);
+/// # Ok::<(), LuaError>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Variadic<T>(Vec<T>);
 
