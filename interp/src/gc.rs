@@ -158,6 +158,8 @@ pub struct Heap {
     pub running: bool,
     pub pause: u32,
     pub stepmul: u32,
+    /// `collectgarbage("setmajorinc")` (generational mode; only stored).
+    pub majorinc: u32,
     /// Objects whose metatable had `__gc` when it was set, in order.
     pub(crate) finobj: Vec<Value>,
     /// Objects found unreachable, waiting for their finaliser to run.
@@ -183,6 +185,7 @@ impl Default for Heap {
             running: true,
             pause: 200,
             stepmul: 200,
+            majorinc: 200,
             finobj: Vec::new(),
             tobefnz: Vec::new(),
             epoch: 1,

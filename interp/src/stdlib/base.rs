@@ -484,7 +484,8 @@ pub fn unpack(vm: &mut Vm) -> LResult<Action> {
 
 fn collectgarbage(vm: &mut Vm) -> LResult<Action> {
     const OPTS: &[&str] = &[
-        "stop", "restart", "collect", "count", "step", "setpause", "setstepmul", "isrunning", "generational", "incremental",
+        "stop", "restart", "collect", "count", "step", "setpause", "setstepmul", "setmajorinc", "isrunning",
+        "generational", "incremental",
     ];
     let o = vm.check_option(1, Some("collect"), OPTS)?;
     let ex = vm.opt_integer(2, 0)?;
@@ -531,6 +532,11 @@ fn collectgarbage(vm: &mut Vm) -> LResult<Action> {
         "setstepmul" => {
             let old = vm.heap.stepmul;
             vm.heap.stepmul = ex.clamp(0, 100_000) as u32;
+            vm.ret1(Value::Num(old as f64))
+        }
+        "setmajorinc" => {
+            let old = vm.heap.majorinc;
+            vm.heap.majorinc = ex.clamp(0, 100_000) as u32;
             vm.ret1(Value::Num(old as f64))
         }
         "isrunning" => {

@@ -1,0 +1,7 @@
+-- collectgarbage("setmajorinc") returns the previous value (default 200)
+assert(collectgarbage("setmajorinc", 100) == 200)
+assert(collectgarbage("setmajorinc") == 100)
+assert(collectgarbage("setmajorinc", 200) == 0)
+assert(collectgarbage("generational") == 0 and collectgarbage("incremental") == 0)
+assert(not pcall(collectgarbage, "setmajor"))
+print("OK")
