@@ -1377,7 +1377,8 @@ impl Vm {
             return Err(self.rt_error("attempt to yield from outside a coroutine"));
         }
         if self.th.nny > 0 {
-            return Err(self.rt_error("attempt to yield across a C-call boundary"));
+            // raised from `yield` itself (a C function): no position
+            return Err(self.error_plain("attempt to yield across a C-call boundary", ErrorKind::Runtime));
         }
         let vals: Vals = self.th.stack[self.th.top - n..self.th.top].iter().copied().collect();
         self.th.top -= n;
