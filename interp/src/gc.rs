@@ -162,6 +162,8 @@ pub struct Heap {
     pub majorinc: u32,
     /// Objects whose metatable had `__gc` when it was set, in order.
     pub(crate) finobj: Vec<Value>,
+    /// The objects in `finobj`, for a constant-time membership test.
+    pub(crate) finset: std::collections::HashSet<(bool, u32)>,
     /// Objects found unreachable, waiting for their finaliser to run.
     pub(crate) tobefnz: Vec<Value>,
     pub(crate) epoch: u32,
@@ -187,6 +189,7 @@ impl Default for Heap {
             stepmul: 200,
             majorinc: 200,
             finobj: Vec::new(),
+            finset: std::collections::HashSet::new(),
             tobefnz: Vec::new(),
             epoch: 1,
             cycles: 0,
@@ -560,6 +563,9 @@ impl Vm {
             if self.is_marked(v) {
                 keep.push(v);
             } else {
+                if let Some(k) = fin_key(v) {
+                    self.heap.finset.remove(&k);
+                }
                 due.push(v);
             }
         }
@@ -621,9 +627,19 @@ impl Vm {
 
     /// Register `v` for finalisation (its metatable has `__gc`).
     pub(crate) fn mark_finalizable(&mut self, v: Value) {
-        if !self.heap.finobj.contains(&v) {
+        let Some(k) = fin_key(v) else { return };
+        if self.heap.finset.insert(k) {
             self.heap.finobj.push(v);
         }
+    }
+}
+
+/// Identity of a finalizable object (a table or a userdata) in `finset`.
+fn fin_key(v: Value) -> Option<(bool, u32)> {
+    match v {
+        Value::Table(t) => Some((false, t.idx() as u32)),
+        Value::UserData(u) => Some((true, u.idx() as u32)),
+        _ => None,
     }
 }
 

@@ -850,6 +850,7 @@ impl Vm {
     /// Run every finaliser (state close).
     pub fn close(&mut self) {
         let mut all = std::mem::take(&mut self.heap.finobj);
+        self.heap.finset.clear();
         all.reverse();
         self.heap.tobefnz.extend(all);
         let _ = self.run_finalizers(false);
