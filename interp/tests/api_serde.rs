@@ -377,3 +377,17 @@ fn into_deserializer() -> LuaResult<()> {
     assert_eq!(meta.rev, 5);
     Ok(())
 }
+
+#[test]
+fn mlua_style_trait() -> LuaResult<()> {
+    // code written for mlua's LuaSerdeExt works through the trait as well
+    fn via_trait<L: LuaSerdeExt>(lua: &L) -> LuaResult<Meta> {
+        let v = lua.to_value(&json!({"rev": 1, "labels": {}, "author": null}))?;
+        assert!(lua.null().is_null());
+        assert!(lua.array_metatable().is_empty());
+        lua.from_value(v)
+    }
+    let meta = via_trait(&Lua::new())?;
+    assert_eq!(meta, Meta { author: None, rev: 1, labels: BTreeMap::new() });
+    Ok(())
+}

@@ -44,7 +44,7 @@ pub use conv::{BString, FromLua, FromLuaMulti, IntoLua, IntoLuaMulti};
 pub use error::{Error, ErrorContext, ExternalError, ExternalResult, Result};
 pub use function::{block_on, ThreadStatus};
 #[cfg(feature = "serde")]
-pub use self::serde::ValueDeserializer;
+pub use self::serde::{LuaSerdeExt, ValueDeserializer};
 
 pub use table::{TablePairs, TableSequence};
 pub use userdata::{AnyUserDataExt, MetaMethod, UserData, UserDataFields, UserDataMethods, UserDataRef, UserDataRefMut};

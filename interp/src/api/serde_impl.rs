@@ -134,6 +134,45 @@ impl Lua {
     }
 }
 
+/// mlua's trait for the serde methods, so code written against
+/// `mlua::LuaSerdeExt` compiles unchanged. [`Lua`] has the same methods as
+/// inherent methods; this trait forwards to them.
+///
+/// ```
+/// use oxilua::prelude::*;
+/// fn roundtrip<L: LuaSerdeExt>(l: &L, n: Vec<u8>) -> LuaResult<Vec<u8>> {
+///     l.from_value(l.to_value(&n)?)
+/// }
+/// assert_eq!(roundtrip(&Lua::new(), vec![1, 2])?, vec![1, 2]);
+/// # Ok::<(), LuaError>(())
+/// ```
+pub trait LuaSerdeExt {
+    /// See [`Lua::null`].
+    fn null(&self) -> Value;
+    /// See [`Lua::array_metatable`].
+    fn array_metatable(&self) -> Table;
+    /// See [`Lua::to_value`].
+    fn to_value<T: Serialize + ?Sized>(&self, t: &T) -> Result<Value>;
+    /// See [`Lua::from_value`].
+    #[allow(clippy::wrong_self_convention)] // mlua's name
+    fn from_value<T: de::DeserializeOwned>(&self, value: Value) -> Result<T>;
+}
+
+impl LuaSerdeExt for Lua {
+    fn null(&self) -> Value {
+        Lua::null(self)
+    }
+    fn array_metatable(&self) -> Table {
+        Lua::array_metatable(self)
+    }
+    fn to_value<T: Serialize + ?Sized>(&self, t: &T) -> Result<Value> {
+        Lua::to_value(self, t)
+    }
+    fn from_value<T: de::DeserializeOwned>(&self, value: Value) -> Result<T> {
+        Lua::from_value(self, value)
+    }
+}
+
 // ============================================================================
 // Rust -> Lua
 // ============================================================================
