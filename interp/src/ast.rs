@@ -109,8 +109,10 @@ pub enum Expr {
     False,
     /// `...` (only valid inside a vararg function; the parser checks).
     Vararg { line: Line },
-    Number(f64),
-    String(Box<[u8]>),
+    /// A numeral, with its line.
+    Number(f64, Line),
+    /// A string literal (or a field name used as a key), with its line.
+    String(Box<[u8]>, Line),
     /// `FUNCTION funcbody`
     Function(Box<FuncBody>),
     /// `tableconstructor -> '{' [fieldlist] '}'`

@@ -682,9 +682,10 @@ impl Parser<'_, '_> {
 
     // NUMBER | STRING | NIL | TRUE | FALSE | '...'
     fn simple_token(&mut self) -> R<Expr> {
+        let tline = self.t.line;
         let e = match &mut self.t.tok {
-            Tok::Number(n) => Expr::Number(*n),
-            Tok::String(s) => Expr::String(std::mem::take(s)),
+            Tok::Number(n) => Expr::Number(*n, tline),
+            Tok::String(s) => Expr::String(std::mem::take(s), tline),
             Tok::Nil => Expr::Nil,
             Tok::True => Expr::True,
             Tok::False => Expr::False,
@@ -741,7 +742,7 @@ impl Parser<'_, '_> {
         self.next()?;
         let line = self.t.line;
         let name = self.str_checkname()?;
-        let key = Expr::String(self.names.resolve(&name).as_bytes().into());
+        let key = Expr::String(self.names.resolve(&name).as_bytes().into(), line);
         Ok(Expr::Index {
             obj: Box::new(obj),
             key: Box::new(key),
@@ -839,8 +840,9 @@ impl Parser<'_, '_> {
     // recfield -> (NAME | '[' exp ']') '=' exp
     fn recfield(&mut self) -> R<Field> {
         let key = if let Tok::Name(name) = self.t.tok {
+            let kline = self.t.line;
             self.next()?;
-            Expr::String(self.names.resolve(&name).as_bytes().into())
+            Expr::String(self.names.resolve(&name).as_bytes().into(), kline)
         } else {
             self.next()?;
             let k = self.expr()?;
@@ -899,8 +901,8 @@ mod tests {
                 Expr::True => self.out.push_str("true"),
                 Expr::False => self.out.push_str("false"),
                 Expr::Vararg { .. } => self.out.push_str("..."),
-                Expr::Number(x) => write!(self.out, "{x}").unwrap(),
-                Expr::String(s) => write!(self.out, "{:?}", String::from_utf8_lossy(s)).unwrap(),
+                Expr::Number(x, _) => write!(self.out, "{x}").unwrap(),
+                Expr::String(s, _) => write!(self.out, "{:?}", String::from_utf8_lossy(s)).unwrap(),
                 Expr::Function(f) => self.func(f),
                 Expr::Table { fields, .. } => {
                     self.out.push('{');

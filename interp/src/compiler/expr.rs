@@ -43,7 +43,8 @@ pub(super) fn expr_line(e: &Expr) -> u32 {
                 e = inner;
                 continue;
             }
-            Expr::Nil | Expr::True | Expr::False | Expr::Number(_) | Expr::String(_) => 0,
+            Expr::Number(_, line) | Expr::String(_, line) => *line,
+            Expr::Nil | Expr::True | Expr::False => 0,
         };
     }
 }
@@ -108,8 +109,15 @@ impl Compiler<'_> {
             Expr::Nil => ExpDesc::new(ExpKind::Nil),
             Expr::True => ExpDesc::new(ExpKind::True),
             Expr::False => ExpDesc::new(ExpKind::False),
-            Expr::Number(n) => ExpDesc::new(ExpKind::KNum(*n)),
-            Expr::String(s) => ExpDesc::new(ExpKind::K(self.fs().string_k(s)?)),
+            Expr::Number(n, line) => {
+                // its load (when discharged) is on the literal's line or later
+                self.set_line(*line);
+                ExpDesc::new(ExpKind::KNum(*n))
+            }
+            Expr::String(s, line) => {
+                self.set_line(*line);
+                ExpDesc::new(ExpKind::K(self.fs().string_k(s)?))
+            }
             Expr::Vararg { line } => {
                 // Emitted before `...` is consumed.
                 let pc = self.fs().code_abc(OpCode::VarArg, 0, 1, 0);
