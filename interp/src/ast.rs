@@ -116,7 +116,8 @@ pub enum Expr {
     /// `FUNCTION funcbody`
     Function(Box<FuncBody>),
     /// `tableconstructor -> '{' [fieldlist] '}'`
-    Table { fields: Vec<Field>, line: Line },
+    /// `end_line`: line of the closing `}` (where the last items are stored).
+    Table { fields: Vec<Field>, line: Line, end_line: Line },
     BinOp { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr>, line: Line },
     UnOp { op: UnOp, operand: Box<Expr>, line: Line },
     /// A variable name, resolved by the compiler (local, upvalue or global via `_ENV`).

@@ -818,7 +818,8 @@ impl Parser<'_, '_> {
             }
         }
         self.check_match(&Tok::RBrace, &Tok::LBrace, line)?;
-        Ok(Expr::Table { fields, line })
+        let end_line = self.last_line;
+        Ok(Expr::Table { fields, line, end_line })
     }
 
     // field -> listfield | recfield

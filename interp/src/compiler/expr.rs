@@ -125,7 +125,7 @@ impl Compiler<'_> {
                 ExpDesc::new(ExpKind::VarArg(pc))
             }
             Expr::Function(body) => self.body(body, 0)?,
-            Expr::Table { fields, line } => self.constructor(fields, *line)?,
+            Expr::Table { fields, line, end_line } => self.constructor(fields, *line, *end_line)?,
             Expr::Name { name, line } => {
                 self.set_line(*line);
                 self.single_var(Sym::Name(*name))?
@@ -242,7 +242,7 @@ impl Compiler<'_> {
     }
 
     /// `constructor -> '{' [ field { sep field } [sep] ] '}'`
-    fn constructor(&mut self, fields: &[Field], line: u32) -> CResult<ExpDesc> {
+    fn constructor(&mut self, fields: &[Field], line: u32, end_line: u32) -> CResult<ExpDesc> {
         // NEWTABLE is emitted before `{` is consumed.
         let fs = self.fs();
         let pc = fs.code_abc(OpCode::NewTable, 0, 0, 0);
@@ -284,6 +284,7 @@ impl Compiler<'_> {
                 }
             }
         }
+        self.set_line(end_line); // the last items are stored after the `}`
         let fs = self.fs();
         if tostore > 0 {
             if v.has_multret() {

@@ -11,4 +11,6 @@ assert(trace("local a =\n'x'\nlocal b = 1") == "2,3")
 assert(trace("local a = 1 +\n2\n") == "2")   -- folded constant
 local ok, msg = pcall(load("local t = nil\nlocal x =\n t[\n'k'\n]"))
 assert(not ok and msg:find(":5:"), msg)
+-- the last items of a constructor are stored at its closing brace
+assert(trace("local t = {1,\n2,\n}\nlocal x = 1") == "1,3,4")
 print("OK")
