@@ -346,7 +346,7 @@ impl Table {
         let mut j = n + 1;
         while !self.get_int(j).is_nil() {
             i = j;
-            if j > (1usize << 52) {
+            if j > usize::MAX / 4 {
                 // pathological: linear search
                 let mut k = 1;
                 while !self.get_int(k).is_nil() {

@@ -304,15 +304,15 @@ fn check_upval(vm: &mut Vm, argf: usize, argn: usize) -> LResult<(Value, usize)>
 
 /// Light userdata tags for upvalue identities: Lua upvalue cells, and
 /// slots of native closures.
-const LUA_UPVAL_TAG: usize = 0x5500_0000_0000;
-const NATIVE_UPVAL_TAG: usize = 0x6600_0000_0000;
+const LUA_UPVAL_TAG: usize = 1 << (usize::BITS - 2);
+const NATIVE_UPVAL_TAG: usize = 3 << (usize::BITS - 2);
 
 fn upvalueid(vm: &mut Vm) -> LResult<Action> {
     let (f, i) = check_upval(vm, 1, 2)?;
     let Value::Func(fr) = f else { unreachable!() };
     let id = match vm.heap.func(fr) {
-        Closure::Lua { upvals, .. } => LUA_UPVAL_TAG + (upvals[i].id() as usize) * 16,
-        _ => NATIVE_UPVAL_TAG + ((fr.id() as usize) << 8) * 16 + i * 16,
+        Closure::Lua { upvals, .. } => LUA_UPVAL_TAG.wrapping_add((upvals[i].id() as usize).wrapping_mul(16)),
+        _ => NATIVE_UPVAL_TAG.wrapping_add(((fr.id() as usize) << 8).wrapping_mul(16)).wrapping_add(i * 16),
     };
     vm.ret1(Value::LightUserData(id))
 }

@@ -89,11 +89,10 @@ pub fn open(vm: &mut Vm) {
 /// `package.path` from the environment: the first variable set, with `;;`
 /// replaced by `;<default>;`; the default when neither is set (or with `-E`).
 fn env_path(noenv: bool, var1: &str, var2: &str, def: &str) -> Vec<u8> {
-    use std::os::unix::ffi::OsStrExt;
     let val = std::env::var_os(var1).or_else(|| std::env::var_os(var2));
     match val {
         Some(p) if !noenv => {
-            let p = p.as_bytes();
+            let p = p.as_encoded_bytes();
             let mut marked = b";".to_vec();
             marked.extend_from_slice(AUX_MARK);
             marked.push(b';');
@@ -150,11 +149,10 @@ fn lossy(b: &[u8]) -> String {
 
 /// Whether `path` can be opened for reading (never, in sandboxed states).
 fn readable(vm: &Vm, path: &[u8]) -> bool {
-    use std::os::unix::ffi::OsStrExt;
     if !vm.unsafe_os {
         return false;
     }
-    std::fs::File::open(std::ffi::OsStr::from_bytes(path)).is_ok()
+    std::fs::File::open(crate::stdlib::os::os_str(path)).is_ok()
 }
 
 /// PUC's `searchpath`: try each template of `path` with `?` replaced by
