@@ -131,8 +131,8 @@ impl Vm {
             loop {
                 {
                     self.th.frames[fi].pc = pc;
-                    let Vm { heap, th, cur, limits, .. } = &mut *self;
-                    if crate::fast::run_fast(th, heap, *cur, limits.max_depth, &mut budget) {
+                    let Vm { heap, th, cur, limits, names, .. } = &mut *self;
+                    if crate::fast::run_fast(th, heap, *cur, names.index, limits.max_depth, &mut budget) {
                         self.budget = budget;
                         continue 'reload;
                     }

@@ -31,20 +31,40 @@
 use crate::gc::Heap;
 use crate::object::{Closure, Cont, Frame, FrameKind, Thread, UpVal};
 use crate::opcodes::{index_k, is_k, op};
-use crate::value::{ThreadRef, Value};
+use crate::value::{StrRef, TableRef, ThreadRef, Value};
 
 /// Run the top frame of `th` (a Lua frame) from its saved `pc` until an
 /// instruction needs the general path or the budget is nearly spent. Plain
 /// Lua-to-Lua calls and returns are followed here too. Returns `true` when
 /// the top frame changed (the caller must reload its frame state); the
 /// frames' `pc`s are saved either way.
+/// `t[key]` through `__index` tables (no functions): `None` when a
+/// metamethod function or a non-table `__index` must be called or indexed.
+#[inline]
+fn index_chain(heap: &Heap, mut t: TableRef, key: Value, index_name: StrRef) -> Option<Value> {
+    for _ in 0..crate::vm::MAX_TAG_LOOP {
+        let tb = heap.table(t);
+        let v = tb.get(key);
+        if !v.is_nil() {
+            return Some(v);
+        }
+        let Some(mt) = tb.meta else { return Some(Value::Nil) };
+        match heap.table(mt).get_str(index_name) {
+            Value::Nil => return Some(Value::Nil),
+            Value::Table(next) => t = next,
+            _ => return None,
+        }
+    }
+    None
+}
+
 enum Exit {
     Call(crate::opcodes::Instruction),
     Return(crate::opcodes::Instruction),
 }
 
 #[inline(never)]
-pub(crate) fn run_fast(th: &mut Thread, heap: &mut Heap, cur: ThreadRef, max_depth: usize, budget_out: &mut i64) -> bool {
+pub(crate) fn run_fast(th: &mut Thread, heap: &mut Heap, cur: ThreadRef, index_name: StrRef, max_depth: usize, budget_out: &mut i64) -> bool {
     let Thread { stack, frames, top, open_upvals, hook_mask, .. } = th;
     if *hook_mask != 0 {
         return false;
@@ -180,11 +200,7 @@ pub(crate) fn run_fast(th: &mut Thread, heap: &mut Heap, cur: ThreadRef, max_dep
                 };
                 let Value::Table(tr) = t else { bail!() };
                 let key = rk!(i.c());
-                let tb = heap.table(tr);
-                let v = tb.get(key);
-                if v.is_nil() && tb.meta.is_some() {
-                    bail!();
-                }
+                let Some(v) = index_chain(heap, tr, key, index_name) else { bail!() };
                 if i.raw_op() == op::SelfOp {
                     r!(a + 1) = t;
                 }

@@ -78,6 +78,9 @@ fn as_index(n: f64) -> Option<usize> {
 
 const MAX_ARRAY_BITS: usize = 26;
 
+/// Hash parts with at most this many entries are searched linearly.
+const SMALL_SCAN: usize = 8;
+
 impl Table {
     pub fn new() -> Self {
         Self::default()
@@ -107,8 +110,9 @@ impl Table {
 
     #[inline]
     fn find(&self, key: Value) -> Option<usize> {
-        if self.entries.is_empty() {
-            return None;
+        if self.entries.len() <= SMALL_SCAN {
+            // small hash parts (object fields): a linear scan beats hashing
+            return self.entries.iter().position(|e| e.key == key);
         }
         let entries = &self.entries;
         self.index

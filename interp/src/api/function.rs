@@ -109,8 +109,11 @@ impl Function {
         let mut input = args;
         let mut resuming = false;
         loop {
-            let saved = lua.set_async_ok(true);
+            // `async_ok` is set and restored while holding the state's lock:
+            // other tasks may drive coroutines of the same state meanwhile.
             let step = lua.shared.with_vm(|vm| {
+                let saved = lua.set_async_ok(true);
+                let r = (|| {
                 let mut raw = Vec::with_capacity(input.len());
                 for v in input.iter() {
                     raw.push(v.to_raw(&lua, vm)?);
@@ -129,8 +132,10 @@ impl Function {
                     }
                     Err(e) => Err(lua_error(&lua, vm, e)),
                 }
+                })();
+                lua.set_async_ok(saved);
+                r
             });
-            lua.set_async_ok(saved);
             match step? {
                 Ok(vals) => {
                     drop(co_key);
