@@ -221,7 +221,6 @@ impl Vm {
                             }
                         }
                         step!(self.newindex_op(t, key, val, Origin::Upval(a)));
-                        self.gc_check_after_set(pc, fi)?;
                     }
                     op::SetUpval => {
                         let u = upval!(i.b());
@@ -238,7 +237,6 @@ impl Vm {
                             }
                         }
                         step!(self.newindex_op(t, key, val, Origin::Reg(a)));
-                        self.gc_check_after_set(pc, fi)?;
                     }
                     op::NewTable => {
                         let (nb, nc) = (fb_to_int(i.b()), fb_to_int(i.c()));
@@ -369,18 +367,7 @@ impl Vm {
                         if b != 0 {
                             self.th.top = func + b as usize;
                         }
-                        let nres = i.c() as i32 - 1;
-                        save!();
-                        match self.precall(func, nres, Cont::Call)? {
-                            Next::Continue => {
-                                if self.cur != cur_thread || self.th.frames.len() != fi + 1 {
-                                    continue 'reload;
-                                }
-                                reload_budget!();
-                            }
-                            Next::Reload => continue 'reload,
-                            other => return Ok(other),
-                        }
+                        step!(self.precall(func, i.c() as i32 - 1, Cont::Call));
                     }
                     op::TailCall => {
                         let b = i.b();
@@ -419,16 +406,7 @@ impl Vm {
                                 other => return Ok(other),
                             }
                         }
-                        match self.precall(func, -1, Cont::Call)? {
-                            Next::Continue => {
-                                if self.cur != cur_thread || self.th.frames.len() != fi + 1 {
-                                    continue 'reload;
-                                }
-                                reload_budget!();
-                            }
-                            Next::Reload => continue 'reload,
-                            other => return Ok(other),
-                        }
+                        step!(self.precall(func, -1, Cont::Call));
                     }
                     op::Return => {
                         let b = i.b();
@@ -637,11 +615,6 @@ impl Vm {
                 false
             }
         }
-    }
-
-    #[inline]
-    fn gc_check_after_set(&mut self, _pc: usize, _fi: usize) -> LResult<()> {
-        Ok(())
     }
 
     /// Safepoint inside a Lua frame: registers up to `live_top` are live.

@@ -476,8 +476,6 @@ impl Vm {
 
     /// `luaL_tolstring`: string form of any value, honouring `__tostring`.
     pub fn tostring_value(&mut self, v: Value) -> LResult<StrRef> {
-        let tm = self.get_tm(v, Tm::Index); // placeholder to keep borrowck simple
-        let _ = tm;
         if let Some(mt) = self.metatable(v) {
             let f = self.heap.table(mt).get_str(self.names.tostring);
             if !f.is_nil() {

@@ -722,8 +722,6 @@ impl Vm {
     /// interrupt, count hooks. Refills the budget.
     #[cold]
     pub(crate) fn slow_check(&mut self) -> LResult<()> {
-        let used = CHECK_INTERVAL.max(1) - self.budget.min(CHECK_INTERVAL);
-        let _ = used;
         if let Some(kind) = self.limits.tripped {
             self.budget = 1;
             return Err(self.limit_error(kind));
@@ -985,7 +983,7 @@ impl Vm {
             }
         };
         if self.th.frames.len() >= self.limits.max_depth + self.depth_extra {
-            return Err(self.stack_overflow_calls());
+            return Err(self.stack_overflow());
         }
         match self.heap.func(fref) {
             Closure::Lua { proto, .. } => {
@@ -1043,10 +1041,6 @@ impl Vm {
             }
             _ => self.call_native(func, fref, nresults, cont),
         }
-    }
-
-    fn stack_overflow_calls(&mut self) -> LuaError {
-        self.stack_overflow()
     }
 
     fn call_native(&mut self, func: usize, fref: FuncRef, nresults: i32, cont: Cont) -> LResult<Next> {
