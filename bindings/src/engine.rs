@@ -52,6 +52,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 use oxilua::prelude::*;
 use serde_json::Value as Json;
@@ -90,6 +91,48 @@ pub struct EngineOptions {
     pub obf: Arc<Obfuscator>,
     pub bcrypt: Arc<Bcrypt>,
     pub vmq_api: Arc<dyn VmqApi>,
+    /// Called once per script call (after it returned), e.g. for metrics.
+    pub observer: Option<Observer>,
+}
+
+/// See [`EngineOptions::observer`].
+pub type Observer = Arc<dyn Fn(&CallRecord) + Send + Sync>;
+
+/// One script's answer to one hook call, as seen by the observer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// The script decided: `true` or a modifier table (all_till_ok hooks).
+    Ok,
+    /// The script let the chain continue (`nil`, nothing, or any value of
+    /// an "all" hook).
+    Next,
+    /// The script decided a refusal: `false` or an invalid modifier table.
+    Error,
+    /// The call failed: Lua error, limit exceeded (fuel, memory, deadline),
+    /// 2+ return values, no state free before the deadline.
+    ScriptError,
+}
+
+/// What [`EngineOptions::observer`] is told about each script call.
+#[derive(Clone, Copy, Debug)]
+pub struct CallRecord<'a> {
+    pub hook: Hook,
+    pub script: &'a Path,
+    /// From the request for a state of the script's pool to the answer
+    /// (queueing included, as VerneMQ measures it).
+    pub elapsed: Duration,
+    pub outcome: CallOutcome,
+}
+
+impl CallOutcome {
+    fn of(r: &ScriptResult) -> CallOutcome {
+        match r {
+            ScriptResult::Decided(HookResult::Error(_)) => CallOutcome::Error,
+            ScriptResult::Decided(HookResult::Next) | ScriptResult::Continue => CallOutcome::Next,
+            ScriptResult::Decided(_) => CallOutcome::Ok,
+            ScriptResult::ScriptError(_) => CallOutcome::ScriptError,
+        }
+    }
 }
 
 impl Default for EngineOptions {
@@ -104,6 +147,7 @@ impl Default for EngineOptions {
             obf: Arc::new(Obfuscator::new(&secret)),
             bcrypt: Arc::new(Bcrypt::default()),
             vmq_api: Arc::new(NoBroker),
+            observer: None,
         }
     }
 }
@@ -116,6 +160,7 @@ impl fmt::Debug for EngineOptions {
             .field("limits", &self.limits)
             .field("unsafe_os", &self.unsafe_os)
             .field("script_dir", &self.script_dir)
+            .field("observer", &self.observer.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -324,6 +369,16 @@ impl Engine {
         decide(hook, results)
     }
 
+    /// [`Engine::call_hook`] for async hosts.
+    pub async fn call_hook_async(&self, hook: Hook, args: &HookArgs) -> HookResult {
+        self.call_hook(hook, args)
+    }
+
+    /// [`Engine::call_webhook`] for async hosts.
+    pub async fn call_webhook_async(&self, hook: &str, body: &Json, opts: WebhookOptions) -> Result<Json, String> {
+        self.call_webhook(hook, body, opts)
+    }
+
     /// A `vmq_webhooks` request body in, the response body out (§9.3-9.4).
     pub fn call_webhook(&self, hook: &str, body: &Json, opts: WebhookOptions) -> Result<Json, String> {
         let h = Hook::from_name(hook).ok_or_else(|| format!("unknown hook {hook:?}"))?;
@@ -332,6 +387,20 @@ impl Engine {
     }
 
     fn script_result(&self, s: &Script, hook: Hook, largs: &PValue, args: &HookArgs) -> ScriptResult {
+        let t0 = Instant::now();
+        let r = self.script_result_inner(s, hook, largs, args);
+        if let Some(obs) = &self.opts.observer {
+            obs(&CallRecord {
+                hook,
+                script: &s.path,
+                elapsed: t0.elapsed(),
+                outcome: CallOutcome::of(&r),
+            });
+        }
+        r
+    }
+
+    fn script_result_inner(&self, s: &Script, hook: Hook, largs: &PValue, args: &HookArgs) -> ScriptResult {
         match run_hook(s, hook, largs) {
             Outcome::Returned(v) => {
                 let r = script_result(hook, Ok(v), args);
