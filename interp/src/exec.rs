@@ -532,6 +532,7 @@ impl Vm {
         };
         let first = (c.max(1) - 1) * LFIELDS_PER_FLUSH as usize;
         let before = self.heap.table(t).byte_size();
+        self.heap.log_fields(t, first + 1, n);
         self.heap.table_mut(t).reserve_array(first + n);
         for j in 1..=n {
             let v = self.th.stack[ra + j];
@@ -584,6 +585,7 @@ impl Vm {
     /// Returns false when the slow path must run.
     #[inline]
     fn fast_set(&mut self, t: crate::value::TableRef, key: Value, val: Value) -> bool {
+        self.heap.log_field(t, key);
         let tb = self.heap.table_mut(t);
         if let Value::Num(n) = key {
             let idx = n as usize;

@@ -12,7 +12,8 @@
 //!
 //! Invariant: `run_fast` never allocates objects, never raises errors and
 //! never changes the frame stack, so no collection or unwinding can happen
-//! inside it.
+//! inside it. It never stores into an object an open isolation must log
+//! (`isolate.rs`): those stores go to the general path.
 //!
 //! # Unsafe
 //! This is one of the few modules with `unsafe`: register, constant and
@@ -170,6 +171,9 @@ pub(crate) fn run_fast(th: &mut Thread, heap: &mut Heap, cur: ThreadRef, index_n
             op::SetUpval => {
                 let u = upval!(i.b());
                 let v = r!(a);
+                if heap.iso.upval_is_old(u) {
+                    bail!(); // the general path logs the write (isolate.rs)
+                }
                 match heap.upvals.get_mut(u.idx()) {
                     UpVal::Closed(slot) => *slot = v,
                     UpVal::Open { thread, idx } if *thread == cur => {
@@ -221,6 +225,9 @@ pub(crate) fn run_fast(th: &mut Thread, heap: &mut Heap, cur: ThreadRef, index_n
                     r!(a)
                 };
                 let Value::Table(tr) = t else { bail!() };
+                if heap.iso.table_is_old(tr) {
+                    bail!(); // the general path logs the write (isolate.rs)
+                }
                 let key = rk!(i.b());
                 let val = rk!(i.c());
                 let tb = heap.tables.get_mut(tr.idx());

@@ -169,6 +169,8 @@ pub struct Heap {
     pub(crate) epoch: u32,
     /// Completed collections (for statistics and tests).
     pub cycles: u64,
+    /// Write log for isolated calls (see [`crate::isolate`]).
+    pub(crate) iso: crate::isolate::IsoLog,
 }
 
 impl Default for Heap {
@@ -193,6 +195,7 @@ impl Default for Heap {
             tobefnz: Vec::new(),
             epoch: 1,
             cycles: 0,
+            iso: crate::isolate::IsoLog::default(),
         }
     }
 }
@@ -234,7 +237,9 @@ impl Heap {
 
     pub fn alloc_table(&mut self, t: Table) -> TableRef {
         self.bytes += t.byte_size();
-        TableRef(self.tables.insert(t))
+        let r = TableRef(self.tables.insert(t));
+        self.iso.born_table(r);
+        r
     }
 
     #[inline]
@@ -259,12 +264,16 @@ impl Heap {
 
     pub fn alloc_upval(&mut self, u: UpVal) -> UpvalRef {
         self.bytes += UPVAL_SIZE;
-        UpvalRef(self.upvals.insert(u))
+        let r = UpvalRef(self.upvals.insert(u));
+        self.iso.born_upval(r);
+        r
     }
 
     pub fn alloc_userdata(&mut self, u: UserData, size: usize) -> UdRef {
         self.bytes += UD_OVERHEAD + size;
-        UdRef(self.userdata.insert(u))
+        let r = UdRef(self.userdata.insert(u));
+        self.iso.born_userdata(r);
+        r
     }
 
     pub fn alloc_thread(&mut self, t: Thread) -> ThreadRef {
@@ -527,11 +536,22 @@ impl Vm {
         roots.extend(self.api_roots.values());
         roots.extend(self.heap.tobefnz.iter().copied());
         roots.extend(self.extra_roots.iter().copied());
+        self.heap.iso.roots(&mut roots);
         if let Some(y) = &self.yielded {
             roots.extend(y.iter().copied());
         }
         if let Some(y) = &self.resume_values {
             roots.extend(y.iter().copied());
+        }
+        // upvalues a rollback will write back into
+        for u in self.heap.iso.upvals() {
+            if self.heap.upvals.mark(u.idx()) {
+                if let UpVal::Open { thread, .. } = *self.heap.upvals.get(u.idx()) {
+                    roots.push(Value::Thread(thread));
+                } else if let UpVal::Closed(v) = *self.heap.upvals.get(u.idx()) {
+                    roots.push(v);
+                }
+            }
         }
         for v in roots {
             self.mark_value(m, v);

@@ -13,6 +13,7 @@ pub mod dump;
 pub mod exec;
 mod fast;
 pub mod gc;
+pub mod isolate;
 pub mod ldebug;
 pub mod lexer;
 pub mod lpattern;

@@ -377,6 +377,7 @@ impl Vm {
 
     /// Raw table write with memory accounting; errors for nil/NaN keys.
     pub fn raw_set(&mut self, t: TableRef, k: Value, v: Value) -> LResult<()> {
+        self.heap.log_field(t, k);
         match self.heap.table_mut(t).set(k, v) {
             Ok(delta) => {
                 if delta != 0 {
@@ -518,6 +519,7 @@ impl Vm {
 
     #[inline]
     pub fn upval_set(&mut self, u: UpvalRef, v: Value) {
+        self.log_upval(u);
         match *self.heap.upvals.get(u.idx()) {
             UpVal::Closed(_) => *self.heap.upvals.get_mut(u.idx()) = UpVal::Closed(v),
             UpVal::Open { thread, idx } => {

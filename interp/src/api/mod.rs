@@ -30,6 +30,7 @@ mod chunk;
 mod conv;
 mod error;
 mod function;
+mod isolation;
 pub mod prelude;
 #[cfg(feature = "serde")]
 #[path = "serde_impl.rs"]
@@ -43,6 +44,7 @@ pub use chunk::{Chunk, ChunkMode};
 pub use conv::{BString, FromLua, FromLuaMulti, IntoLua, IntoLuaMulti};
 pub use error::{Error, ErrorContext, ExternalError, ExternalResult, Result};
 pub use function::{block_on, ThreadStatus};
+pub use isolation::Isolation;
 #[cfg(feature = "serde")]
 pub use self::serde::{LuaSerdeExt, ValueDeserializer};
 
@@ -423,6 +425,7 @@ impl Lua {
             if let Raw::Table(t) = r {
                 vm.globals = t;
                 let reg = vm.registry;
+                vm.heap.log_field(reg, Raw::Num(2.0));
                 vm.heap.table_mut(reg).set_int(2, r);
             }
             Ok(())

@@ -625,6 +625,7 @@ impl AnyUserData {
         lua.shared.with_vm(|vm| {
             let r = v.to_raw(lua, vm)?;
             if let Raw::UserData(u) = self.0.raw(vm) {
+                vm.heap.log_user_value(u);
                 vm.heap.userdata.get_mut(u.idx()).user_value = r;
             }
             Ok(())

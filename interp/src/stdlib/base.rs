@@ -258,6 +258,7 @@ impl Vm {
     /// Set the metatable of a table or userdata (or of a basic type),
     /// registering the object for finalisation when `__gc` is present.
     pub fn set_metatable(&mut self, v: Value, mt: Option<crate::value::TableRef>) {
+        self.heap.log_meta(v, &self.type_meta);
         match v {
             Value::Table(t) => {
                 let tb = self.heap.table_mut(t);

@@ -450,6 +450,7 @@ fn setuservalue(vm: &mut Vm) -> LResult<Action> {
     }
     let v = vm.arg(2);
     if let Value::UserData(r) = u {
+        vm.heap.log_user_value(r);
         vm.heap.userdata.get_mut(r.idx()).user_value = v;
     }
     vm.ret1(u)

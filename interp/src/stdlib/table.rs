@@ -74,6 +74,7 @@ fn geti(vm: &Vm, t: TableRef, i: i64) -> Value {
 #[inline]
 fn seti(vm: &mut Vm, t: TableRef, i: i64, v: Value) -> LResult<()> {
     if i >= 1 {
+        vm.heap.log_field(t, Value::Num(i as f64));
         let d = vm.heap.table_mut(t).set_int(i as usize, v);
         if d != 0 {
             vm.heap.adjust(d);
