@@ -50,9 +50,13 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
+use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
+
+use tokio::runtime::{Handle, Runtime, RuntimeFlavor};
+use tokio::sync::Semaphore;
 
 use oxilua::prelude::*;
 use serde_json::Value as Json;
@@ -63,6 +67,8 @@ use crate::hooks::{
     WebhookOptions,
 };
 use crate::luaconv;
+use crate::lua_providers;
+use crate::providers::{Providers, ProvidersConfig};
 use crate::modules::auth_cache::AuthCache;
 use crate::modules::bcrypt::Bcrypt;
 use crate::modules::kv::KvStore;
@@ -93,6 +99,13 @@ pub struct EngineOptions {
     pub vmq_api: Arc<dyn VmqApi>,
     /// Called once per script call (after it returned), e.g. for metrics.
     pub observer: Option<Observer>,
+    /// Defaults of the provider modules' `ensure_pool` (one
+    /// [`Providers`] per engine, shared by all its scripts and states).
+    pub providers: ProvidersConfig,
+    /// The runtime the calls (and the provider connections) run on; by
+    /// default a process-wide multi-thread runtime of the engine. A host
+    /// may pass its own (multi-thread) runtime's handle.
+    pub runtime: Option<Handle>,
 }
 
 /// See [`EngineOptions::observer`].
@@ -148,6 +161,8 @@ impl Default for EngineOptions {
             bcrypt: Arc::new(Bcrypt::default()),
             vmq_api: Arc::new(NoBroker),
             observer: None,
+            providers: ProvidersConfig::vernemq_defaults(),
+            runtime: None,
         }
     }
 }
@@ -174,6 +189,7 @@ impl EngineOptions {
             limits: cfg.limits,
             unsafe_os: cfg.unsafe_os,
             script_dir: cfg.script_dir.clone(),
+            providers: cfg.providers.clone(),
             ..EngineOptions::default()
         };
         if let Some(secret) = &cfg.obf_secret {
@@ -226,7 +242,9 @@ struct State {
     hooks: HashMap<Hook, LuaFunction>,
 }
 
-/// A loaded script: its states and the hooks it declares.
+/// A loaded script (one version of it): its states and the hooks it
+/// declares. Calls hold an `Arc<Script>`, so a call finishes on the version
+/// it started with even if the script is reloaded or unloaded meanwhile.
 struct Script {
     path: PathBuf,
     hooks: BTreeSet<Hook>,
@@ -234,7 +252,9 @@ struct Script {
     states: Vec<State>,
     /// Indices of idle states, oldest first.
     idle: Mutex<VecDeque<usize>>,
-    freed: Condvar,
+    /// One permit per idle state; tokio's semaphore is fair, so waiting
+    /// calls get a state in FIFO order.
+    free: Semaphore,
 }
 
 /// What the host can know about a loaded script.
@@ -246,49 +266,120 @@ pub struct ScriptInfo {
     pub keep_state: bool,
 }
 
-/// A state checked out of a script's pool; back in the pool on drop.
-struct Lease<'a> {
-    script: &'a Script,
+/// A state checked out of a script's pool; back in the pool on drop (also
+/// when the call is cancelled by the deadline).
+struct Lease {
+    script: Arc<Script>,
     idx: usize,
 }
 
-impl Drop for Lease<'_> {
+impl Drop for Lease {
     fn drop(&mut self) {
-        let mut idle = self
-            .script
+        self.script
             .idle
             .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        idle.push_back(self.idx);
-        self.script.freed.notify_one();
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(self.idx);
+        self.script.free.add_permits(1);
     }
 }
 
 impl Script {
-    fn acquire(&self) -> Lease<'_> {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            if let Some(idx) = idle.pop_front() {
-                return Lease { script: self, idx };
+    async fn acquire(self: &Arc<Self>) -> Result<Lease, String> {
+        let permit = self
+            .free
+            .acquire()
+            .await
+            .map_err(|_| "the script's state pool is closed".to_string())?;
+        permit.forget();
+        let idx = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+        match idx {
+            Some(idx) => Ok(Lease {
+                script: self.clone(),
+                idx,
+            }),
+            None => {
+                self.free.add_permits(1);
+                Err("no idle state although one was signalled (engine bug)".to_string())
             }
-            idle = self.freed.wait(idle).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn info(&self) -> ScriptInfo {
+        ScriptInfo {
+            path: self.path.clone(),
+            hooks: self.hooks.iter().copied().collect(),
+            num_states: self.states.len(),
+            keep_state: self.keep_state,
         }
     }
 }
 
-/// Scripts loaded and ready to answer hooks. `Send + Sync`: share it
-/// behind an `Arc`; calls on different states run in parallel.
+/// The process-wide runtime of engines that were given none: multi-thread,
+/// created on first use, never dropped (so that engines can be dropped
+/// anywhere, inside async code included).
+fn internal_runtime() -> Handle {
+    static RT: OnceLock<Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .thread_name("oxilua-vmq-engine")
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("oxilua-vmq: cannot start the engine's tokio runtime: {e}"))
+    })
+    .handle()
+    .clone()
+}
+
+/// Run `fut` on `rt` and wait for it from synchronous code: from a plain
+/// thread, from a multi-thread runtime's worker (through `block_in_place`)
+/// or from a current-thread runtime (blocking it; the work itself runs on
+/// `rt`). `None` if the task panicked.
+fn drive<F>(rt: &Handle, fut: F) -> Option<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    rt.spawn(async move {
+        let _ = tx.send(fut.await);
+    });
+    let wait = move || rx.recv().ok();
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(wait),
+        _ => wait(),
+    }
+}
+
+/// Scripts loaded and ready to answer hooks.
+///
+/// A cheap handle (`Clone` shares the same engine), `Send + Sync`. Calls on
+/// different states run in parallel; a call waiting on a provider holds
+/// no OS thread. Use the `*_async` methods from async code and the plain
+/// ones from synchronous code (they run the call on the engine's runtime
+/// and wait for it; they also work, blocking, from inside a runtime).
+#[derive(Clone)]
 pub struct Engine {
-    scripts: Vec<Script>,
-    errors: Vec<LoadError>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// The current versions, in load order; replaced as a whole on
+    /// reload/unload.
+    scripts: RwLock<Arc<Vec<Arc<Script>>>>,
+    errors: Mutex<Vec<LoadError>>,
     opts: EngineOptions,
+    providers: Arc<Providers>,
+    rt: Handle,
+    /// Serialises load/reload/unload.
+    admin: tokio::sync::Mutex<()>,
 }
 
 impl fmt::Debug for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Engine")
             .field("scripts", &self.scripts())
-            .field("errors", &self.errors)
+            .field("errors", &self.load_errors())
             .finish()
     }
 }
@@ -303,29 +394,56 @@ enum Outcome {
 }
 
 impl Engine {
+    /// An engine with no scripts (add them with [`Engine::load_script`]).
+    pub fn new(opts: EngineOptions) -> Engine {
+        let rt = opts.runtime.clone().unwrap_or_else(internal_runtime);
+        let providers = {
+            let _enter = rt.enter();
+            Arc::new(Providers::new(opts.providers.clone()))
+        };
+        Engine {
+            inner: Arc::new(Inner {
+                scripts: RwLock::new(Arc::new(Vec::new())),
+                errors: Mutex::new(Vec::new()),
+                opts,
+                providers,
+                rt,
+                admin: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
     /// Load `paths` in order (see the module docs). Failures are kept in
     /// [`Engine::load_errors`] (and logged); the other scripts load.
     pub fn load(paths: &[PathBuf], opts: EngineOptions) -> Engine {
-        let mut scripts = Vec::new();
-        let mut errors = Vec::new();
+        let e = Engine::new(opts);
+        let e2 = e.clone();
+        let paths = paths.to_vec();
+        if drive(&e.inner.rt, async move { e2.load_all_async(&paths).await }).is_none() {
+            tracing::error!(target: "vmq_diversity", "loading the scripts failed (task panicked)");
+        }
+        e
+    }
+
+    /// [`Engine::load`] for async hosts.
+    pub async fn load_async(paths: &[PathBuf], opts: EngineOptions) -> Engine {
+        let e = Engine::new(opts);
+        let e2 = e.clone();
+        let paths = paths.to_vec();
+        let _ = e.inner.rt.spawn(async move { e2.load_all_async(&paths).await }).await;
+        e
+    }
+
+    async fn load_all_async(&self, paths: &[PathBuf]) {
+        let _g = self.inner.admin.lock().await;
+        let mut loaded = Vec::new();
         for path in paths {
-            match load_script(path, &opts) {
-                Ok(s) => scripts.push(s),
-                Err(message) => {
-                    let e = LoadError {
-                        path: path.clone(),
-                        message,
-                    };
-                    tracing::error!(target: "vmq_diversity", "{e}");
-                    errors.push(e);
-                }
+            match load_script(path, &self.inner).await {
+                Ok(s) => loaded.push(Arc::new(s)),
+                Err(e) => self.record_error(e),
             }
         }
-        Engine {
-            scripts,
-            errors,
-            opts,
-        }
+        self.swap(|v| v.extend(loaded));
     }
 
     /// The scripts of a configuration (`script_paths()` order) with its options.
@@ -333,75 +451,223 @@ impl Engine {
         Engine::load(&cfg.script_paths(), EngineOptions::from_config(cfg))
     }
 
-    /// Scripts that failed to load.
-    pub fn load_errors(&self) -> &[LoadError] {
-        &self.errors
+    /// Scripts that failed to load (and have not loaded since).
+    pub fn load_errors(&self) -> Vec<LoadError> {
+        self.inner.errors.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// The loaded scripts, in load order.
     pub fn scripts(&self) -> Vec<ScriptInfo> {
-        self.scripts
-            .iter()
-            .map(|s| ScriptInfo {
-                path: s.path.clone(),
-                hooks: s.hooks.iter().copied().collect(),
-                num_states: s.states.len(),
-                keep_state: s.keep_state,
-            })
-            .collect()
+        self.snapshot().iter().map(|s| s.info()).collect()
     }
 
     pub fn options(&self) -> &EngineOptions {
-        &self.opts
+        &self.inner.opts
     }
 
-    /// Run `hook`: the ACL cache, then the scripts' chain.
-    pub fn call_hook(&self, hook: Hook, args: &HookArgs) -> HookResult {
-        if let Some(r) = AuthCache::global().before_hook(hook, args) {
-            return r;
+    /// The provider modules shared by every script and state of this engine.
+    pub fn providers(&self) -> &Arc<Providers> {
+        &self.inner.providers
+    }
+
+    /// The runtime the engine's calls run on.
+    pub fn runtime(&self) -> &Handle {
+        &self.inner.rt
+    }
+
+    fn snapshot(&self) -> Arc<Vec<Arc<Script>>> {
+        self.inner.scripts.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn swap(&self, f: impl FnOnce(&mut Vec<Arc<Script>>)) {
+        let mut w = self.inner.scripts.write().unwrap_or_else(|e| e.into_inner());
+        let mut v: Vec<Arc<Script>> = (**w).clone();
+        f(&mut v);
+        *w = Arc::new(v);
+    }
+
+    fn record_error(&self, e: LoadError) {
+        tracing::error!(target: "vmq_diversity", "{e}");
+        let mut errs = self.inner.errors.lock().unwrap_or_else(|e| e.into_inner());
+        errs.retain(|x| !same_path(&x.path, &e.path));
+        errs.push(e);
+    }
+
+    fn clear_error(&self, path: &Path) {
+        self.inner
+            .errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|x| !same_path(&x.path, path));
+    }
+
+    // ------------------------------------------------------------ reload
+
+    /// Load a new version of `path` (every state of it); only if all of them
+    /// load, put it in place of the old version (same position in load
+    /// order; at the end if the script was not loaded). Otherwise the old
+    /// version keeps serving and the error is returned. Calls already
+    /// running finish on the version they started with.
+    pub fn reload_script(&self, path: &Path) -> Result<(), LoadError> {
+        let e = self.clone();
+        let p = path.to_path_buf();
+        drive(&self.inner.rt, async move { e.reload_script_async(&p).await })
+            .unwrap_or_else(|| Err(panicked(path)))
+    }
+
+    /// [`Engine::reload_script`] for async hosts.
+    pub async fn reload_script_async(&self, path: &Path) -> Result<(), LoadError> {
+        let _g = self.inner.admin.lock().await;
+        self.replace(path).await
+    }
+
+    async fn replace(&self, path: &Path) -> Result<(), LoadError> {
+        let new = match load_script(path, &self.inner).await {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                tracing::error!(target: "vmq_diversity", "{e} (the loaded version, if any, keeps serving)");
+                return Err(e);
+            }
+        };
+        self.swap(|v| match v.iter().position(|s| same_path(&s.path, path)) {
+            Some(i) => v[i] = new,
+            None => v.push(new),
+        });
+        self.clear_error(path);
+        tracing::info!(target: "vmq_diversity", script = %path.display(), "script loaded");
+        Ok(())
+    }
+
+    /// Load `path` and add it at the end of the load order (a script that
+    /// is already loaded is reloaded in place, as [`Engine::reload_script`]).
+    pub fn load_script(&self, path: &Path) -> Result<(), LoadError> {
+        self.reload_script(path)
+    }
+
+    /// [`Engine::load_script`] for async hosts.
+    pub async fn load_script_async(&self, path: &Path) -> Result<(), LoadError> {
+        self.reload_script_async(path).await
+    }
+
+    /// Reload every loaded script (each one atomically, as
+    /// [`Engine::reload_script`]) and retry the ones that failed to load.
+    /// Returns the failures; the scripts concerned keep their old version.
+    pub fn reload_all(&self) -> Vec<LoadError> {
+        let e = self.clone();
+        drive(&self.inner.rt, async move { e.reload_all_async().await })
+            .unwrap_or_else(|| vec![panicked(Path::new("(all scripts)"))])
+    }
+
+    /// [`Engine::reload_all`] for async hosts.
+    pub async fn reload_all_async(&self) -> Vec<LoadError> {
+        let _g = self.inner.admin.lock().await;
+        let mut paths: Vec<PathBuf> = self.snapshot().iter().map(|s| s.path.clone()).collect();
+        for e in self.load_errors() {
+            if !paths.iter().any(|p| same_path(p, &e.path)) {
+                paths.push(e.path);
+            }
         }
-        let largs = args.to_lua(hook);
-        let results = self
-            .scripts
-            .iter()
-            .filter(|s| s.hooks.contains(&hook))
-            .map(|s| self.script_result(s, hook, &largs, args));
-        decide(hook, results)
+        let mut failed = Vec::new();
+        for p in paths {
+            if let Err(e) = self.replace(&p).await {
+                self.inner
+                    .errors
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .iter_mut()
+                    .filter(|x| same_path(&x.path, &p))
+                    .for_each(|x| *x = e.clone());
+                failed.push(e);
+            }
+        }
+        failed
     }
 
-    /// [`Engine::call_hook`] for async hosts.
+    /// Remove `path` from the engine (its hooks stop being called; calls
+    /// running on it finish). `false` if it was not loaded.
+    pub fn unload_script(&self, path: &Path) -> bool {
+        let mut found = false;
+        self.swap(|v| {
+            let before = v.len();
+            v.retain(|s| !same_path(&s.path, path));
+            found = v.len() != before;
+        });
+        self.clear_error(path);
+        if found {
+            tracing::info!(target: "vmq_diversity", script = %path.display(), "script unloaded");
+        }
+        found
+    }
+
+    // ------------------------------------------------------------ calls
+
+    /// Run `hook`: the ACL cache, then the scripts' chain. Synchronous: runs
+    /// on the engine's runtime and waits (see the type docs).
+    pub fn call_hook(&self, hook: Hook, args: &HookArgs) -> HookResult {
+        let e = self.clone();
+        let args = args.clone();
+        drive(&self.inner.rt, async move { e.chain(hook, args).await })
+            .unwrap_or_else(|| chain_failed(hook))
+    }
+
+    /// [`Engine::call_hook`] for async hosts: the call runs as a task of
+    /// the engine's runtime (so it completes, and returns its state to the
+    /// pool, even if this future is dropped).
     pub async fn call_hook_async(&self, hook: Hook, args: &HookArgs) -> HookResult {
-        self.call_hook(hook, args)
-    }
-
-    /// [`Engine::call_webhook`] for async hosts.
-    pub async fn call_webhook_async(&self, hook: &str, body: &Json, opts: WebhookOptions) -> Result<Json, String> {
-        self.call_webhook(hook, body, opts)
+        let e = self.clone();
+        let args = args.clone();
+        match self.inner.rt.spawn(async move { e.chain(hook, args).await }).await {
+            Ok(r) => r,
+            Err(_) => chain_failed(hook),
+        }
     }
 
     /// A `vmq_webhooks` request body in, the response body out (§9.3-9.4).
     pub fn call_webhook(&self, hook: &str, body: &Json, opts: WebhookOptions) -> Result<Json, String> {
-        let h = Hook::from_name(hook).ok_or_else(|| format!("unknown hook {hook:?}"))?;
-        let args = HookArgs::from_webhook(h, body, opts).map_err(|e| format!("{h}: {e}"))?;
+        let (h, args) = webhook_args(hook, body, opts)?;
         Ok(self.call_hook(h, &args).to_webhook_json(h, opts))
     }
 
-    fn script_result(&self, s: &Script, hook: Hook, largs: &PValue, args: &HookArgs) -> ScriptResult {
-        let t0 = Instant::now();
-        let r = self.script_result_inner(s, hook, largs, args);
-        if let Some(obs) = &self.opts.observer {
-            obs(&CallRecord {
-                hook,
-                script: &s.path,
-                elapsed: t0.elapsed(),
-                outcome: CallOutcome::of(&r),
-            });
-        }
-        r
+    /// [`Engine::call_webhook`] for async hosts.
+    pub async fn call_webhook_async(&self, hook: &str, body: &Json, opts: WebhookOptions) -> Result<Json, String> {
+        let (h, args) = webhook_args(hook, body, opts)?;
+        Ok(self.call_hook_async(h, &args).await.to_webhook_json(h, opts))
     }
 
-    fn script_result_inner(&self, s: &Script, hook: Hook, largs: &PValue, args: &HookArgs) -> ScriptResult {
-        match run_hook(s, hook, largs) {
+    async fn chain(&self, hook: Hook, args: HookArgs) -> HookResult {
+        if let Some(r) = AuthCache::global().before_hook(hook, &args) {
+            return r;
+        }
+        let scripts = self.snapshot();
+        let largs = args.to_lua(hook);
+        let mut results = Vec::new();
+        for s in scripts.iter().filter(|s| s.hooks.contains(&hook)) {
+            let r = self.script_result(s, hook, &largs, &args).await;
+            let stop = hook.dispatch() == Dispatch::AllTillOk
+                && match &r {
+                    ScriptResult::Decided(_) => true,
+                    ScriptResult::ScriptError(_) => !hook.continues_on_error(),
+                    ScriptResult::Continue => false,
+                };
+            results.push(r);
+            if stop {
+                break;
+            }
+        }
+        decide(hook, results)
+    }
+
+    async fn script_result(&self, s: &Arc<Script>, hook: Hook, largs: &PValue, args: &HookArgs) -> ScriptResult {
+        let t0 = Instant::now();
+        let limit = self.inner.opts.limits.deadline;
+        let outcome = match tokio::time::timeout(limit, run_hook(s, hook, largs)).await {
+            Ok(o) => o,
+            Err(_) => Outcome::Failed(format!(
+                "deadline exceeded: hook {hook} did not finish within {} ms",
+                limit.as_millis()
+            )),
+        };
+        let r = match outcome {
             Outcome::Returned(v) => {
                 let r = script_result(hook, Ok(v), args);
                 if let ScriptResult::ScriptError(m) = &r {
@@ -420,21 +686,60 @@ impl Engine {
                     ScriptResult::Continue
                 }
             }
+        };
+        if let Some(obs) = &self.inner.opts.observer {
+            obs(&CallRecord {
+                hook,
+                script: &s.path,
+                elapsed: t0.elapsed(),
+                outcome: CallOutcome::of(&r),
+            });
         }
+        r
     }
 }
 
-fn run_hook(s: &Script, hook: Hook, largs: &PValue) -> Outcome {
-    let lease = s.acquire();
+fn webhook_args(hook: &str, body: &Json, opts: WebhookOptions) -> Result<(Hook, HookArgs), String> {
+    let h = Hook::from_name(hook).ok_or_else(|| format!("unknown hook {hook:?}"))?;
+    let args = HookArgs::from_webhook(h, body, opts).map_err(|e| format!("{h}: {e}"))?;
+    Ok((h, args))
+}
+
+/// The answer when the call task itself failed (a panic in the engine):
+/// what a script error would give, so auth hooks fail closed.
+fn chain_failed(hook: Hook) -> HookResult {
+    tracing::error!(target: "vmq_diversity", "{hook}: the call task failed");
+    decide(hook, [ScriptResult::ScriptError("the call task failed".into())])
+}
+
+fn panicked(path: &Path) -> LoadError {
+    LoadError {
+        path: path.to_path_buf(),
+        message: "the loading task failed".into(),
+    }
+}
+
+fn same_path(a: &Path, b: &Path) -> bool {
+    a == b || absolute(a) == absolute(b)
+}
+
+async fn run_hook(s: &Arc<Script>, hook: Hook, largs: &PValue) -> Outcome {
+    let lease = match s.acquire().await {
+        Ok(l) => l,
+        Err(m) => return Outcome::Failed(m),
+    };
     let state = &s.states[lease.idx];
     let Some(f) = state.hooks.get(&hook) else {
         return Outcome::Returned(Vec::new());
     };
+    // keep_state = false: everything the call writes is undone when the
+    // guard is rolled back or dropped (also when the deadline cancels us).
+    let iso = (!s.keep_state).then(|| state.lua.begin_isolation());
     let arg = match luaconv::to_lua(&state.lua, largs) {
         Ok(a) => a,
         Err(e) => return Outcome::Failed(format!("building the arguments: {}", error_message(&e))),
     };
-    match f.call::<LuaMultiValue>(arg) {
+    let out = match f.call_async::<LuaMultiValue>(arg).await {
         Ok(rets) => match luaconv::from_lua_multi(&rets) {
             Ok(v) => Outcome::Returned(v),
             Err(_) if rets.len() > 1 => Outcome::Failed(format!(
@@ -446,7 +751,12 @@ fn run_hook(s: &Script, hook: Hook, largs: &PValue) -> Outcome {
             },
         },
         Err(e) => Outcome::Failed(error_message(&e)),
+    };
+    if let Some(iso) = iso {
+        iso.rollback();
     }
+    drop(lease);
+    out
 }
 
 /// A Lua error as one readable message (Lua's own text for runtime and
@@ -468,43 +778,62 @@ pub fn error_message(e: &LuaError) -> String {
 // Loading
 // ---------------------------------------------------------------------------
 
-fn load_script(path: &Path, opts: &EngineOptions) -> Result<Script, String> {
-    let source = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    let first = load_state(path, &source, 1, opts)?;
+async fn load_script(path: &Path, inner: &Inner) -> Result<Script, LoadError> {
+    let err = |message: String| LoadError {
+        path: path.to_path_buf(),
+        message,
+    };
+    let opts = &inner.opts;
+    let source = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
+    let first = load_state_timed(path, &source, 1, inner).await.map_err(err)?;
     let g = first.lua.globals();
-    let keep_state = match g.raw_get::<LuaValue>("keep_state").map_err(|e| error_message(&e))? {
+    let keep_state = match g.raw_get::<LuaValue>("keep_state").map_err(|e| err(error_message(&e)))? {
         LuaValue::Nil => opts.keep_state,
         LuaValue::Boolean(b) => b,
-        other => return Err(format!("keep_state must be a boolean, not a {}", other.type_name())),
+        other => return Err(err(format!("keep_state must be a boolean, not a {}", other.type_name()))),
     };
-    let n = match g.raw_get::<LuaValue>("num_states").map_err(|e| error_message(&e))? {
+    let n = match g.raw_get::<LuaValue>("num_states").map_err(|e| err(error_message(&e)))? {
         LuaValue::Nil if keep_state => 1,
         LuaValue::Nil => opts.nr_lua_states.max(1) as usize,
         LuaValue::Number(n) => {
             let n = n.round();
             if !(1.0..=MAX_STATES as f64).contains(&n) {
-                return Err(format!("num_states must be between 1 and {MAX_STATES}, not {n}"));
+                return Err(err(format!("num_states must be between 1 and {MAX_STATES}, not {n}")));
             }
             n as usize
         }
-        other => return Err(format!("num_states must be a number, not a {}", other.type_name())),
+        other => return Err(err(format!("num_states must be a number, not a {}", other.type_name()))),
     };
     let hooks: BTreeSet<Hook> = first.hooks.keys().copied().collect();
     let mut states = vec![first];
     for id in 2..=n {
-        states.push(load_state(path, &source, id, opts)?);
+        states.push(load_state_timed(path, &source, id, inner).await.map_err(err)?);
     }
     Ok(Script {
         path: path.to_path_buf(),
         hooks,
         keep_state,
         idle: Mutex::new((0..states.len()).collect()),
-        freed: Condvar::new(),
+        free: Semaphore::new(states.len()),
         states,
     })
 }
 
-fn load_state(path: &Path, source: &[u8], id: usize, opts: &EngineOptions) -> Result<State, String> {
+/// One state, its file run under the deadline (a provider call at load
+/// time, e.g. `ensure_pool`, included).
+async fn load_state_timed(path: &Path, source: &[u8], id: usize, inner: &Inner) -> Result<State, String> {
+    let limit = inner.opts.limits.deadline;
+    match tokio::time::timeout(limit, load_state(path, source, id, inner)).await {
+        Ok(r) => r,
+        Err(_) => Err(format!(
+            "deadline exceeded: loading state {id} took more than {} ms",
+            limit.as_millis()
+        )),
+    }
+}
+
+async fn load_state(path: &Path, source: &[u8], id: usize, inner: &Inner) -> Result<State, String> {
+    let opts = &inner.opts;
     let libs = if opts.unsafe_os {
         LuaStdLib::ALL_SAFE
     } else {
@@ -547,10 +876,12 @@ fn load_state(path: &Path, source: &[u8], id: usize, opts: &EngineOptions) -> Re
     }
     g.raw_set("__SCRIPT_INSTANCE_ID__", id as f64).map_err(le)?;
     install_modules(&lua, path, opts).map_err(le)?;
+    lua_providers::install(&lua, &inner.providers).map_err(le)?;
 
     lua.load(source)
         .set_name(format!("@{}", path.display()))
-        .exec()
+        .exec_async()
+        .await
         .map_err(le)?;
 
     let mut hooks = HashMap::new();
