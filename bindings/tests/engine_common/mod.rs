@@ -2,6 +2,8 @@
 //! webhook calls as JSON.
 #![allow(dead_code)]
 
+pub mod http_server;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
