@@ -8,4 +8,5 @@ pub mod luaconv;
 pub mod modules;
 pub mod providers;
 pub mod pvalue;
+pub mod serve;
 pub mod topic;

@@ -3,7 +3,12 @@
 //! ```text
 //! oxilua-vmq call [--config FILE] [--script FILE ...] [--no-base64] [-v] HOOK 'JSON'
 //! oxilua-vmq call [--config FILE] [--script FILE ...] [--no-base64] [-v] -
+//! oxilua-vmq serve [--config FILE] [--script FILE ...] [--listen ADDR] ...
+//! oxilua-vmq bench-serve [--target ADDR | --script FILE ...] [--connections N] ...
 //! ```
+//!
+//! `serve` and `bench-serve`: see `oxilua_vmq::serve` (the webhook sidecar
+//! and its load generator).
 //!
 //! `call HOOK JSON` runs one hook with a `vmq_webhooks` request body and
 //! prints the webhook response as one JSON line. With `-`, standard input
@@ -81,8 +86,10 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("call") => call(&args[1..]),
+        Some("serve") => oxilua_vmq::serve::cli::serve_main(&args[1..]),
+        Some("bench-serve") => oxilua_vmq::serve::cli::bench_main(&args[1..]),
         Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
+            println!("{USAGE}\n{}", oxilua_vmq::serve::cli::SERVE_USAGE);
             ExitCode::SUCCESS
         }
         Some(other) => {
