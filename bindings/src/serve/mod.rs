@@ -26,12 +26,14 @@
 //! - [`Sidecar::load`] loads the scripts (configuration order, then the
 //!   `--script`s) once; every request shares the engine (its state pools
 //!   queue calls FIFO, one call per state at a time).
-//! - [`Sidecar::reload`] (SIGHUP) loads every script again into a new
-//!   engine and swaps it in atomically, so a request sees either the old or
-//!   the new scripts, never a mix. If a script that is serving fails to load
-//!   its new version, nothing is swapped: the old versions keep serving and
-//!   the errors are logged (file and line). Process-wide `kv` tables and the
-//!   ACL cache survive reloads.
+//! - [`Sidecar::reload`] (SIGHUP) reloads every script through the
+//!   engine's `reload_all`: each script is replaced atomically only if all
+//!   its states load the new version; a script that fails keeps its old
+//!   version serving, and the error is logged with file and line. Requests
+//!   already running finish on the version they started with.
+//!   Process-wide `kv` tables and the ACL cache survive reloads.
+//! - Per-script metrics come from the engine's call observer
+//!   ([`crate::engine::EngineOptions::observer`]).
 //! - [`Server::shutdown`] (SIGTERM/SIGINT): stop accepting, let requests in
 //!   flight finish (bounded by [`ServeOptions::shutdown_grace`]), close idle
 //!   keep-alive connections.
@@ -44,7 +46,7 @@ use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -60,7 +62,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
-use crate::engine::{Engine, EngineOptions, LoadError};
+use crate::engine::{CallOutcome, CallRecord, Engine, EngineOptions, LoadError};
 use crate::hooks::{Hook, HookArgs, HookResult, WebhookOptions};
 pub use metrics::{BadRequest, Metrics};
 
@@ -120,63 +122,67 @@ pub fn is_cacheable(hook: Hook) -> bool {
 /// What a reload did.
 #[derive(Debug)]
 pub struct ReloadReport {
-    /// The new versions are serving.
-    pub swapped: bool,
-    /// Scripts that failed to load this time.
+    /// Scripts whose new version failed to load: their old version (if
+    /// they had one) keeps serving.
     pub errors: Vec<LoadError>,
     /// Scripts serving after the reload.
     pub scripts: usize,
 }
 
-/// The scripts, their engine and the metrics: everything a request needs.
+/// The engine and the metrics: everything a request needs.
 pub struct Sidecar {
-    engine: RwLock<Arc<Engine>>,
-    paths: Vec<PathBuf>,
-    engine_opts: EngineOptions,
+    engine: Engine,
     opts: ServeOptions,
     metrics: Arc<Metrics>,
-    reloading: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Sidecar {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sidecar")
-            .field("paths", &self.paths)
+            .field("engine", &self.engine)
             .field("opts", &self.opts)
             .finish()
     }
 }
 
-/// Load `paths` on a blocking thread (scripts may take a while, and the
-/// engine may need the runtime for providers).
-async fn load_engine(paths: Vec<PathBuf>, opts: EngineOptions) -> Engine {
-    let load = tokio::task::spawn_blocking(move || Engine::load(&paths, opts));
-    match load.await {
-        Ok(e) => e,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
+fn outcome_name(o: CallOutcome) -> &'static str {
+    match o {
+        CallOutcome::Ok => "ok",
+        CallOutcome::Next => "next",
+        CallOutcome::Error => "error",
+        CallOutcome::ScriptError => "script_error",
     }
 }
 
 impl Sidecar {
-    /// Load the scripts. Load failures are logged and kept in
-    /// `engine().load_errors()`; the other scripts serve.
-    pub async fn load(paths: Vec<PathBuf>, engine_opts: EngineOptions, opts: ServeOptions) -> Arc<Sidecar> {
+    /// Load the scripts; the engine runs on the current runtime and reports
+    /// every script call to the metrics. Load failures are logged and kept
+    /// in `engine().load_errors()`; the other scripts serve.
+    pub async fn load(paths: Vec<PathBuf>, mut engine_opts: EngineOptions, opts: ServeOptions) -> Arc<Sidecar> {
         let metrics = Arc::new(Metrics::new());
-        let engine = load_engine(paths.clone(), engine_opts.clone()).await;
+        let m = metrics.clone();
+        let user_observer = engine_opts.observer.take();
+        engine_opts.observer = Some(Arc::new(move |r: &CallRecord| {
+            m.record_script(&r.script.display().to_string(), r.hook, outcome_name(r.outcome), r.elapsed);
+            if let Some(o) = &user_observer {
+                o(r);
+            }
+        }));
+        if engine_opts.runtime.is_none() {
+            engine_opts.runtime = Some(tokio::runtime::Handle::current());
+        }
+        let engine = Engine::load_async(&paths, engine_opts).await;
         metrics.set_scripts(engine.scripts().len(), engine.load_errors().len());
         Arc::new(Sidecar {
-            engine: RwLock::new(Arc::new(engine)),
-            paths,
-            engine_opts,
+            engine,
             opts,
             metrics,
-            reloading: tokio::sync::Mutex::new(()),
         })
     }
 
-    /// The engine serving now.
-    pub fn engine(&self) -> Arc<Engine> {
-        self.engine.read().unwrap_or_else(|e| e.into_inner()).clone()
+    /// The engine (a cheap handle).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -187,40 +193,22 @@ impl Sidecar {
         &self.opts
     }
 
-    /// Load every script again; swap the new versions in only if every
-    /// script serving now loads (see the module docs).
+    /// Reload every script, each atomically: a script whose new version
+    /// fails to load keeps its old version serving (see the module docs).
     pub async fn reload(&self) -> ReloadReport {
-        let _one_at_a_time = self.reloading.lock().await;
-        let new = load_engine(self.paths.clone(), self.engine_opts.clone()).await;
-        let old = self.engine();
-        let serving: Vec<PathBuf> = old.scripts().into_iter().map(|s| s.path).collect();
-        let errors = new.load_errors().to_vec();
-        let broken_serving = errors.iter().any(|e| serving.contains(&e.path));
+        let errors = self.engine.reload_all_async().await;
+        let scripts = self.engine.scripts().len();
         for e in &errors {
-            tracing::error!(target: "oxilua_vmq::serve", "reload: {e}");
+            tracing::error!(target: "oxilua_vmq::serve", "reload: {e} (its previous version, if any, keeps serving)");
         }
-        let swapped = !broken_serving;
-        let scripts = if swapped {
-            let n = new.scripts().len();
-            self.metrics.set_scripts(n, errors.len());
-            *self.engine.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);
-            tracing::info!(target: "oxilua_vmq::serve", scripts = n, failed = errors.len(), "reload: new scripts serving");
-            n
+        self.metrics.set_scripts(scripts, self.engine.load_errors().len());
+        self.metrics.record_reload(errors.is_empty());
+        if errors.is_empty() {
+            tracing::info!(target: "oxilua_vmq::serve", scripts, "reload: new versions serving");
         } else {
-            self.metrics.set_scripts(serving.len(), errors.len());
-            tracing::warn!(
-                target: "oxilua_vmq::serve",
-                scripts = serving.len(),
-                "reload: a serving script failed to load; the previous versions keep serving"
-            );
-            serving.len()
-        };
-        self.metrics.record_reload(swapped);
-        ReloadReport {
-            swapped,
-            errors,
-            scripts,
+            tracing::warn!(target: "oxilua_vmq::serve", scripts, failed = errors.len(), "reload: some scripts kept their previous version");
         }
+        ReloadReport { errors, scripts }
     }
 
     /// Answer one HTTP request.
@@ -236,7 +224,7 @@ impl Sidecar {
                 r
             }
             (&Method::GET, "/health") => {
-                let engine = self.engine();
+                let engine = &self.engine;
                 let scripts: Vec<Json> = engine
                     .scripts()
                     .iter()
@@ -340,19 +328,8 @@ impl Sidecar {
             }
         };
         self.metrics.enter();
-        let engine = self.engine();
-        let call = tokio::task::spawn_blocking(move || engine.call_hook(hook, &args)).await;
+        let result = self.engine.call_hook_async(hook, &args).await;
         self.metrics.leave();
-        let result = match call {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!(target: "oxilua_vmq::serve", "{hook}: the hook call failed: {e}");
-                return error_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("{hook}: internal error while calling the scripts"),
-                );
-            }
-        };
         let elapsed = start.elapsed();
         self.metrics.record_hook(hook, &result, elapsed);
         let body = result.to_webhook_json(hook, opts);
