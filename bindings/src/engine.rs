@@ -21,32 +21,68 @@
 //!    directories (so `require "auth/auth_commons"` works without file access);
 //! 3. `__SCRIPT_INSTANCE_ID__ = 1..N`;
 //! 4. the modules `json`, `log`, `bcrypt`, `crypto`, `obf`, `kv`,
-//!    `auth_cache`, `vmq_api` as globals (provider modules: not yet);
-//! 5. the file runs (under the per-call limits), then `hooks`, `num_states`
+//!    `auth_cache`, `vmq_api`, and the provider modules `mysql`, `mysql2`,
+//!    `postgres`, `cockroachdb`, `mongodb`, `redis`, `memcached`, `http`
+//!    ([`crate::lua_providers`], backed by the engine's one
+//!    [`Providers`], shared by all scripts and states) as globals;
+//! 5. the file runs asynchronously (so a top-level `ensure_pool` may wait on
+//!    its server) under the per-call limits, then `hooks`, `num_states`
 //!    and `keep_state` are read. The first state decides the number of
 //!    states: `num_states` if the script sets it (> 0), else 1 if
 //!    `keep_state` is true, else `nr_lua_states`.
 //!
 //! Load failures (missing file, syntax error, runtime error, bad
-//! `num_states`/`keep_state`) are collected as [`LoadError`]s naming file
-//! and line; the other scripts still load.
+//! `num_states`/`keep_state`, any state of the script failing) are
+//! collected as [`LoadError`]s naming file and line; the other scripts
+//! still load.
 //!
 //! # Calls
-//! [`Engine::call_hook`] consults the ACL cache first (publish, subscribe,
-//! unsubscribe; offline/gone/expired clear it), then runs every script that
-//! declares the hook in load order through [`crate::hooks::decide`]. Each
-//! call takes one state of the script's pool (one call per state at a time)
-//! and runs under the configured limits (fuel, memory, deadline): a
-//! runaway script is a script error, which continues the chain for auth
-//! hooks and so fails closed unless a later script allows.
+//! [`Engine::call_hook`] / [`Engine::call_hook_async`] consult the ACL cache
+//! first (publish, subscribe, unsubscribe; offline/gone/expired clear it),
+//! then run every script that declares the hook in load order with
+//! VerneMQ's dispatch ([`crate::hooks::decide`]). Each script call waits
+//! for a state of the script's pool (a fair semaphore: FIFO; one call per
+//! state at a time) and runs the hook function with `call_async`: a
+//! provider call suspends the hook's coroutine, so a hook waiting on a
+//! database holds no OS thread and the other states keep answering.
+//!
+//! Limits (fuel, memory, deadline; [`crate::config::Limits`]) apply to every
+//! call. The deadline covers the whole script call, waiting for a state and
+//! for providers included: a call that outlives it is cancelled (its state
+//! goes back to the pool, rolled back if `keep_state = false`) and is a
+//! script error, which continues the chain for auth hooks and so fails
+//! closed unless a later script allows.
+//!
+//! [`EngineOptions::observer`] is told about every script call
+//! ([`CallRecord`]: hook, script, time from queueing to answer, outcome).
+//!
+//! # Runtimes: which method where
+//! Calls run as tasks of the engine's tokio runtime
+//! ([`EngineOptions::runtime`], by default one process-wide multi-thread
+//! runtime that is never dropped); the provider connections live there too.
+//! - async code: the `*_async` methods (`call_hook_async`,
+//!   `call_webhook_async`, `load_async`, `reload_script_async`...);
+//! - synchronous code: the plain methods. They spawn the work on the
+//!   engine's runtime and wait; from a multi-thread runtime's worker they
+//!   wait in `block_in_place`, from a current-thread runtime they block it
+//!   (correct, but stalls that runtime's other tasks). A runtime passed in
+//!   `EngineOptions::runtime` must be multi-thread for this to be safe.
 //!
 //! # `keep_state = false`
-//! VerneMQ discards a state's changes after each call. oxilua has no
-//! rollback yet, so **this engine currently keeps the state in both modes**
-//! (globals written by a hook persist to later calls on the same state).
-//! Scripts that do not rely on hook-time global writes being undone behave
-//! the same. The mode is recorded per script ([`ScriptInfo::keep_state`])
-//! so that rollback can be switched on when the engine offers it.
+//! As in VerneMQ, every call starts from the state as it was after
+//! loading: the call runs inside an oxilua isolation
+//! ([`Lua::begin_isolation`]) that is rolled back when it returns (or is
+//! cancelled). The cost is proportional to what the call writes, not to
+//! the heap. Process-wide Rust data (`kv`, `auth_cache`, provider pools)
+//! is not rolled back.
+//!
+//! # Reload
+//! [`Engine::reload_script`] loads every state of the new version first and
+//! swaps it in (same position in load order) only if all succeed; otherwise
+//! the old version keeps serving and the error is returned.
+//! [`Engine::load_script`], [`Engine::unload_script`] and
+//! [`Engine::reload_all`] complete the set. A call holds the version it
+//! started with (`Arc<Script>`), so calls in flight finish on it.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
