@@ -144,47 +144,56 @@ impl<T: IntoLua, E: Into<Error>> IntoLuaMulti for std::result::Result<T, E> {
     }
 }
 
+// Tuples: every element but the last takes one value; the last takes the
+// rest (one value for a plain type, all of them for `Variadic` or
+// `MultiValue`), as in mlua, so `(String, Variadic<i64>)` works as callback
+// arguments and `(bool, MultiValue)` as results.
 macro_rules! tuple_impls {
-    ($($name:ident)+) => {
-        impl<$($name: IntoLua,)+> IntoLuaMulti for ($($name,)+) {
+    ($($name:ident)* ; $last:ident) => {
+        impl<$($name: IntoLua,)* $last: IntoLuaMulti> IntoLuaMulti for ($($name,)* $last,) {
             #[allow(non_snake_case)]
             fn into_lua_multi(self, lua: &Lua) -> Result<MultiValue> {
-                let ($($name,)+) = self;
+                let ($($name,)* $last,) = self;
                 let mut m = MultiValue::new();
-                $(m.push_back($name.into_lua(lua)?);)+
+                $(m.push_back($name.into_lua(lua)?);)*
+                for v in $last.into_lua_multi(lua)? {
+                    m.push_back(v);
+                }
                 Ok(m)
             }
         }
-        impl<$($name: FromLua,)+> FromLuaMulti for ($($name,)+) {
-            #[allow(non_snake_case)]
+        impl<$($name: FromLua,)* $last: FromLuaMulti> FromLuaMulti for ($($name,)* $last,) {
+            #[allow(non_snake_case, unused_mut)]
             fn from_lua_multi(mut values: MultiValue, lua: &Lua) -> Result<Self> {
-                $(let $name = $name::from_lua(values.pop_front().unwrap_or(Value::Nil), lua)?;)+
-                Ok(($($name,)+))
+                $(let $name = $name::from_lua(values.pop_front().unwrap_or(Value::Nil), lua)?;)*
+                let $last = $last::from_lua_multi(values, lua)?;
+                Ok(($($name,)* $last,))
             }
-            #[allow(non_snake_case, unused_assignments)]
+            #[allow(non_snake_case, unused_assignments, unused_mut)]
             fn from_lua_args(mut values: MultiValue, pos: usize, to: Option<&str>, lua: &Lua) -> Result<Self> {
                 let mut i = pos;
                 $(
                     let $name = $name::from_lua(values.pop_front().unwrap_or(Value::Nil), lua).map_err(|e| bad_arg(to, i, e))?;
                     i += 1;
-                )+
-                Ok(($($name,)+))
+                )*
+                let $last = $last::from_lua_args(values, i, to, lua)?;
+                Ok(($($name,)* $last,))
             }
         }
     };
 }
-tuple_impls!(A);
-tuple_impls!(A B);
-tuple_impls!(A B C);
-tuple_impls!(A B C D);
-tuple_impls!(A B C D E);
-tuple_impls!(A B C D E F);
-tuple_impls!(A B C D E F G);
-tuple_impls!(A B C D E F G H);
-tuple_impls!(A B C D E F G H I);
-tuple_impls!(A B C D E F G H I J);
-tuple_impls!(A B C D E F G H I J K);
-tuple_impls!(A B C D E F G H I J K L);
+tuple_impls!(; A);
+tuple_impls!(A; B);
+tuple_impls!(A B; C);
+tuple_impls!(A B C; D);
+tuple_impls!(A B C D; E);
+tuple_impls!(A B C D E; F);
+tuple_impls!(A B C D E F; G);
+tuple_impls!(A B C D E F G; H);
+tuple_impls!(A B C D E F G H; I);
+tuple_impls!(A B C D E F G H I; J);
+tuple_impls!(A B C D E F G H I J; K);
+tuple_impls!(A B C D E F G H I J K; L);
 
 // ----- single values --------------------------------------------------------
 

@@ -196,21 +196,28 @@ fn this_arg(args: &mut MultiValue) -> Result<AnyUserData> {
     }
 }
 
-fn method_cb<T: 'static, M, A, R>(method: M) -> Cb
+/// `Type.name`, the `to` of a method's [`Error::BadArgument`] (as mlua).
+fn method_path<T>(name: &str) -> String {
+    let full = std::any::type_name::<T>();
+    let short = full.split('<').next().unwrap_or(full).rsplit("::").next().unwrap_or(full);
+    format!("{short}.{name}")
+}
+
+fn method_cb<T: 'static, M, A, R>(to: String, method: M) -> Cb
 where
     M: Fn(&Lua, &T, A) -> Result<R> + Send + 'static,
     A: FromLuaMulti,
     R: IntoLuaMulti,
 {
     Box::new(move |lua, mut args| {
-        let ud = this_arg(&mut args)?;
-        let a = A::from_lua_args(args, 2, None, lua)?;
+        let ud = this_arg(&mut args).map_err(|e| with_to(e, &to))?;
+        let a = A::from_lua_args(args, 2, Some(&to), lua)?;
         let this = ud.borrow::<T>()?;
         method(lua, &this, a)?.into_lua_multi(lua)
     })
 }
 
-fn method_mut_cb<T: 'static, M, A, R>(method: M) -> Cb
+fn method_mut_cb<T: 'static, M, A, R>(to: String, method: M) -> Cb
 where
     M: FnMut(&Lua, &mut T, A) -> Result<R> + Send + 'static,
     A: FromLuaMulti,
@@ -218,24 +225,31 @@ where
 {
     let method = std::sync::Mutex::new(method);
     Box::new(move |lua, mut args| {
-        let ud = this_arg(&mut args)?;
-        let a = A::from_lua_args(args, 2, None, lua)?;
+        let ud = this_arg(&mut args).map_err(|e| with_to(e, &to))?;
+        let a = A::from_lua_args(args, 2, Some(&to), lua)?;
         let mut this = ud.borrow_mut::<T>()?;
         let mut m = method.try_lock().map_err(|_| Error::RuntimeError("mutable method called recursively".into()))?;
         m(lua, &mut this, a)?.into_lua_multi(lua)
     })
 }
 
-fn function_cb<F, A, R>(f: F) -> Cb
+fn function_cb<F, A, R>(to: String, f: F) -> Cb
 where
     F: Fn(&Lua, A) -> Result<R> + Send + 'static,
     A: FromLuaMulti,
     R: IntoLuaMulti,
 {
-    Box::new(move |lua, args| f(lua, A::from_lua_args(args, 1, None, lua)?)?.into_lua_multi(lua))
+    Box::new(move |lua, args| f(lua, A::from_lua_args(args, 1, Some(&to), lua)?)?.into_lua_multi(lua))
 }
 
-fn function_mut_cb<F, A, R>(f: F) -> Cb
+fn with_to(e: Error, to: &str) -> Error {
+    match e {
+        Error::BadArgument { to: None, pos, name, cause } => Error::BadArgument { to: Some(to.to_string()), pos, name, cause },
+        e => e,
+    }
+}
+
+fn function_mut_cb<F, A, R>(to: String, f: F) -> Cb
 where
     F: FnMut(&Lua, A) -> Result<R> + Send + 'static,
     A: FromLuaMulti,
@@ -243,7 +257,7 @@ where
 {
     let f = std::sync::Mutex::new(f);
     Box::new(move |lua, args| {
-        let a = A::from_lua_args(args, 1, None, lua)?;
+        let a = A::from_lua_args(args, 1, Some(&to), lua)?;
         let mut f = f.try_lock().map_err(|_| Error::RuntimeError("mutable function called recursively".into()))?;
         f(lua, a)?.into_lua_multi(lua)
     })
@@ -256,7 +270,9 @@ impl<T: 'static> UserDataMethods<T> for Registry<T> {
         A: FromLuaMulti,
         R: IntoLuaMulti,
     {
-        self.methods.push((name.to_string(), method_cb(method)));
+        let name = name.to_string();
+        let to = method_path::<T>(&name);
+        self.methods.push((name, method_cb(to, method)));
     }
     fn add_method_mut<M, A, R>(&mut self, name: impl ToString, method: M)
     where
@@ -264,7 +280,9 @@ impl<T: 'static> UserDataMethods<T> for Registry<T> {
         A: FromLuaMulti,
         R: IntoLuaMulti,
     {
-        self.methods.push((name.to_string(), method_mut_cb(method)));
+        let name = name.to_string();
+        let to = method_path::<T>(&name);
+        self.methods.push((name, method_mut_cb(to, method)));
     }
     fn add_function<F, A, R>(&mut self, name: impl ToString, function: F)
     where
@@ -272,7 +290,9 @@ impl<T: 'static> UserDataMethods<T> for Registry<T> {
         A: FromLuaMulti,
         R: IntoLuaMulti,
     {
-        self.methods.push((name.to_string(), function_cb(function)));
+        let name = name.to_string();
+        let to = method_path::<T>(&name);
+        self.methods.push((name, function_cb(to, function)));
     }
     fn add_function_mut<F, A, R>(&mut self, name: impl ToString, function: F)
     where
@@ -280,7 +300,9 @@ impl<T: 'static> UserDataMethods<T> for Registry<T> {
         A: FromLuaMulti,
         R: IntoLuaMulti,
     {
-        self.methods.push((name.to_string(), function_mut_cb(function)));
+        let name = name.to_string();
+        let to = method_path::<T>(&name);
+        self.methods.push((name, function_mut_cb(to, function)));
     }
     fn add_meta_method<M, A, R>(&mut self, name: impl ToString, method: M)
     where
@@ -288,7 +310,9 @@ impl<T: 'static> UserDataMethods<T> for Registry<T> {
         A: FromLuaMulti,
         R: IntoLuaMulti,
     {
-        self.meta.push((name.to_string(), method_cb(method)));
+        let name = name.to_string();
+        let to = method_path::<T>(&name);
+        self.meta.push((name, method_cb(to, method)));
     }
     fn add_meta_method_mut<M, A, R>(&mut self, name: impl ToString, method: M)
     where
@@ -296,7 +320,9 @@ impl<T: 'static> UserDataMethods<T> for Registry<T> {
         A: FromLuaMulti,
         R: IntoLuaMulti,
     {
-        self.meta.push((name.to_string(), method_mut_cb(method)));
+        let name = name.to_string();
+        let to = method_path::<T>(&name);
+        self.meta.push((name, method_mut_cb(to, method)));
     }
     fn add_meta_function<F, A, R>(&mut self, name: impl ToString, function: F)
     where
@@ -304,7 +330,9 @@ impl<T: 'static> UserDataMethods<T> for Registry<T> {
         A: FromLuaMulti,
         R: IntoLuaMulti,
     {
-        self.meta.push((name.to_string(), function_cb(function)));
+        let name = name.to_string();
+        let to = method_path::<T>(&name);
+        self.meta.push((name, function_cb(to, function)));
     }
     fn add_meta_function_mut<F, A, R>(&mut self, name: impl ToString, function: F)
     where
@@ -312,7 +340,9 @@ impl<T: 'static> UserDataMethods<T> for Registry<T> {
         A: FromLuaMulti,
         R: IntoLuaMulti,
     {
-        self.meta.push((name.to_string(), function_mut_cb(function)));
+        let name = name.to_string();
+        let to = method_path::<T>(&name);
+        self.meta.push((name, function_mut_cb(to, function)));
     }
 }
 
@@ -322,28 +352,36 @@ impl<T: 'static> UserDataFields<T> for Registry<T> {
         M: Fn(&Lua, &T) -> Result<R> + Send + 'static,
         R: IntoLua,
     {
-        self.getters.push((name.to_string(), method_cb(move |lua, this: &T, ()| method(lua, this))));
+        let name = name.to_string();
+        let to = method_path::<T>(&name);
+        self.getters.push((name, method_cb(to, move |lua, this: &T, ()| method(lua, this))));
     }
     fn add_field_method_set<M, A>(&mut self, name: impl ToString, mut method: M)
     where
         M: FnMut(&Lua, &mut T, A) -> Result<()> + Send + 'static,
         A: FromLua,
     {
-        self.setters.push((name.to_string(), method_mut_cb(move |lua, this: &mut T, a: A| method(lua, this, a))));
+        let name = name.to_string();
+        let to = method_path::<T>(&name);
+        self.setters.push((name, method_mut_cb(to, move |lua, this: &mut T, a: A| method(lua, this, a))));
     }
     fn add_field_function_get<F, R>(&mut self, name: impl ToString, function: F)
     where
         F: Fn(&Lua, AnyUserData) -> Result<R> + Send + 'static,
         R: IntoLua,
     {
-        self.getters.push((name.to_string(), function_cb(function)));
+        let name = name.to_string();
+        let to = method_path::<T>(&name);
+        self.getters.push((name, function_cb(to, function)));
     }
     fn add_field_function_set<F, A>(&mut self, name: impl ToString, mut function: F)
     where
         F: FnMut(&Lua, AnyUserData, A) -> Result<()> + Send + 'static,
         A: FromLua,
     {
-        self.setters.push((name.to_string(), function_mut_cb(move |lua, (u, a): (AnyUserData, A)| function(lua, u, a))));
+        let name = name.to_string();
+        let to = method_path::<T>(&name);
+        self.setters.push((name, function_mut_cb(to, move |lua, (u, a): (AnyUserData, A)| function(lua, u, a))));
     }
     fn add_field<V: IntoLua>(&mut self, name: impl ToString, value: V) {
         let v = value.into_lua(&self.lua);
