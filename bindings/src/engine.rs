@@ -88,6 +88,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
@@ -696,10 +697,15 @@ impl Engine {
     async fn script_result(&self, s: &Arc<Script>, hook: Hook, largs: &PValue, args: &HookArgs) -> ScriptResult {
         let t0 = Instant::now();
         let limit = self.inner.opts.limits.deadline;
-        let outcome = match tokio::time::timeout(limit, run_hook(s, hook, largs)).await {
+        let started = AtomicBool::new(false);
+        let outcome = match tokio::time::timeout(limit, run_hook(s, hook, largs, &started)).await {
             Ok(o) => o,
-            Err(_) => Outcome::Failed(format!(
+            Err(_) if started.load(Ordering::Relaxed) => Outcome::Failed(format!(
                 "deadline exceeded: hook {hook} did not finish within {} ms",
+                limit.as_millis()
+            )),
+            Err(_) => Outcome::Failed(format!(
+                "deadline exceeded: no state of the script was free within {} ms",
                 limit.as_millis()
             )),
         };
@@ -759,11 +765,12 @@ fn same_path(a: &Path, b: &Path) -> bool {
     a == b || absolute(a) == absolute(b)
 }
 
-async fn run_hook(s: &Arc<Script>, hook: Hook, largs: &PValue) -> Outcome {
+async fn run_hook(s: &Arc<Script>, hook: Hook, largs: &PValue, started: &AtomicBool) -> Outcome {
     let lease = match s.acquire().await {
         Ok(l) => l,
         Err(m) => return Outcome::Failed(m),
     };
+    started.store(true, Ordering::Relaxed);
     let state = &s.states[lease.idx];
     let Some(f) = state.hooks.get(&hook) else {
         return Outcome::Returned(Vec::new());
