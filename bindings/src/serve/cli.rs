@@ -164,6 +164,13 @@ pub fn serve_main(args: &[String]) -> ExitCode {
 }
 
 async fn serve(paths: Vec<PathBuf>, engine_opts: EngineOptions, opts: ServeOptions) -> ExitCode {
+    let signals = match Signals::install() {
+        Ok(s) => s,
+        Err(m) => {
+            tracing::error!(target: "oxilua_vmq::serve", "{m}");
+            return ExitCode::from(1);
+        }
+    };
     let sidecar = Sidecar::load(paths, engine_opts, opts).await;
     {
         let engine = sidecar.engine();
@@ -186,28 +193,38 @@ async fn serve(paths: Vec<PathBuf>, engine_opts: EngineOptions, opts: ServeOptio
         }
     };
     tracing::info!(target: "oxilua_vmq::serve", "listening on {}", server.local_addr());
-    wait_and_stop(server).await
+    wait_and_stop(server, signals).await
+}
+
+/// The shutdown and reload signals, installed before anything is logged
+/// so that a signal sent right after `listening on` is never missed.
+#[cfg(unix)]
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
 }
 
 #[cfg(unix)]
-async fn wait_and_stop(server: Server) -> ExitCode {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (mut term, mut int, mut hup) = match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::hangup()),
-    ) {
-        (Ok(t), Ok(i), Ok(h)) => (t, i, h),
-        _ => {
-            tracing::error!(target: "oxilua_vmq::serve", "cannot install the signal handlers");
-            return ExitCode::from(1);
-        }
-    };
+impl Signals {
+    fn install() -> Result<Signals, String> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let e = |e: std::io::Error| format!("cannot install the signal handlers: {e}");
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).map_err(e)?,
+            int: signal(SignalKind::interrupt()).map_err(e)?,
+            hup: signal(SignalKind::hangup()).map_err(e)?,
+        })
+    }
+}
+
+#[cfg(unix)]
+async fn wait_and_stop(server: Server, mut sig: Signals) -> ExitCode {
     loop {
         tokio::select! {
-            _ = term.recv() => { tracing::info!(target: "oxilua_vmq::serve", "SIGTERM: shutting down"); break; }
-            _ = int.recv() => { tracing::info!(target: "oxilua_vmq::serve", "SIGINT: shutting down"); break; }
-            _ = hup.recv() => {
+            _ = sig.term.recv() => { tracing::info!(target: "oxilua_vmq::serve", "SIGTERM: shutting down"); break; }
+            _ = sig.int.recv() => { tracing::info!(target: "oxilua_vmq::serve", "SIGINT: shutting down"); break; }
+            _ = sig.hup.recv() => {
                 tracing::info!(target: "oxilua_vmq::serve", "SIGHUP: reloading the scripts");
                 let sc = server.sidecar().clone();
                 // reload in the background: requests keep being answered meanwhile
@@ -217,13 +234,23 @@ async fn wait_and_stop(server: Server) -> ExitCode {
     }
     tokio::select! {
         clean = server.shutdown() => finished(clean),
-        _ = term.recv() => forced(),
-        _ = int.recv() => forced(),
+        _ = sig.term.recv() => forced(),
+        _ = sig.int.recv() => forced(),
     }
 }
 
 #[cfg(not(unix))]
-async fn wait_and_stop(server: Server) -> ExitCode {
+struct Signals;
+
+#[cfg(not(unix))]
+impl Signals {
+    fn install() -> Result<Signals, String> {
+        Ok(Signals)
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_and_stop(server: Server, _sig: Signals) -> ExitCode {
     if tokio::signal::ctrl_c().await.is_err() {
         tracing::error!(target: "oxilua_vmq::serve", "cannot wait for Ctrl-C");
     }

@@ -34,12 +34,17 @@ pub fn write(dir: &Path, name: &str, src: &str) -> PathBuf {
 
 /// Start a server on 127.0.0.1:0 with `scripts` (loaded in order).
 pub async fn start(scripts: &[PathBuf], tweak: impl FnOnce(&mut ServeOptions)) -> Server {
+    start_with(scripts, EngineOptions::default(), tweak).await
+}
+
+/// [`start`] with engine options.
+pub async fn start_with(scripts: &[PathBuf], engine: EngineOptions, tweak: impl FnOnce(&mut ServeOptions)) -> Server {
     let mut opts = ServeOptions {
         listen: "127.0.0.1:0".parse().expect("address"),
         ..ServeOptions::default()
     };
     tweak(&mut opts);
-    let sidecar: Arc<Sidecar> = Sidecar::load(scripts.to_vec(), EngineOptions::default(), opts).await;
+    let sidecar: Arc<Sidecar> = Sidecar::load(scripts.to_vec(), engine, opts).await;
     Server::bind(sidecar).await.expect("bind 127.0.0.1:0")
 }
 
