@@ -34,15 +34,21 @@
 //! # Invariants (tested in `tests/api_isolation.rs` and below)
 //! 1. While an isolation is open, every mutation of an old object listed
 //!    above goes through a barrier ([`IsoLog::table_is_old`] and friends)
-//!    *before* the write, so the log holds the value seen before the first
-//!    write and every later one; undoing in reverse order restores the
-//!    first.
+//!    *before* the write. The first write to a location in an isolation
+//!    logs the value it had; later writes to the same location only check
+//!    a set, so a loop assigning a global a million times logs one entry
+//!    and keeps no intermediate value alive. Undoing in reverse order
+//!    restores the value from before the isolation.
 //! 2. Logged values (tables, keys, old values) are GC roots until the log
 //!    entry is gone, so an old object dropped by the call is still alive to
-//!    be put back.
-//! 3. Isolations nest: each keeps the log length at its start; rolling back
-//!    undoes only the entries after it. Committing an inner isolation hands
-//!    its entries to the outer one.
+//!    be put back. Consequence: an object that was reachable before the call
+//!    and that the call drops is not collected (nor finalised, nor removed
+//!    from weak tables) before the isolation closes.
+//! 3. Isolations nest: each keeps the log length at its start and its own
+//!    set of logged locations; rolling back undoes only the entries after
+//!    its start. Committing an inner isolation hands its entries to the
+//!    outer one (which may log the same location again: harmless, the
+//!    older entry is undone last).
 //! 4. Log entries are charged to the heap's memory estimate, so a call that
 //!    writes without end meets the memory limit instead of growing the log
 //!    without bound.
@@ -53,6 +59,7 @@
 use crate::object::UpVal;
 use crate::value::{TableRef, UdRef, UpvalRef, Value};
 use crate::vm::Vm;
+use std::collections::HashSet;
 
 /// Bytes charged to the memory estimate per log entry.
 const ENTRY_SIZE: usize = std::mem::size_of::<Undo>() + 8;
@@ -69,13 +76,42 @@ enum Undo {
 }
 
 /// An open isolation.
-#[derive(Clone, Copy, Debug)]
+#[derive(Debug)]
 struct Level {
     /// `active` before this isolation opened.
     prev_active: u32,
     /// Log length when it opened.
     start: usize,
+    /// What this isolation has already logged: only the first write to a
+    /// location needs its old value, so later writes to it cost a lookup
+    /// and keep nothing alive.
+    seen: HashSet<Slot>,
 }
+
+/// A written location: (kind and key type, object index, key payload).
+type Slot = (u32, u32, u64);
+
+fn slot(kind: u32, obj: u32, key: Value) -> Slot {
+    let (tag, payload) = match key {
+        Value::Nil => (0, 0),
+        Value::Bool(b) => (1, b as u64),
+        Value::Num(n) => (2, if n == 0.0 { 0 } else { n.to_bits() }),
+        Value::Str(r) => (3, r.0 as u64),
+        Value::Table(r) => (4, r.0 as u64),
+        Value::Func(r) => (5, r.0 as u64),
+        Value::UserData(r) => (6, r.0 as u64),
+        Value::Thread(r) => (7, r.0 as u64),
+        Value::LightUserData(p) => (8, p as u64),
+    };
+    (kind << 8 | tag, obj, payload)
+}
+
+const K_FIELD: u32 = 1;
+const K_TABLE_META: u32 = 2;
+const K_UD_META: u32 = 3;
+const K_USER_VALUE: u32 = 4;
+const K_TYPE_META: u32 = 5;
+const K_UPVAL: u32 = 6;
 
 /// The write log and the birth generations (one per heap).
 #[derive(Debug)]
@@ -163,6 +199,16 @@ impl IsoLog {
         })
     }
 
+    /// Whether location `s` is logged for the first time in the innermost
+    /// isolation (and remember it).
+    #[inline]
+    fn first_write(&mut self, s: Slot) -> bool {
+        match self.levels.last_mut() {
+            Some(l) => l.seen.insert(s),
+            None => false,
+        }
+    }
+
     /// Every value the log keeps alive.
     pub(crate) fn roots(&self, out: &mut Vec<Value>) {
         for e in &self.log {
@@ -203,6 +249,9 @@ impl crate::gc::Heap {
     #[cold]
     #[inline(never)]
     fn log_field_slow(&mut self, t: TableRef, key: Value) {
+        if !self.iso.first_write(slot(K_FIELD, t.0, key)) {
+            return;
+        }
         let old = self.table(t).get(key);
         self.push_undo(Undo::Field { t, key, old });
     }
@@ -223,19 +272,22 @@ impl crate::gc::Heap {
         }
         match v {
             Value::Table(t) => {
-                if self.iso.table_is_old(t) {
+                if self.iso.table_is_old(t) && self.iso.first_write(slot(K_TABLE_META, t.0, Value::Nil)) {
                     let old = self.table(t).meta;
                     self.push_undo(Undo::TableMeta { t, old });
                 }
             }
             Value::UserData(u) => {
-                if self.iso.ud_is_old(u) {
+                if self.iso.ud_is_old(u) && self.iso.first_write(slot(K_UD_META, u.0, Value::Nil)) {
                     let old = self.userdata.get(u.idx()).meta;
                     self.push_undo(Undo::UdMeta { u, old });
                 }
             }
             other => {
                 let idx = other.type_of() as usize;
+                if !self.iso.first_write(slot(K_TYPE_META, idx as u32, Value::Nil)) {
+                    return;
+                }
                 self.push_undo(Undo::TypeMeta { idx, old: type_meta[idx] });
             }
         }
@@ -243,7 +295,7 @@ impl crate::gc::Heap {
 
     /// Barrier before a userdata's user value changes.
     pub(crate) fn log_user_value(&mut self, u: UdRef) {
-        if self.iso.ud_is_old(u) {
+        if self.iso.ud_is_old(u) && self.iso.first_write(slot(K_USER_VALUE, u.0, Value::Nil)) {
             let old = self.userdata.get(u.idx()).user_value;
             self.push_undo(Undo::UserValue { u, old });
         }
@@ -254,7 +306,7 @@ impl Vm {
     /// Barrier before a store into upvalue `u`.
     #[inline]
     pub(crate) fn log_upval(&mut self, u: UpvalRef) {
-        if self.heap.iso.upval_is_old(u) {
+        if self.heap.iso.upval_is_old(u) && self.heap.iso.first_write(slot(K_UPVAL, u.0, Value::Nil)) {
             let old = self.upval_get(u);
             self.heap.push_undo(Undo::Upval { u, old });
         }
@@ -264,7 +316,7 @@ impl Vm {
     /// logged. Returns the new depth.
     pub fn isolation_begin(&mut self) -> usize {
         let iso = &mut self.heap.iso;
-        iso.levels.push(Level { prev_active: iso.active, start: iso.log.len() });
+        iso.levels.push(Level { prev_active: iso.active, start: iso.log.len(), seen: HashSet::new() });
         iso.gen = iso.gen.checked_add(1).expect("isolation generations exhausted");
         iso.active = iso.gen;
         iso.levels.len()

@@ -202,16 +202,34 @@ fn cost_is_proportional_to_writes_not_to_the_heap() {
 }
 
 #[test]
-fn an_endless_writer_meets_the_memory_limit() {
+fn repeated_writes_log_once_and_keep_nothing_alive() {
     let lua = Lua::new();
-    lua.load("x = 0").exec().unwrap();
-    lua.set_memory_limit(lua.used_memory() + 2 * 1024 * 1024).unwrap();
+    lua.load("x = 0 weak = setmetatable({}, { __mode = 'v' })").exec().unwrap();
     let iso = lua.begin_isolation();
-    let err = lua.load("local i = 0 while true do i = i + 1 x = i end").exec().unwrap_err();
-    assert!(matches!(err, LuaError::MemoryError(_)), "{err:?}");
+    // a million writes to one global: one entry
+    lua.load("for i = 1, 1000000 do x = i end").exec().unwrap();
+    assert_eq!(lua.isolation_log_len(), 1);
+    // a value created and dropped by the call is collectable during it
+    let collected: bool = lua
+        .load("x = {} weak[1] = x x = 0 collectgarbage() return weak[1] == nil")
+        .eval()
+        .unwrap();
+    assert!(collected, "the log must not keep the call's own garbage alive");
     iso.rollback();
     assert_eq!(lua.globals().get::<i64>("x").unwrap(), 0);
-    lua.load("x = 1").exec().unwrap();
+}
+
+#[test]
+fn an_endless_writer_meets_the_memory_limit() {
+    let lua = Lua::new();
+    lua.load("t = {}").exec().unwrap();
+    lua.set_memory_limit(lua.used_memory() + 2 * 1024 * 1024).unwrap();
+    let iso = lua.begin_isolation();
+    let err = lua.load("local i = 0 while true do i = i + 1 t[i] = i end").exec().unwrap_err();
+    assert!(matches!(err, LuaError::MemoryError(_)), "{err:?}");
+    assert!(iso.rollback() > 1000);
+    assert!(lua.load("return next(t) == nil").eval::<bool>().unwrap());
+    lua.load("t[1] = 1").exec().unwrap();
 }
 
 #[test]
