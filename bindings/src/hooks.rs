@@ -1258,10 +1258,9 @@ fn convert_one(hook: Hook, k: &str, v: &PValue, incoming: Option<&Properties>) -
                 "queue_type" => atom(v, &QUEUE_TYPES),
                 "username" => as_string(v).map(|s| ModValue::Str(s.to_vec())),
                 "subscriber_id" => {
-                    let pairs = string_keyed(v)?;
-                    if pairs.len() != 2 {
-                        return None;
-                    }
+                    // val_subscriber_id: both keys present and strings;
+                    // other (string) keys are ignored
+                    string_keyed(v)?;
                     let mp = as_string(v.get("mountpoint")?)?;
                     let cid = as_string(v.get("client_id")?)?;
                     Some(ModValue::SubscriberId {
@@ -1279,8 +1278,12 @@ fn convert_one(hook: Hook, k: &str, v: &PValue, incoming: Option<&Properties>) -
         AuthOnPublish | AuthOnPublishM5 => match k {
             "topic" => pub_topic(v).map(ModValue::Topic),
             "payload" => as_string(v).map(|s| ModValue::Str(s.to_vec())),
-            "qos" => round_int(v)
-                .filter(|q| (0..=2).contains(q))
+            // val_qos: a number in 0..2 (checked before rounding: 2.4 and
+            // -0.4 are invalid, 1.6 becomes 2)
+            "qos" => v
+                .as_num()
+                .filter(|q| (0.0..=2.0).contains(q))
+                .and_then(|_| round_int(v))
                 .map(ModValue::Int),
             "retain" => v.as_bool().map(ModValue::Bool),
             "mountpoint" => as_string(v).map(|s| ModValue::Str(s.to_vec())),
@@ -1349,7 +1352,7 @@ pub fn convert_props(v: &PValue, allowed: &[&str]) -> Option<Properties> {
         }
         let pv = match k.as_str() {
             "p_user_property" => {
-                let items = v.as_sequence()?;
+                let items = luerl_list(v)?;
                 let mut out = Vec::with_capacity(items.len());
                 for item in items {
                     let kv = string_keyed(item)?;
@@ -1401,10 +1404,39 @@ pub fn merge_properties(incoming: Option<&Properties>, returned: Properties) -> 
     merged
 }
 
+/// A table as Luerl's decoding + `convert` make it a list: every key an
+/// integer (the sequence `1..n` first, then the other integer keys in
+/// ascending order), values in that order. A sparse array such as
+/// `{[1] = a, [3] = b}` is the list `[a, b]`, as in VerneMQ.
+fn luerl_list(t: &PValue) -> Option<Vec<&PValue>> {
+    if let Some(seq) = t.as_sequence() {
+        return Some(seq);
+    }
+    let PValue::Map(pairs) = t else {
+        return None;
+    };
+    let mut keyed: Vec<(i64, &PValue)> = Vec::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        let n = k.as_num().filter(|n| n.fract() == 0.0 && n.is_finite())?;
+        if !v.is_nil() {
+            keyed.push((n as i64, v));
+        }
+    }
+    keyed.sort_by_key(|(n, _)| *n);
+    keyed.dedup_by_key(|(n, _)| *n);
+    let prefix = keyed
+        .iter()
+        .enumerate()
+        .take_while(|(i, (n, _))| *n == *i as i64 + 1)
+        .count();
+    let (seq, rest) = keyed.split_at(prefix);
+    Some(seq.iter().chain(rest).map(|(_, v)| *v).collect())
+}
+
 /// `normalize_subscribe_topics(convert(Ret))` + validation: an array of
 /// `{topic, qos}` or `{topic, {qos, {subopts}}}`; qos 128 = not allowed.
 pub fn convert_sub_topics(t: &PValue) -> Result<Vec<SubTopicMod>, ()> {
-    let items = t.as_sequence().ok_or(())?;
+    let items = luerl_list(t).ok_or(())?;
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         let pair = item.as_sequence().ok_or(())?;
@@ -1437,7 +1469,7 @@ pub fn convert_sub_topics(t: &PValue) -> Result<Vec<SubTopicMod>, ()> {
 
 /// `on_unsubscribe` modifiers: an array of valid subscribe filters.
 pub fn convert_unsub_topics(t: &PValue) -> Result<Vec<String>, ()> {
-    let items = t.as_sequence().ok_or(())?;
+    let items = luerl_list(t).ok_or(())?;
     items.into_iter().map(|v| sub_filter(v).ok_or(())).collect()
 }
 

@@ -4,10 +4,12 @@
 //! Topics are handled as `/`-joined strings; a "word list" is the string
 //! split on every `/` (`"a//b"` has the three words `a`, ``, `b`).
 
-/// VerneMQ's default `max_topic_depth` is unbounded for validation purposes
-/// here; we cap topics at the MQTT maximum string length.
-const MAX_TOPIC_LEN: usize = 65535;
+/// `vmq_topic:validate_topic/2` refuses topics longer than this (bytes).
+const MAX_TOPIC_LEN: usize = 65536;
 
+/// Checks we add to VerneMQ's: no NUL and valid UTF-8 (a modifier topic
+/// goes back to the broker in a JSON reply; VerneMQ itself only checks
+/// wildcards, emptiness and length).
 fn common_checks(topic: &[u8]) -> Option<&str> {
     if topic.is_empty() || topic.len() > MAX_TOPIC_LEN || topic.contains(&0) {
         return None;
@@ -15,7 +17,8 @@ fn common_checks(topic: &[u8]) -> Option<&str> {
     std::str::from_utf8(topic).ok()
 }
 
-/// A valid PUBLISH topic: non-empty, UTF-8, no NUL, no `+`/`#`.
+/// A valid PUBLISH topic: non-empty, UTF-8, no NUL, no `+`/`#` anywhere
+/// (`vmq_topic`: `no_+_allowed_in_publish`, `no_+_allowed_in_word`...).
 pub fn is_valid_publish_topic(topic: &[u8]) -> bool {
     match common_checks(topic) {
         Some(t) => !t.contains('+') && !t.contains('#'),
@@ -23,22 +26,15 @@ pub fn is_valid_publish_topic(topic: &[u8]) -> bool {
     }
 }
 
-/// A valid SUBSCRIBE filter: non-empty, UTF-8, no NUL, `+` only as a whole
-/// level, `#` only as the whole last level. `$share/<group>/<filter>` needs a
-/// non-empty wildcard-free group and a valid filter.
+/// A valid SUBSCRIBE filter, as `vmq_topic:validate_topic(subscribe, _)`:
+/// non-empty, `+` only as a whole level, `#` only as the whole last level;
+/// a filter whose first level is `$share` needs at least two more levels
+/// (`$share/<group>/<first word>...`; the group and the first word may be
+/// empty or wildcards, as in VerneMQ). Plus our NUL/UTF-8 checks.
 pub fn is_valid_subscribe_topic(topic: &[u8]) -> bool {
     let Some(t) = common_checks(topic) else {
         return false;
     };
-    if let Some(rest) = t.strip_prefix("$share/") {
-        let Some((group, filter)) = rest.split_once('/') else {
-            return false;
-        };
-        if group.is_empty() || group.contains('+') || group.contains('#') {
-            return false;
-        }
-        return is_valid_subscribe_topic(filter.as_bytes());
-    }
     let levels: Vec<&str> = t.split('/').collect();
     let last = levels.len() - 1;
     for (i, level) in levels.iter().enumerate() {
@@ -49,7 +45,7 @@ pub fn is_valid_subscribe_topic(topic: &[u8]) -> bool {
             return false;
         }
     }
-    true
+    !(levels[0] == "$share" && levels.len() < 3)
 }
 
 /// MQTT filter matching with `+` (one level) and `#` (this level and all
@@ -91,7 +87,20 @@ mod tests {
         assert!(!is_valid_subscribe_topic(b"a/#/c"));
         assert!(!is_valid_subscribe_topic(b"a/b+"));
         assert!(is_valid_subscribe_topic(b"$share/g/a/+"));
-        assert!(!is_valid_subscribe_topic(b"$share//a"));
+        // vmq_topic's own cases
+        assert!(!is_valid_subscribe_topic(b"$share/mygroup"));
+        assert!(is_valid_subscribe_topic(b"$share/mygroup/a/b"));
+        assert!(is_valid_subscribe_topic(b"$share//a"));
+        assert!(is_valid_subscribe_topic(b"$share/g/"));
+        assert!(is_valid_subscribe_topic(b"test////a//topic"));
+        assert!(!is_valid_subscribe_topic(b"#testtopic"));
+        assert!(!is_valid_subscribe_topic(b"/test/+testtopic"));
+        assert!(!is_valid_publish_topic(b"test/+-"));
+        assert!(!is_valid_publish_topic(b"test/#"));
+        assert!(is_valid_publish_topic(b"////foo///bar"));
+        assert!(is_valid_publish_topic(b"/"));
+        assert!(is_valid_publish_topic(&[b'a'; MAX_TOPIC_LEN]));
+        assert!(!is_valid_publish_topic(&[b'a'; MAX_TOPIC_LEN + 1]));
     }
 
     #[test]

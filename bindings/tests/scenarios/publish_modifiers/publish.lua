@@ -14,6 +14,7 @@ hooks = {
       return { topic = "x/y", payload = "p", qos = 1.0, retain = true, mountpoint = "mp2", throttle = 250 }
     end
     if first == "qos" then return { qos = tonumber(rest) } end
+    if first == "qosstr" then return { qos = "1" } end
     if first == "wild" then return { topic = "a/+/c" } end
     if first == "hash" then return { topic = "a/#" } end
     if first == "numtopic" then return { topic = 5 } end

@@ -19,6 +19,7 @@ local decisions = {
   bad_bool = { allow_publish = "yes" },
   bad_int = { max_message_size = "big" },
   half_subid = { subscriber_id = { client_id = "x" } },
+  extra_subid = { subscriber_id = { mountpoint = "m", client_id = "c", username = "ignored" } },
   array = { 1, 2, 3 },
 }
 hooks = {

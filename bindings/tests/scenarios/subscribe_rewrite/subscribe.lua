@@ -24,6 +24,10 @@ hooks = {
     if k == "notalist" then return { topics = { { "a", 1 } } } end
     if k == "triple" then return { { "a", 1, 2 } } end
     if k == "empty" then return {} end
+    if k == "sparse" then return { [1] = { "a", 1 }, [3] = { "b", 0 } } end
+    if k == "share" then return { { "$share/g/a/#", 1 } } end
+    if k == "share-empty-group" then return { { "$share//a", 1 } } end
+    if k == "share-no-topic" then return { { "$share/g", 1 } } end
     if k == "count" then
       -- two topics, the second with qos 2
       return #sub.topics == 2 and sub.topics[2][2] == 2 and sub.topics[2][1] == "x/+/y"
@@ -35,6 +39,7 @@ hooks = {
     if k == "refuse" then return false end
     if k == "rewrite" then return { "hello/world", "a/+/#" } end
     if k == "bad" then return { "a/#/b" } end
+    if k == "sparse" then return { [2] = "x/y", [5] = "z" } end
     if k == "count" then return #u.topics == 3 and u.topics[3] == "c/#" end
   end,
 }
