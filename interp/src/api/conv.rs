@@ -1,7 +1,11 @@
 //! Conversions between Rust values and Lua values.
 
-use super::{AnyUserData, Error, Function, LuaString, MultiValue, Table, Thread, Value, Variadic};
+use super::value::Ref;
+use super::{lua_error, AnyUserData, Error, Function, LuaString, MultiValue, Table, Thread, Value, Variadic};
 use super::{Lua, Result};
+use crate::value::Value as Raw;
+use crate::vm::Vm;
+use smallvec::SmallVec;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
 use std::sync::Arc;
@@ -25,6 +29,13 @@ use std::sync::Arc;
 /// ```
 pub trait IntoLua: Sized {
     fn into_lua(self, lua: &Lua) -> Result<Value>;
+
+    /// The value without making a handle, when that is possible (the
+    /// one-lock paths of calls and table accesses). Not a stable API.
+    #[doc(hidden)]
+    fn direct(&self) -> Option<Direct<'_>> {
+        None
+    }
 }
 
 /// One Lua value → Rust.
@@ -46,11 +57,26 @@ pub trait IntoLua: Sized {
 /// ```
 pub trait FromLua: Sized {
     fn from_lua(value: Value, lua: &Lua) -> Result<Self>;
+
+    /// Convert a raw value inside the state's lock; `None` when this value
+    /// needs the general path (which also reports conversion errors). Not a
+    /// stable API.
+    #[doc(hidden)]
+    fn from_raw_direct(_v: Raw, _lua: &Lua, _vm: &mut Vm) -> Option<Result<Self>> {
+        None
+    }
 }
 
 /// Rust → several Lua values (arguments, results).
 pub trait IntoLuaMulti: Sized {
     fn into_lua_multi(self, lua: &Lua) -> Result<MultiValue>;
+
+    /// The values without making handles, when every one allows it (see
+    /// [`IntoLua::direct`]). Not a stable API.
+    #[doc(hidden)]
+    fn direct_args(&self) -> Option<DirectArgs<'_>> {
+        None
+    }
 }
 
 /// Several Lua values → Rust.
@@ -68,6 +94,12 @@ pub trait IntoLuaMulti: Sized {
 /// ```
 pub trait FromLuaMulti: Sized {
     fn from_lua_multi(values: MultiValue, lua: &Lua) -> Result<Self>;
+    /// Convert raw results inside the state's lock; `None` for the general
+    /// path (see [`FromLua::from_raw_direct`]). Not a stable API.
+    #[doc(hidden)]
+    fn from_raw_multi(_values: &[Raw], _lua: &Lua, _vm: &mut Vm) -> Option<Result<Self>> {
+        None
+    }
     /// Arguments of a callback: errors say which argument (starting at `pos`).
     fn from_lua_args(args: MultiValue, pos: usize, to: Option<&str>, lua: &Lua) -> Result<Self> {
         Self::from_lua_multi(args, lua).map_err(|e| bad_arg(to, pos, e))
@@ -81,11 +113,56 @@ pub(crate) fn bad_arg(to: Option<&str>, pos: usize, e: Error) -> Error {
     }
 }
 
+/// A value borrowed from a Rust value, converted to a raw value inside the
+/// state's lock without making a handle (see [`IntoLua::direct`]).
+#[doc(hidden)]
+pub struct Direct<'a>(DirectKind<'a>);
+
+enum DirectKind<'a> {
+    Nil,
+    Bool(bool),
+    Num(f64),
+    Light(usize),
+    Bytes(&'a [u8]),
+    Value(&'a Value),
+    Ref(&'a Ref),
+}
+
+/// Arguments converted by [`IntoLuaMulti::direct_args`].
+#[doc(hidden)]
+pub type DirectArgs<'a> = SmallVec<[Direct<'a>; 8]>;
+
+impl Direct<'_> {
+    fn nil() -> Direct<'static> {
+        Direct(DirectKind::Nil)
+    }
+    /// The raw value (inside `with_vm`).
+    pub(crate) fn to_raw(&self, lua: &Lua, vm: &mut Vm) -> Result<Raw> {
+        Ok(match self.0 {
+            DirectKind::Nil => Raw::Nil,
+            DirectKind::Bool(b) => Raw::Bool(b),
+            DirectKind::Num(n) => Raw::Num(n),
+            DirectKind::Light(p) => Raw::LightUserData(p),
+            DirectKind::Bytes(b) => {
+                vm.check_alloc(b.len()).map_err(|e| lua_error(lua, vm, e))?;
+                vm.str_value(b)
+            }
+            DirectKind::Value(v) => v.to_raw(lua, vm)?,
+            DirectKind::Ref(r) => r.raw_in(lua, vm)?,
+        })
+    }
+}
+
 impl<T: IntoLua> IntoLuaMulti for T {
     fn into_lua_multi(self, lua: &Lua) -> Result<MultiValue> {
         let mut m = MultiValue::new();
         m.push_back(self.into_lua(lua)?);
         Ok(m)
+    }
+    fn direct_args(&self) -> Option<DirectArgs<'_>> {
+        let mut a = DirectArgs::new();
+        a.push(self.direct()?);
+        Some(a)
     }
 }
 
@@ -93,31 +170,49 @@ impl<T: FromLua> FromLuaMulti for T {
     fn from_lua_multi(mut values: MultiValue, lua: &Lua) -> Result<Self> {
         T::from_lua(values.pop_front().unwrap_or(Value::Nil), lua)
     }
+    fn from_raw_multi(values: &[Raw], lua: &Lua, vm: &mut Vm) -> Option<Result<Self>> {
+        T::from_raw_direct(values.first().copied().unwrap_or(Raw::Nil), lua, vm)
+    }
 }
 
 impl IntoLuaMulti for MultiValue {
     fn into_lua_multi(self, _: &Lua) -> Result<MultiValue> {
         Ok(self)
     }
+    fn direct_args(&self) -> Option<DirectArgs<'_>> {
+        Some(self.iter().map(|v| Direct(DirectKind::Value(v))).collect())
+    }
 }
 impl FromLuaMulti for MultiValue {
     fn from_lua_multi(values: MultiValue, _: &Lua) -> Result<Self> {
         Ok(values)
+    }
+    fn from_raw_multi(values: &[Raw], lua: &Lua, vm: &mut Vm) -> Option<Result<Self>> {
+        Some(Ok(values.iter().map(|&v| Value::from_raw(lua, vm, v)).collect()))
     }
 }
 impl IntoLuaMulti for () {
     fn into_lua_multi(self, _: &Lua) -> Result<MultiValue> {
         Ok(MultiValue::new())
     }
+    fn direct_args(&self) -> Option<DirectArgs<'_>> {
+        Some(DirectArgs::new())
+    }
 }
 impl FromLuaMulti for () {
     fn from_lua_multi(_: MultiValue, _: &Lua) -> Result<Self> {
         Ok(())
     }
+    fn from_raw_multi(_: &[Raw], _: &Lua, _: &mut Vm) -> Option<Result<Self>> {
+        Some(Ok(()))
+    }
 }
 impl<T: IntoLua> IntoLuaMulti for Variadic<T> {
     fn into_lua_multi(self, lua: &Lua) -> Result<MultiValue> {
         self.into_iter().map(|v| v.into_lua(lua)).collect()
+    }
+    fn direct_args(&self) -> Option<DirectArgs<'_>> {
+        self.iter().map(|v| v.direct()).collect()
     }
 }
 impl<T: FromLua> FromLuaMulti for Variadic<T> {
@@ -205,43 +300,88 @@ impl IntoLua for Value {
     fn into_lua(self, _: &Lua) -> Result<Value> {
         Ok(self)
     }
+    fn direct(&self) -> Option<Direct<'_>> {
+        Some(Direct(DirectKind::Value(self)))
+    }
 }
 impl FromLua for Value {
     fn from_lua(v: Value, _: &Lua) -> Result<Self> {
         Ok(v)
+    }
+    fn from_raw_direct(v: Raw, lua: &Lua, vm: &mut Vm) -> Option<Result<Self>> {
+        Some(Ok(Value::from_raw(lua, vm, v)))
     }
 }
 impl IntoLua for &Value {
     fn into_lua(self, _: &Lua) -> Result<Value> {
         Ok(self.clone())
     }
+    fn direct(&self) -> Option<Direct<'_>> {
+        Some(Direct(DirectKind::Value(self)))
+    }
 }
 
 macro_rules! handle_conv {
-    ($($t:ident => $v:ident, $name:literal);*) => {$(
+    ($($t:ident => $v:ident, $raw:ident, $name:literal);*) => {$(
         impl IntoLua for $t {
             fn into_lua(self, _: &Lua) -> Result<Value> { Ok(Value::$v(self)) }
+            fn direct(&self) -> Option<Direct<'_>> { Some(Direct(DirectKind::Ref(&self.0))) }
         }
         impl IntoLua for &$t {
             fn into_lua(self, _: &Lua) -> Result<Value> { Ok(Value::$v(self.clone())) }
+            fn direct(&self) -> Option<Direct<'_>> { Some(Direct(DirectKind::Ref(&self.0))) }
         }
         impl FromLua for $t {
             fn from_lua(v: Value, _: &Lua) -> Result<Self> {
                 match v { Value::$v(h) => Ok(h), other => type_err(&other, $name) }
             }
+            fn from_raw_direct(v: Raw, lua: &Lua, vm: &mut Vm) -> Option<Result<Self>> {
+                match v { Raw::$raw(_) => Some(Ok($t(Ref::new(lua, vm, v)))), _ => None }
+            }
         }
     )*};
 }
-handle_conv!(Table => Table, "table"; Function => Function, "function"; Thread => Thread, "thread"; AnyUserData => UserData, "userdata");
+handle_conv!(Table => Table, Table, "table"; Function => Function, Func, "function"; Thread => Thread, Thread, "thread");
+// Userdata: the error object is a userdata that converts to `Value::Error`.
+impl IntoLua for AnyUserData {
+    fn into_lua(self, _: &Lua) -> Result<Value> {
+        Ok(Value::UserData(self))
+    }
+    fn direct(&self) -> Option<Direct<'_>> {
+        Some(Direct(DirectKind::Ref(&self.0)))
+    }
+}
+impl IntoLua for &AnyUserData {
+    fn into_lua(self, _: &Lua) -> Result<Value> {
+        Ok(Value::UserData(self.clone()))
+    }
+    fn direct(&self) -> Option<Direct<'_>> {
+        Some(Direct(DirectKind::Ref(&self.0)))
+    }
+}
+impl FromLua for AnyUserData {
+    fn from_lua(v: Value, _: &Lua) -> Result<Self> {
+        match v {
+            Value::UserData(h) => Ok(h),
+            other => type_err(&other, "userdata"),
+        }
+    }
+}
 
 impl IntoLua for LuaString {
     fn into_lua(self, _: &Lua) -> Result<Value> {
         Ok(Value::String(self))
     }
+    fn direct(&self) -> Option<Direct<'_>> {
+        Some(Direct(DirectKind::Ref(&self.0)))
+    }
 }
 impl IntoLua for &LuaString {
     fn into_lua(self, _: &Lua) -> Result<Value> {
         Ok(Value::String(self.clone()))
+    }
+    fn direct(&self) -> Option<Direct<'_>> {
+        Some(Direct(DirectKind::Ref(&self.0)))
     }
 }
 impl FromLua for LuaString {
@@ -252,11 +392,20 @@ impl FromLua for LuaString {
             other => type_err(&other, "string"),
         }
     }
+    fn from_raw_direct(v: Raw, lua: &Lua, vm: &mut Vm) -> Option<Result<Self>> {
+        match v {
+            Raw::Str(_) => Some(Ok(LuaString(Ref::new(lua, vm, v)))),
+            _ => None,
+        }
+    }
 }
 
 impl IntoLua for bool {
     fn into_lua(self, _: &Lua) -> Result<Value> {
         Ok(Value::Boolean(self))
+    }
+    fn direct(&self) -> Option<Direct<'_>> {
+        Some(Direct(DirectKind::Bool(*self)))
     }
 }
 /// Truthiness, like Lua (`nil` and `false` are false).
@@ -264,11 +413,17 @@ impl FromLua for bool {
     fn from_lua(v: Value, _: &Lua) -> Result<Self> {
         Ok(!matches!(v, Value::Nil | Value::Boolean(false)))
     }
+    fn from_raw_direct(v: Raw, _: &Lua, _: &mut Vm) -> Option<Result<Self>> {
+        Some(Ok(!matches!(v, Raw::Nil | Raw::Bool(false))))
+    }
 }
 
 impl IntoLua for super::LightUserData {
     fn into_lua(self, _: &Lua) -> Result<Value> {
         Ok(Value::LightUserData(self))
+    }
+    fn direct(&self) -> Option<Direct<'_>> {
+        Some(Direct(DirectKind::Light(self.0 as usize)))
     }
 }
 impl FromLua for super::LightUserData {
@@ -302,9 +457,13 @@ macro_rules! float_conv {
     ($($t:ty),*) => {$(
         impl IntoLua for $t {
             fn into_lua(self, _: &Lua) -> Result<Value> { Ok(Value::Number(self as f64)) }
+            fn direct(&self) -> Option<Direct<'_>> { Some(Direct(DirectKind::Num(*self as f64))) }
         }
         impl FromLua for $t {
             fn from_lua(v: Value, _: &Lua) -> Result<Self> { Ok(to_number(&v, stringify!($t))? as $t) }
+            fn from_raw_direct(v: Raw, _: &Lua, _: &mut Vm) -> Option<Result<Self>> {
+                match v { Raw::Num(n) => Some(Ok(n as $t)), _ => None }
+            }
         }
     )*};
 }
@@ -325,8 +484,19 @@ macro_rules! int_conv {
                 }
                 Ok(Value::Number(f))
             }
+            fn direct(&self) -> Option<Direct<'_>> {
+                let f = *self as f64;
+                // not representable: the general path reports the error
+                (f as $t == *self && f < 18446744073709551616.0).then_some(Direct(DirectKind::Num(f)))
+            }
         }
         impl FromLua for $t {
+            fn from_raw_direct(v: Raw, _: &Lua, _: &mut Vm) -> Option<Result<Self>> {
+                match v {
+                    Raw::Num(n) if n.fract() == 0.0 && n >= <$t>::MIN as f64 && n < (<$t>::MAX as f64) + 1.0 => Some(Ok(n as $t)),
+                    _ => None,
+                }
+            }
             fn from_lua(v: Value, _: &Lua) -> Result<Self> {
                 let n = to_number(&v, stringify!($t))?;
                 let from = v.type_name();
@@ -343,29 +513,27 @@ macro_rules! int_conv {
 }
 int_conv!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
-impl IntoLua for String {
-    fn into_lua(self, lua: &Lua) -> Result<Value> {
-        Ok(Value::String(lua.create_string(self)?))
-    }
+macro_rules! bytes_conv {
+    ($($t:ty),*) => {$(
+        impl IntoLua for $t {
+            fn into_lua(self, lua: &Lua) -> Result<Value> {
+                let b: &[u8] = self.as_ref();
+                Ok(Value::String(lua.create_string(b)?))
+            }
+            fn direct(&self) -> Option<Direct<'_>> {
+                let b: &[u8] = self.as_ref();
+                Some(Direct(DirectKind::Bytes(b)))
+            }
+        }
+    )*};
 }
-impl IntoLua for &String {
-    fn into_lua(self, lua: &Lua) -> Result<Value> {
-        Ok(Value::String(lua.create_string(self)?))
-    }
-}
-impl IntoLua for &str {
-    fn into_lua(self, lua: &Lua) -> Result<Value> {
-        Ok(Value::String(lua.create_string(self)?))
-    }
-}
-impl IntoLua for &[u8] {
-    fn into_lua(self, lua: &Lua) -> Result<Value> {
-        Ok(Value::String(lua.create_string(self)?))
-    }
-}
+bytes_conv!(String, &String, &str, &[u8]);
 impl IntoLua for std::borrow::Cow<'_, str> {
     fn into_lua(self, lua: &Lua) -> Result<Value> {
-        Ok(Value::String(lua.create_string(self.as_ref())?))
+        Ok(Value::String(lua.create_string(self.as_bytes())?))
+    }
+    fn direct(&self) -> Option<Direct<'_>> {
+        Some(Direct(DirectKind::Bytes(self.as_bytes())))
     }
 }
 impl IntoLua for char {
@@ -380,6 +548,13 @@ impl FromLua for String {
             Value::String(s) => s.to_str(),
             Value::Number(n) => Ok(crate::numfmt::number_to_string(n)),
             other => type_err(&other, "String"),
+        }
+    }
+    fn from_raw_direct(v: Raw, _: &Lua, vm: &mut Vm) -> Option<Result<Self>> {
+        match v {
+            Raw::Str(s) => std::str::from_utf8(vm.str_bytes(s)).ok().map(|s| Ok(s.to_owned())),
+            Raw::Num(n) => Some(Ok(crate::numfmt::number_to_string(n))),
+            _ => None,
         }
     }
 }
@@ -407,10 +582,19 @@ impl IntoLua for BString {
     fn into_lua(self, lua: &Lua) -> Result<Value> {
         Ok(Value::String(lua.create_string(&self.0)?))
     }
+    fn direct(&self) -> Option<Direct<'_>> {
+        Some(Direct(DirectKind::Bytes(&self.0)))
+    }
 }
 impl FromLua for BString {
     fn from_lua(v: Value, lua: &Lua) -> Result<Self> {
         Ok(BString(LuaString::from_lua(v, lua)?.as_bytes()))
+    }
+    fn from_raw_direct(v: Raw, _: &Lua, vm: &mut Vm) -> Option<Result<Self>> {
+        match v {
+            Raw::Str(s) => Some(Ok(BString(vm.str_bytes(s).to_vec()))),
+            _ => None,
+        }
     }
 }
 
@@ -421,12 +605,24 @@ impl<T: IntoLua> IntoLua for Option<T> {
             None => Ok(Value::Nil),
         }
     }
+    fn direct(&self) -> Option<Direct<'_>> {
+        match self {
+            Some(v) => v.direct(),
+            None => Some(Direct::nil()),
+        }
+    }
 }
 impl<T: FromLua> FromLua for Option<T> {
     fn from_lua(v: Value, lua: &Lua) -> Result<Self> {
         match v {
             Value::Nil => Ok(None),
             v => T::from_lua(v, lua).map(Some),
+        }
+    }
+    fn from_raw_direct(v: Raw, lua: &Lua, vm: &mut Vm) -> Option<Result<Self>> {
+        match v {
+            Raw::Nil => Some(Ok(None)),
+            v => T::from_raw_direct(v, lua, vm).map(|r| r.map(Some)),
         }
     }
 }

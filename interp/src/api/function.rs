@@ -1,10 +1,12 @@
 //! Calling functions (sync and async) and resuming coroutines.
 
+use super::conv::Direct;
 use super::value::Ref;
 use super::{lua_error, CallbackOut, Error, FromLuaMulti, Function, IntoLuaMulti, Limits, Lua, MultiValue, Result, Thread, Value};
 use crate::object::{CoStatus, Cont};
 use crate::value::{ThreadRef, Value as Raw};
-use crate::vm::{ExecOutcome, LResult, Next, PendingCall, Vm};
+use crate::vm::{ExecOutcome, LResult, Next, PendingCall, Vm, MIN_STACK};
+use smallvec::SmallVec;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -34,9 +36,51 @@ impl Function {
     /// ```
     pub fn call<R: FromLuaMulti>(&self, args: impl IntoLuaMulti) -> Result<R> {
         let lua = &self.0.lua;
+        if let Some(d) = args.direct_args() {
+            return self.call_direct(&d, None);
+        }
         let args = args.into_lua_multi(lua)?;
         let res = lua.call_ref(&self.0, args, None)?;
         R::from_lua_multi(res, lua)
+    }
+
+    /// The one-lock path of `call`: arguments converted straight onto the
+    /// stack, results converted in place when `R` allows it.
+    fn call_direct<R: FromLuaMulti>(&self, args: &[Direct<'_>], limits: Option<&Limits>) -> Result<R> {
+        let lua = &self.0.lua;
+        let out = lua.shared.with_vm(|vm| {
+            let base = vm.th.top;
+            vm.ensure_stack(args.len() + 1 + MIN_STACK).map_err(|e| lua_error(lua, vm, e))?;
+            let f = self.0.raw(vm);
+            vm.push(f);
+            for a in args {
+                match a.to_raw(lua, vm) {
+                    Ok(v) => vm.push(v),
+                    Err(e) => {
+                        vm.th.top = base;
+                        return Err(e);
+                    }
+                }
+            }
+            let saved = lua.enter_host_call(vm, limits);
+            let r = vm.call_at(base, -1);
+            lua.leave_host_call(saved);
+            if let Err(e) = r {
+                return Err(lua_error(lua, vm, e));
+            }
+            // the results stay on the stack (rooted) while they are converted
+            let vals: SmallVec<[Raw; 4]> = SmallVec::from_slice(&vm.th.stack[base..vm.th.top]);
+            let r = match R::from_raw_multi(&vals, lua, vm) {
+                Some(r) => r.map(Ok),
+                None => Ok(Err(vals.iter().map(|&v| Value::from_raw(lua, vm, v)).collect::<MultiValue>())),
+            };
+            vm.th.top = base;
+            r
+        })?;
+        match out {
+            Ok(r) => Ok(r),
+            Err(vals) => R::from_lua_multi(vals, lua),
+        }
     }
 
     /// Call under the given limits instead of the state's (when called from
@@ -52,6 +96,9 @@ impl Function {
     /// ```
     pub fn call_with_limits<R: FromLuaMulti>(&self, args: impl IntoLuaMulti, limits: Limits) -> Result<R> {
         let lua = &self.0.lua;
+        if let Some(d) = args.direct_args() {
+            return self.call_direct(&d, Some(&limits));
+        }
         let args = args.into_lua_multi(lua)?;
         let res = lua.call_ref(&self.0, args, Some(&limits))?;
         R::from_lua_multi(res, lua)
@@ -321,6 +368,26 @@ impl Thread {
                 CoStatus::Dead => ThreadStatus::Finished,
             }
         })
+    }
+}
+
+impl Lua {
+    /// Before a synchronous call (inside `with_vm`): arm the limits when
+    /// called from the host, not from a callback, and clear the async flag.
+    /// One lock of the API settings; returns the flag to restore.
+    fn enter_host_call(&self, vm: &mut Vm, per_call: Option<&Limits>) -> bool {
+        let top = !self.shared.in_callback();
+        let mut st = self.st();
+        if top {
+            super::arm_limits(vm, per_call.unwrap_or(&st.limits));
+        }
+        std::mem::replace(&mut st.async_ok, false)
+    }
+
+    fn leave_host_call(&self, saved: bool) {
+        if saved {
+            self.st().async_ok = true;
+        }
     }
 }
 

@@ -227,6 +227,18 @@ fn error_tostring(vm: &mut Vm) -> LResult<Action> {
     Ok(Action::Return(1))
 }
 
+/// Arm `l` for a call from the host (inside `with_vm`).
+pub(crate) fn arm_limits(vm: &mut Vm, l: &Limits) {
+    vm.limits.fuel = l.instructions;
+    vm.limits.deadline = l.deadline.map(|d| crate::clock::Instant::now() + d);
+    vm.limits.max_depth = l.call_depth.unwrap_or(200_000);
+    vm.limits.max_string = l.string_size.unwrap_or(usize::MAX / 2);
+    vm.limits.interrupted = false;
+    vm.limits.tripped = None;
+    vm.heap.limit = l.memory.unwrap_or(usize::MAX);
+    vm.reset_budget();
+}
+
 /// Create the error object for `e` (inside `with_vm`).
 pub(crate) fn error_object(lua: &Lua, vm: &mut Vm, e: Error) -> Raw {
     let mt = vm.api_roots.get(lua.st().err_mt).as_table();
@@ -372,15 +384,7 @@ impl Lua {
     /// Arm the limits for a call from the host (not inside callbacks).
     pub(crate) fn begin_call(&self, vm: &mut Vm, per_call: Option<&Limits>) {
         let st = self.st();
-        let l = per_call.unwrap_or(&st.limits);
-        vm.limits.fuel = l.instructions;
-        vm.limits.deadline = l.deadline.map(|d| crate::clock::Instant::now() + d);
-        vm.limits.max_depth = l.call_depth.unwrap_or(200_000);
-        vm.limits.max_string = l.string_size.unwrap_or(usize::MAX / 2);
-        vm.limits.interrupted = false;
-        vm.limits.tripped = None;
-        vm.heap.limit = l.memory.unwrap_or(usize::MAX);
-        vm.reset_budget();
+        arm_limits(vm, per_call.unwrap_or(&st.limits));
     }
 
     /// Set the async flag, returning the old value.

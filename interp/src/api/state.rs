@@ -6,17 +6,17 @@
 //! A [`Vm`] uses `Rc` internally (prototypes, host closures), so it is not
 //! `Send`. The API wraps it in [`Shared`], held by `Arc` from the `Lua` and
 //! from every handle (`Table`, `Function`, ...). All access to the `Vm` goes
-//! through a *reentrant lock* ([`ReLock`], a std `Mutex` + `Condvar` with an
-//! owner thread id and a depth): a thread that holds it may take it again
+//! through a *reentrant lock* ([`ReLock`]: an atomic owner thread id and a
+//! depth, with a std `Mutex` + `Condvar` only for waiting): a thread that holds it may take it again
 //! (a Rust callback called by a script calls back into the API), any other
 //! thread waits.
 //!
 //! # Unsafe and why it is sound
 //!
 //! 1. `unsafe impl Send + Sync for Shared`: every field that is not itself
-//!    thread-safe (`vm`, `active`, `busy`, `deferred`) is touched only by the
-//!    thread that owns `lock`, and the lock's mutex orders those accesses
-//!    (happens-before) between threads. The `Rc`s inside the `Vm` never leave
+//!    thread-safe (`vm`, `active`, `busy`, `deferred`, the lock's `depth`) is touched only by the
+//!    thread that owns `lock`, and the lock's acquire/release operations on
+//!    its owner word order those accesses (happens-before) between threads. The `Rc`s inside the `Vm` never leave
 //!    it: host closures are `Send` boxed functions that capture only a
 //!    `Weak<Shared>` and the user's `Send` closure; userdata payloads are
 //!    `Send`. So moving or sharing the whole state between threads moves all
@@ -42,47 +42,80 @@
 
 use crate::vm::Vm;
 use std::cell::{Cell, UnsafeCell};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
 fn thread_id() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    thread_local! { static ID: u64 = NEXT.fetch_add(1, Ordering::Relaxed); }
-    ID.with(|i| *i)
+    thread_local! { static ID: Cell<u64> = const { Cell::new(0) }; }
+    ID.with(|c| match c.get() {
+        0 => {
+            let id = NEXT.fetch_add(1, Ordering::Relaxed);
+            c.set(id);
+            id
+        }
+        id => id,
+    })
 }
 
 /// A reentrant lock without guards with lifetimes.
+///
+/// Fast paths without a mutex: taking it again on the owning thread is a
+/// load and an increment; taking a free lock is one compare-exchange,
+/// releasing it one store (plus a mutex round only when a thread waits).
 pub(crate) struct ReLock {
-    m: Mutex<(u64, usize)>,
+    /// Thread id of the owner, 0 when free.
+    owner: AtomicU64,
+    /// Nesting depth: touched only by the owner while it holds the lock (the
+    /// acquire/release orderings on `owner` order it between owners).
+    depth: Cell<usize>,
+    /// Threads blocked in `acquire_slow`.
+    waiters: AtomicUsize,
+    m: Mutex<()>,
     cv: Condvar,
 }
 
 impl ReLock {
     fn new() -> Self {
-        ReLock { m: Mutex::new((0, 0)), cv: Condvar::new() }
+        ReLock { owner: AtomicU64::new(0), depth: Cell::new(0), waiters: AtomicUsize::new(0), m: Mutex::new(()), cv: Condvar::new() }
     }
+    #[inline]
     pub(crate) fn acquire(&self) {
         let me = thread_id();
+        // Only this thread ever stores `me`, so seeing it means we hold the lock.
+        if self.owner.load(Ordering::Relaxed) == me {
+            self.depth.set(self.depth.get() + 1);
+            return;
+        }
+        if self.owner.compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            self.acquire_slow(me);
+        }
+        self.depth.set(1);
+    }
+    #[cold]
+    fn acquire_slow(&self, me: u64) {
+        // SeqCst on `waiters` and `owner` on both sides: either the releaser
+        // sees this waiter (and notifies under the mutex, which we hold while
+        // checking) or this CAS sees the lock free.
+        self.waiters.fetch_add(1, Ordering::SeqCst);
         let mut g = self.m.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            if g.0 == 0 {
-                *g = (me, 1);
-                return;
-            }
-            if g.0 == me {
-                g.1 += 1;
-                return;
-            }
+        while self.owner.compare_exchange(0, me, Ordering::SeqCst, Ordering::Relaxed).is_err() {
             g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner());
         }
+        drop(g);
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
     }
+    #[inline]
     pub(crate) fn release(&self) {
-        let mut g = self.m.lock().unwrap_or_else(|e| e.into_inner());
-        debug_assert_eq!(g.0, thread_id());
-        g.1 -= 1;
-        if g.1 == 0 {
-            g.0 = 0;
-            self.cv.notify_one();
+        debug_assert_eq!(self.owner.load(Ordering::Relaxed), thread_id());
+        let d = self.depth.get() - 1;
+        self.depth.set(d);
+        if d == 0 {
+            self.owner.store(0, Ordering::SeqCst);
+            if self.waiters.load(Ordering::SeqCst) != 0 {
+                let _g = self.m.lock().unwrap_or_else(|e| e.into_inner());
+                self.cv.notify_all();
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Table operations.
 
+use super::conv::Direct;
 use super::value::Ref;
 use super::{lua_error, Error, FromLua, IntoLua, Lua, Result, Table, Value};
 use crate::value::Value as Raw;
@@ -12,6 +13,28 @@ impl Table {
             let t = self.0.raw(vm);
             f(lua, vm, t)
         })
+    }
+
+    /// A read with a key that needs no handle; the value is converted in
+    /// place when `V` allows it.
+    fn get_direct<V: FromLua>(
+        &self,
+        k: &Direct<'_>,
+        read: impl FnOnce(&mut crate::vm::Vm, Raw, Raw) -> crate::vm::LResult<Raw>,
+    ) -> Result<V> {
+        let lua = &self.0.lua;
+        let v = self.with(|lua, vm, t| {
+            let k = k.to_raw(lua, vm)?;
+            let v = read(vm, t, k).map_err(|e| lua_error(lua, vm, e))?;
+            Ok(match V::from_raw_direct(v, lua, vm) {
+                Some(r) => Ok(r?),
+                None => Err(Value::from_raw(lua, vm, v)),
+            })
+        })?;
+        match v {
+            Ok(v) => Ok(v),
+            Err(v) => V::from_lua(v, lua),
+        }
     }
 
     /// `t[key]` (honours `__index`).
@@ -27,6 +50,12 @@ impl Table {
     /// ```
     pub fn get<V: FromLua>(&self, key: impl IntoLua) -> Result<V> {
         let lua = &self.0.lua;
+        if let Some(k) = key.direct() {
+            return self.get_direct(&k, |vm, t, k| match t {
+                Raw::Table(tr) if vm.heap.table(tr).meta.is_none() => Ok(vm.raw_get(tr, k)),
+                _ => vm.index_value(t, k),
+            });
+        }
         let k = key.into_lua(lua)?;
         let v = self.with(|lua, vm, t| {
             let k = k.to_raw(lua, vm)?;
@@ -52,6 +81,18 @@ impl Table {
     /// ```
     pub fn set(&self, key: impl IntoLua, value: impl IntoLua) -> Result<()> {
         let lua = &self.0.lua;
+        if let (Some(k), Some(v)) = (key.direct(), value.direct()) {
+            return self.with(|lua, vm, t| {
+                let k = k.to_raw(lua, vm)?;
+                let v = v.to_raw(lua, vm)?;
+                let r = match t {
+                    // no metatable, no __newindex: what set_index would do
+                    Raw::Table(tr) if vm.heap.table(tr).meta.is_none() => vm.raw_set(tr, k, v),
+                    _ => vm.set_index(t, k, v),
+                };
+                r.map_err(|e| lua_error(lua, vm, e))
+            });
+        }
         let k = key.into_lua(lua)?;
         let v = value.into_lua(lua)?;
         self.with(|lua, vm, t| {
@@ -64,6 +105,9 @@ impl Table {
     /// Raw read (no metamethods).
     pub fn raw_get<V: FromLua>(&self, key: impl IntoLua) -> Result<V> {
         let lua = &self.0.lua;
+        if let Some(k) = key.direct() {
+            return self.get_direct(&k, |vm, t, k| Ok(vm.raw_get(t.as_table().expect("table"), k)));
+        }
         let k = key.into_lua(lua)?;
         let v = self.with(|lua, vm, t| {
             let k = k.to_raw(lua, vm)?;
@@ -76,22 +120,33 @@ impl Table {
     /// Raw write (no metamethods).
     pub fn raw_set(&self, key: impl IntoLua, value: impl IntoLua) -> Result<()> {
         let lua = &self.0.lua;
+        if let (Some(k), Some(v)) = (key.direct(), value.direct()) {
+            return self.with(|lua, vm, t| {
+                let k = k.to_raw(lua, vm)?;
+                let v = v.to_raw(lua, vm)?;
+                Self::raw_set_in(lua, vm, t, k, v)
+            });
+        }
         let k = key.into_lua(lua)?;
         let v = value.into_lua(lua)?;
         self.with(|lua, vm, t| {
             let k = k.to_raw(lua, vm)?;
             let v = v.to_raw(lua, vm)?;
-            if let Raw::Num(n) = k {
-                if n.is_nan() {
-                    return Err(Error::RuntimeError("table index is NaN".into()));
-                }
-            }
-            if k.is_nil() {
-                return Err(Error::RuntimeError("table index is nil".into()));
-            }
-            vm.check_alloc(32).map_err(|e| lua_error(lua, vm, e))?;
-            vm.raw_set(t.as_table().expect("table"), k, v).map_err(|e| lua_error(lua, vm, e))
+            Self::raw_set_in(lua, vm, t, k, v)
         })
+    }
+
+    fn raw_set_in(lua: &Lua, vm: &mut crate::vm::Vm, t: Raw, k: Raw, v: Raw) -> Result<()> {
+        if let Raw::Num(n) = k {
+            if n.is_nan() {
+                return Err(Error::RuntimeError("table index is NaN".into()));
+            }
+        }
+        if k.is_nil() {
+            return Err(Error::RuntimeError("table index is nil".into()));
+        }
+        vm.check_alloc(32).map_err(|e| lua_error(lua, vm, e))?;
+        vm.raw_set(t.as_table().expect("table"), k, v).map_err(|e| lua_error(lua, vm, e))
     }
 
     /// Append to the sequence part (`t[#t + 1] = v`, raw).
