@@ -25,7 +25,7 @@ use std::sync::{Arc, LazyLock, RwLock};
 use super::ModuleError;
 use crate::hooks::{
     convert_modifiers, convert_sub_topics, merge_properties, modifiers_to_lua, Hook, HookArgs,
-    HookError, HookResult, ModValue, Modifiers, SubQos,
+    HookError, HookResult, ModValue, Modifiers,
 };
 use crate::pvalue::PValue;
 use crate::topic;
@@ -436,29 +436,31 @@ impl AuthCache {
                 if !self.has_entry(mp, cid) {
                     return None;
                 }
-                let mut rewritten: Vec<String> = Vec::new();
-                let mut any_mods = false;
+                // VerneMQ's fold: a plain match replaces what came before
+                // (`true`), modifier topics are appended to a list; a list
+                // after `true` crashes VerneMQ's session (`true ++ List`),
+                // here it is the same `error` as a non-match. Every
+                // rewritten topic counts, whatever its qos.
+                let mut acc: Option<Vec<String>> = Some(Vec::new());
                 for t in &a.topics {
                     match self.match_subscribe(mp, cid, t, 0)? {
                         AclMatch::Denied => {
                             return Some(HookResult::Error(HookError::Other("error".into())))
                         }
-                        AclMatch::Allowed => rewritten.push(t.clone()),
-                        AclMatch::Modifiers(Modifiers::SubTopics(l)) => {
-                            any_mods = true;
-                            rewritten.extend(
-                                l.into_iter()
-                                    .filter(|s| s.qos != SubQos::NotAllowed)
-                                    .map(|s| s.topic),
-                            );
-                        }
-                        AclMatch::Modifiers(_) => rewritten.push(t.clone()),
+                        AclMatch::Modifiers(Modifiers::SubTopics(l)) => match &mut acc {
+                            Some(list) => list.extend(l.into_iter().map(|s| s.topic)),
+                            None => {
+                                return Some(HookResult::Error(HookError::Other("error".into())))
+                            }
+                        },
+                        AclMatch::Allowed | AclMatch::Modifiers(_) => acc = None,
                     }
                 }
-                Some(if any_mods {
-                    HookResult::OkModifiers(Modifiers::UnsubTopics(rewritten))
-                } else {
-                    HookResult::Ok
+                Some(match acc {
+                    Some(list) if !list.is_empty() => {
+                        HookResult::OkModifiers(Modifiers::UnsubTopics(list))
+                    }
+                    _ => HookResult::Ok,
                 })
             }
             (Hook::OnClientOffline | Hook::OnClientGone | Hook::OnSessionExpired, _) => {

@@ -19,6 +19,7 @@ local SUB = {
   { pattern = "users/%u/#" },
   { pattern = "shared/+", max_qos = 1 },
   { pattern = "sub/rewrite", modifiers = { { "hello/world", 2 } } },
+  { pattern = "sub/two", modifiers = { { "x/y", 1 }, { "no/way", 128 } } },
 }
 
 hooks = {
