@@ -164,4 +164,5 @@ scenarios! {
     state_modes,
     modules,
     arguments,
+    sandbox_and_dialect,
 }

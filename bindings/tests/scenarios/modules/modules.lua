@@ -32,6 +32,13 @@ local probes = {
   json_scalar = function() return show(json.decode("42")) end,
   json_empty_array = function() return show(json.decode('{"a":[],"b":{}}')) .. " " .. json.encode(json.decode('{"a":[]}')) end,
   json_numbers = function() return show(json.decode('[1, 2.5, -3e2, 1E3]')) end,
+  json_sparse = function() return json.encode({ [1] = "a", [3] = "c" }) end,
+  json_bad_keys = function()
+    return tostring(json.encode({ [true] = 1 })) .. " " .. tostring(json.encode({ [1.5] = 1 }))
+      .. " " .. tostring(json.encode({ x = 0 / 0 }))
+  end,
+  json_numeric_strings = function() return json.encode({ ["1"] = "a", ["2"] = "b" }) end,
+  json_dup_key = function() return tostring(json.decode('{"a":1,"a":2}').a) end,
   json_roundtrip = function()
     local t = json.decode(json.encode({ a = { b = { c = "hello", d = { 1, 2, 3, 4, 5 } } } }))
     return tostring(t.a.b.c == "hello" and #t.a.b.d == 5 and t.a.b.d[5] == 5)
