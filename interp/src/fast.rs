@@ -74,14 +74,22 @@ pub(crate) fn run_fast(th: &mut Thread, heap: &mut Heap, cur: ThreadRef, index_n
     let mut changed = false;
     'frame: loop {
     let fi = frames.len() - 1;
-    let base = frames[fi].base;
-    let mut pc = frames[fi].pc;
-    let cl = match stack[frames[fi].func] {
+    let (base, mut pc, func_slot) = {
+        let f = &frames[fi];
+        (f.base, f.pc, f.func)
+    };
+    let cl = match stack[func_slot] {
         Value::Func(f) => f,
         _ => unreachable!("Lua frame without a function"),
     };
-    let proto = match heap.func(cl) {
-        Closure::Lua { proto, .. } => proto.clone(),
+    // SAFETY: nothing in this function frees, moves or changes a closure
+    // (no allocation, no collection, no closure creation), so the
+    // prototype of `cl` (an `Rc` allocation of its own) and its upvalue list
+    // (a boxed slice of its own) stay alive and unchanged until we return,
+    // even if the function slot is overwritten; writes through `heap` only
+    // touch tables and upvalue cells, never these allocations.
+    let (proto, ups): (&crate::object::FuncProto, &[crate::value::UpvalRef]) = match heap.func(cl) {
+        Closure::Lua { proto, upvals } => unsafe { (&*std::rc::Rc::as_ptr(proto), &*(&**upvals as *const [crate::value::UpvalRef])) },
         _ => unreachable!("Lua frame with a native function"),
     };
     let code = &proto.code[..];
@@ -129,10 +137,10 @@ pub(crate) fn run_fast(th: &mut Thread, heap: &mut Heap, cur: ThreadRef, index_n
     }
     macro_rules! upval {
         ($n:expr) => {{
-            match heap.func(cl) {
-                Closure::Lua { upvals, .. } => upvals[$n as usize],
-                _ => bail!(),
-            }
+            let n = $n as usize;
+            debug_assert!(n < ups.len());
+            // SAFETY: verified upvalue index (below the prototype's upvalue count)
+            unsafe { *ups.get_unchecked(n) }
         }};
     }
     let exit = loop {
@@ -145,7 +153,12 @@ pub(crate) fn run_fast(th: &mut Thread, heap: &mut Heap, cur: ThreadRef, index_n
         let a = i.a();
         match i.raw_op() {
             op::Move => r!(a) = r!(i.b()),
-            op::LoadK => r!(a) = k[i.bx() as usize],
+            op::LoadK => {
+                let j = i.bx() as usize;
+                debug_assert!(j < k.len());
+                // SAFETY: verified constant index (module docs)
+                r!(a) = unsafe { *k.get_unchecked(j) };
+            }
             op::LoadBool => {
                 r!(a) = Value::Bool(i.b() != 0);
                 if i.c() != 0 {
@@ -422,18 +435,19 @@ pub(crate) fn run_fast(th: &mut Thread, heap: &mut Heap, cur: ThreadRef, index_n
                 let n = if b != 0 { b as usize - 1 } else { *top - first };
                 let fr = frames.pop().expect("frame");
                 let res = fr.func;
-                if fr.nresults < 0 {
-                    stack.copy_within(first..first + n, res);
-                    *top = res + n;
-                } else {
-                    let w = fr.nresults as usize;
-                    let kk = n.min(w);
-                    stack.copy_within(first..first + kk, res);
-                    for v in &mut stack[res + kk..res + w] {
-                        *v = Value::Nil;
-                    }
-                    *top = frames[fi - 1].top;
+                // results move down (`res < first`): an ascending copy is safe
+                let w = if fr.nresults < 0 { n } else { fr.nresults as usize };
+                let kk = n.min(w);
+                assert!(first + kk <= stack.len() && res + w <= stack.len());
+                for j in 0..kk {
+                    // SAFETY: both ranges checked just above
+                    unsafe { *stack.get_unchecked_mut(res + j) = *stack.get_unchecked(first + j) };
                 }
+                for j in kk..w {
+                    // SAFETY: checked above
+                    unsafe { *stack.get_unchecked_mut(res + j) = Value::Nil };
+                }
+                *top = if fr.nresults < 0 { res + n } else { frames[fi - 1].top };
                 budget -= 1;
                 changed = true;
                 continue 'frame;

@@ -1,7 +1,9 @@
 //! Lua tables: an array part for keys `1..=n` and a hash part for the rest.
 //!
 //! The hash part keeps its entries in a vector (insertion order, which is the
-//! `next` order) indexed by a `hashbrown` table of positions. Assigning `nil`
+//! `next` order) indexed by an open-addressing table of positions (`slots`,
+//! linear probing, at most half full, insert-only: entries are only removed
+//! by a rehash, which rebuilds it). Assigning `nil`
 //! to an existing key leaves a dead entry in place, so a traversal with `next`
 //! survives clearing fields, as Lua requires. Sizes follow PUC Lua's rules: the
 //! hash part has a power-of-two capacity, and only when it is full does a
@@ -14,7 +16,6 @@
 //! range go to the array part).
 
 use crate::value::{TableRef, Value};
-use hashbrown::HashTable;
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
@@ -26,7 +27,9 @@ struct Entry {
 pub struct Table {
     pub(crate) array: Vec<Value>,
     entries: Vec<Entry>,
-    index: HashTable<u32>,
+    /// Open-addressing index of `entries`: `0` = empty, else position + 1.
+    /// Length `2 * hcap` (a power of two) or 0.
+    slots: Vec<u32>,
     /// Capacity of the hash part (0 or a power of two); `entries.len() <= hcap`.
     hcap: usize,
     pub(crate) meta: Option<TableRef>,
@@ -41,27 +44,26 @@ pub enum KeyError {
     NaN,
 }
 
+/// The hash of a key before `slot_of` scrambles it. A string's is its
+/// handle (`find_str` relies on that).
 #[inline]
-fn mix(x: u64) -> u64 {
-    let x = x.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    x ^ (x >> 29)
-}
-
-#[inline]
-fn hash_value(v: Value) -> u64 {
+fn key_hash(v: Value) -> u64 {
     match v {
         Value::Nil => 0,
-        Value::Bool(b) => mix(b as u64 + 1),
+        Value::Bool(b) => b as u64 + 1,
         Value::Num(n) => {
             let n = if n == 0.0 { 0.0 } else { n };
-            mix(n.to_bits())
+            let b = n.to_bits();
+            // fold the high bits (sign, exponent) into the low ones so that
+            // both halves take part in the product's top bits
+            b ^ (b >> 32)
         }
-        Value::Str(s) => mix(s.0 as u64 | (1 << 40)),
-        Value::Table(t) => mix(t.0 as u64 | (2 << 40)),
-        Value::Func(f) => mix(f.0 as u64 | (3 << 40)),
-        Value::UserData(u) => mix(u.0 as u64 | (4 << 40)),
-        Value::Thread(t) => mix(t.0 as u64 | (5 << 40)),
-        Value::LightUserData(p) => mix(p as u64 ^ (6 << 56)),
+        Value::Str(s) => s.0 as u64,
+        Value::Table(t) => t.0 as u64 | (2 << 40),
+        Value::Func(f) => f.0 as u64 | (3 << 40),
+        Value::UserData(u) => u.0 as u64 | (4 << 40),
+        Value::Thread(t) => t.0 as u64 | (5 << 40),
+        Value::LightUserData(p) => (p as u64) ^ (6 << 56),
     }
 }
 
@@ -78,8 +80,6 @@ fn as_index(n: f64) -> Option<usize> {
 
 const MAX_ARRAY_BITS: usize = 26;
 
-/// Hash parts with at most this many entries are searched linearly.
-const SMALL_SCAN: usize = 8;
 
 impl Table {
     pub fn new() -> Self {
@@ -92,7 +92,7 @@ impl Table {
         if nhash > 0 {
             t.hcap = nhash.next_power_of_two();
             t.entries.reserve(t.hcap);
-            t.index.reserve(t.hcap, |_| 0);
+            t.slots = vec![0; 2 * t.hcap];
         }
         t
     }
@@ -108,16 +108,63 @@ impl Table {
         self.meta
     }
 
+    /// First slot to probe for a key of hash `h` (Fibonacci hashing: the
+    /// top bits of the product).
+    #[inline]
+    fn slot_of(&self, h: u64) -> usize {
+        let m = self.slots.len() as u64;
+        // m is a power of two >= 2: shift = 64 - log2(m)
+        (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> ((m.leading_zeros() + 1) & 63)) as usize
+    }
+
     #[inline]
     fn find(&self, key: Value) -> Option<usize> {
-        if self.entries.len() <= SMALL_SCAN {
-            // small hash parts (object fields): a linear scan beats hashing
-            return self.entries.iter().position(|e| e.key == key);
+        match key {
+            Value::Str(s) => self.find_str(s),
+            _ => self.find_any(key),
         }
-        let entries = &self.entries;
-        self.index
-            .find(hash_value(key), |&i| entries[i as usize].key == key)
-            .map(|&i| i as usize)
+    }
+
+    /// `find` for a string key: comparing handles only (strings are interned)
+    /// is much cheaper than the general `Value` equality.
+    #[inline(always)]
+    fn find_str(&self, s: crate::value::StrRef) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut h = self.slot_of(s.0 as u64);
+        loop {
+            let e = self.slots[h & mask];
+            if e == 0 {
+                return None;
+            }
+            let i = e as usize - 1;
+            if matches!(self.entries[i].key, Value::Str(k) if k == s) {
+                return Some(i);
+            }
+            h = h.wrapping_add(1);
+        }
+    }
+
+    #[inline]
+    fn find_any(&self, key: Value) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut h = self.slot_of(key_hash(key));
+        loop {
+            let e = self.slots[h & mask];
+            if e == 0 {
+                return None;
+            }
+            let i = e as usize - 1;
+            if self.entries[i].key == key {
+                return Some(i);
+            }
+            h = h.wrapping_add(1);
+        }
     }
 
     /// Raw get for an integer key.
@@ -131,12 +178,15 @@ impl Table {
     }
 
     /// Raw get for a string key.
-    #[inline]
+    #[inline(always)]
     pub fn get_str(&self, key: crate::value::StrRef) -> Value {
-        self.get_hash(Value::Str(key))
+        match self.find_str(key) {
+            Some(i) => self.entries[i].val,
+            None => Value::Nil,
+        }
     }
 
-    #[inline]
+    #[inline(never)]
     fn get_hash(&self, key: Value) -> Value {
         match self.find(key) {
             Some(i) => self.entries[i].val,
@@ -148,6 +198,7 @@ impl Table {
     #[inline]
     pub fn get(&self, key: Value) -> Value {
         match key {
+            Value::Str(s) => self.get_str(s),
             Value::Num(n) => {
                 if let Some(i) = as_index(n) {
                     if i <= self.array.len() {
@@ -221,9 +272,17 @@ impl Table {
     fn insert_new(&mut self, key: Value, val: Value) {
         let pos = self.entries.len() as u32;
         self.entries.push(Entry { key, val });
-        let entries = &self.entries;
-        self.index
-            .insert_unique(hash_value(key), pos, |&i| hash_value(entries[i as usize].key));
+        self.index_insert(key, pos);
+    }
+
+    fn index_insert(&mut self, key: Value, pos: u32) {
+        debug_assert!(self.entries.len() * 2 <= self.slots.len());
+        let mask = self.slots.len() - 1;
+        let mut h = self.slot_of(key_hash(key));
+        while self.slots[h & mask] != 0 {
+            h = h.wrapping_add(1);
+        }
+        self.slots[h & mask] = pos + 1;
     }
 
     /// Recompute the array and hash sizes, counting `extra` as a key about to
@@ -282,7 +341,7 @@ impl Table {
         let new_array = optimal;
         // Move entries: keep those not going into the array part.
         let old_entries = std::mem::take(&mut self.entries);
-        self.index.clear();
+        self.slots.clear();
         let old_array_len = self.array.len();
         let mut spill: Vec<Entry> = Vec::new();
         if new_array < old_array_len {
@@ -320,7 +379,7 @@ impl Table {
         }
         self.hcap = if need == 0 { 0 } else { need.next_power_of_two() };
         self.entries = Vec::with_capacity(self.hcap);
-        self.index = HashTable::with_capacity(self.hcap);
+        self.slots = vec![0; 2 * self.hcap];
         for e in keep {
             self.insert_new(e.key, e.val);
         }
