@@ -1089,6 +1089,12 @@ fn install_modules(lua: &Lua, path: &Path, opts: &EngineOptions) -> LuaResult<()
         let t = lua.create_table()?;
         for (name, f) in funcs {
             let qualified = format!("{module}.{name}");
+            if BLOCKING.contains(&(module, name)) {
+                let raw = blocking_function(lua, qualified, f)?;
+                let wrapped: LuaFunction = shim.call(raw)?;
+                t.raw_set(name, wrapped)?;
+                continue;
+            }
             let raw = lua.create_function(move |lua, args: LuaMultiValue| {
                 let out = match luaconv::from_lua_multi(&args) {
                     Ok(a) => f(&a).map_err(|e| e.to_string()),
@@ -1105,6 +1111,31 @@ fn install_modules(lua: &Lua, path: &Path, opts: &EngineOptions) -> LuaResult<()
         g.raw_set(module, t)?;
     }
     Ok(())
+}
+
+/// Module functions that take long enough to stall an async worker
+/// (`bcrypt.hashpw`: tens to hundreds of milliseconds): they run on tokio's
+/// blocking pool while the calling coroutine is suspended.
+const BLOCKING: &[(&str, &str)] = &[("bcrypt", "hashpw")];
+
+fn blocking_function(lua: &Lua, qualified: String, f: ModFn) -> LuaResult<LuaFunction> {
+    lua.create_async_function(move |lua: Lua, args: LuaMultiValue| {
+        let conv = luaconv::from_lua_multi(&args);
+        let (f, qualified) = (f.clone(), qualified.clone());
+        async move {
+            let out = match conv {
+                Ok(a) => match tokio::task::spawn_blocking(move || f(&a)).await {
+                    Ok(r) => r.map_err(|e| e.to_string()),
+                    Err(_) => Err(format!("{qualified}: the computation failed")),
+                },
+                Err(e) => Err(format!("{qualified}: bad argument: {e}")),
+            };
+            Ok(match out {
+                Ok(v) => (true, luaconv::to_lua(&lua, &v)?),
+                Err(m) => (false, LuaValue::String(lua.create_string(m)?)),
+            })
+        }
+    })
 }
 
 fn arg(a: &[PValue], i: usize) -> &PValue {

@@ -326,3 +326,28 @@ fn keep_state_false_gives_every_call_the_loaded_state() {
     assert_eq!(counts(&e), (1, 10));
     assert_eq!(counts(&e), (2, 20));
 }
+
+/// `bcrypt.hashpw` runs on the blocking pool (an async function): from
+/// load-time code, from hooks and under `pcall`.
+#[test]
+fn bcrypt_hashpw_runs_off_the_async_workers() {
+    let mut o = quick_opts();
+    o.bcrypt = Arc::new(oxilua_vmq::modules::bcrypt::Bcrypt::new(4).unwrap());
+    let e = engine_with(
+        "bcrypt",
+        &[(
+            "a.lua",
+            r#"local stored = bcrypt.hashpw("secret", bcrypt.gen_salt())
+hooks = { auth_on_register = function(r)
+  local ok, h = pcall(bcrypt.hashpw, r.password, stored)
+  assert(ok, h)
+  local bad = pcall(bcrypt.hashpw, r.password)
+  assert(not bad, "a missing salt is an error")
+  return h == stored
+end }"#,
+        )],
+        o,
+    );
+    assert_eq!(call(&e, "auth_on_register", register("c", "u", "secret")), OK());
+    assert_ne!(call(&e, "auth_on_register", register("c", "u", "wrong")), OK());
+}
