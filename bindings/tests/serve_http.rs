@@ -87,8 +87,14 @@ fn publish(client: &str, topic: &str, payload_b64: &str) -> serde_json::Value {
            "payload": payload_b64, "retain": false})
 }
 
-async fn call(c: &mut oxilua_vmq::serve::loadgen::Client, hook: &str, body: serde_json::Value) -> serde_json::Value {
-    let r = bounded(hook, c.webhook(hook, &body)).await.expect("request");
+async fn call(
+    c: &mut oxilua_vmq::serve::loadgen::Client,
+    hook: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let r = bounded(hook, c.webhook(hook, &body))
+        .await
+        .expect("request");
     assert_eq!(r.status, 200, "{hook}: {}", r.text());
     assert_eq!(r.header("content-type"), Some("application/json"), "{hook}");
     r.json()
@@ -98,22 +104,56 @@ async fn call(c: &mut oxilua_vmq::serve::loadgen::Client, hook: &str, body: serd
 async fn every_hook_family_answers_in_the_webhook_format() {
     let dir = temp_dir("families");
     let script = write(&dir, "hooks.lua", HOOKS_SCRIPT);
-    let server = start(&[script.clone()], |_| {}).await;
+    let server = start(std::slice::from_ref(&script), |_| {}).await;
     let addr = server.local_addr();
     // one keep-alive connection for all of them
     let mut c = connect(addr).await;
     // register: ok, ok + modifiers, error, next; the body fields reach the script
-    assert_eq!(call(&mut c, "auth_on_register", register("c1", Some("allow"), "x")).await, json!({"result": "ok"}));
     assert_eq!(
-        call(&mut c, "auth_on_register", register("c1", Some("modify"), "x")).await,
+        call(
+            &mut c,
+            "auth_on_register",
+            register("c1", Some("allow"), "x")
+        )
+        .await,
+        json!({"result": "ok"})
+    );
+    assert_eq!(
+        call(
+            &mut c,
+            "auth_on_register",
+            register("c1", Some("modify"), "x")
+        )
+        .await,
         json!({"result": "ok", "modifiers": {"max_inflight_messages": 7}})
     );
     assert_eq!(
-        call(&mut c, "auth_on_register", register("c1", Some("deny"), "x")).await,
+        call(
+            &mut c,
+            "auth_on_register",
+            register("c1", Some("deny"), "x")
+        )
+        .await,
         json!({"result": {"error": "invalid_credentials"}})
     );
-    assert_eq!(call(&mut c, "auth_on_register", register("c1", Some("nobody"), "x")).await, json!({"result": "next"}));
-    assert_eq!(call(&mut c, "auth_on_register", register("echo-client", Some("echo"), "pw")).await, json!({"result": "ok"}));
+    assert_eq!(
+        call(
+            &mut c,
+            "auth_on_register",
+            register("c1", Some("nobody"), "x")
+        )
+        .await,
+        json!({"result": "next"})
+    );
+    assert_eq!(
+        call(
+            &mut c,
+            "auth_on_register",
+            register("echo-client", Some("echo"), "pw")
+        )
+        .await,
+        json!({"result": "ok"})
+    );
     assert_eq!(
         call(&mut c, "auth_on_register_m5", json!({"peer_addr": "10.0.0.9", "peer_port": 1, "mountpoint": "",
             "client_id": "c5", "username": null, "password": null, "clean_start": false, "properties": {}})).await,
@@ -121,9 +161,17 @@ async fn every_hook_family_answers_in_the_webhook_format() {
     );
 
     // publish: base64 payload decoded for the script, payload modifier encoded back
-    assert_eq!(call(&mut c, "auth_on_publish", publish("c1", "a/b", "aGVsbG8=")).await, json!({"result": "ok"}));
     assert_eq!(
-        call(&mut c, "auth_on_publish", publish("c1", "rewrite/me", "aGVsbG8=")).await,
+        call(&mut c, "auth_on_publish", publish("c1", "a/b", "aGVsbG8=")).await,
+        json!({"result": "ok"})
+    );
+    assert_eq!(
+        call(
+            &mut c,
+            "auth_on_publish",
+            publish("c1", "rewrite/me", "aGVsbG8=")
+        )
+        .await,
         json!({"result": "ok", "modifiers": {"topic": "rewritten/c1", "payload": "bmV3IGhlbGxv"}})
     );
     assert_eq!(
@@ -132,12 +180,20 @@ async fn every_hook_family_answers_in_the_webhook_format() {
     );
     let mut p5 = publish("c1", "a/b", "aGVsbG8=");
     p5["properties"] = json!({"p_user_property": [{"key": "aw==", "val": "dg=="}]});
-    assert_eq!(call(&mut c, "auth_on_publish_m5", p5).await, json!({"result": "ok"}));
+    assert_eq!(
+        call(&mut c, "auth_on_publish_m5", p5).await,
+        json!({"result": "ok"})
+    );
 
     // subscribe: the rewritten list with qos 128 for a refused topic
     assert_eq!(
-        call(&mut c, "auth_on_subscribe", json!({"username": "u", "mountpoint": "", "client_id": "c1",
-            "topics": [{"topic": "x/y", "qos": 2}]})).await,
+        call(
+            &mut c,
+            "auth_on_subscribe",
+            json!({"username": "u", "mountpoint": "", "client_id": "c1",
+            "topics": [{"topic": "x/y", "qos": 2}]})
+        )
+        .await,
         json!({"result": "ok", "topics": [{"topic": "x/y", "qos": 1}, {"topic": "forbidden/topic", "qos": 128}]})
     );
     assert_eq!(
@@ -149,7 +205,12 @@ async fn every_hook_family_answers_in_the_webhook_format() {
 
     // unsubscribe: top-level topics
     assert_eq!(
-        call(&mut c, "on_unsubscribe", json!({"username": "u", "mountpoint": "", "client_id": "c1", "topics": ["t/1"]})).await,
+        call(
+            &mut c,
+            "on_unsubscribe",
+            json!({"username": "u", "mountpoint": "", "client_id": "c1", "topics": ["t/1"]})
+        )
+        .await,
         json!({"result": "ok", "topics": ["rewritten/t/1", "another"]})
     );
 
@@ -163,20 +224,46 @@ async fn every_hook_family_answers_in_the_webhook_format() {
 
     // a hook no script declares: next
     assert_eq!(
-        call(&mut c, "on_auth_m5", json!({"username": "u", "mountpoint": "", "client_id": "c1", "properties": {}})).await,
+        call(
+            &mut c,
+            "on_auth_m5",
+            json!({"username": "u", "mountpoint": "", "client_id": "c1", "properties": {}})
+        )
+        .await,
         json!({"result": "next"})
     );
 
     // notification hooks: {} and the script ran
     let notes = [
-        ("on_register", json!({"peer_addr": "10.0.0.9", "peer_port": 1, "mountpoint": "", "client_id": "n1", "username": "u"})),
+        (
+            "on_register",
+            json!({"peer_addr": "10.0.0.9", "peer_port": 1, "mountpoint": "", "client_id": "n1", "username": "u"}),
+        ),
         ("on_publish", publish("n1", "a/b", "aGk=")),
-        ("on_subscribe", json!({"username": "u", "mountpoint": "", "client_id": "n1", "topics": [{"topic": "a/b", "qos": 128}]})),
-        ("on_offline_message", json!({"mountpoint": "", "client_id": "n1", "qos": 1, "topic": "a/b", "payload": "aGk=", "retain": false})),
-        ("on_client_wakeup", json!({"mountpoint": "", "client_id": "n1"})),
-        ("on_client_offline", json!({"mountpoint": "", "client_id": "n1"})),
-        ("on_client_gone", json!({"mountpoint": "", "client_id": "n1"})),
-        ("on_session_expired", json!({"mountpoint": "", "client_id": "n1"})),
+        (
+            "on_subscribe",
+            json!({"username": "u", "mountpoint": "", "client_id": "n1", "topics": [{"topic": "a/b", "qos": 128}]}),
+        ),
+        (
+            "on_offline_message",
+            json!({"mountpoint": "", "client_id": "n1", "qos": 1, "topic": "a/b", "payload": "aGk=", "retain": false}),
+        ),
+        (
+            "on_client_wakeup",
+            json!({"mountpoint": "", "client_id": "n1"}),
+        ),
+        (
+            "on_client_offline",
+            json!({"mountpoint": "", "client_id": "n1"}),
+        ),
+        (
+            "on_client_gone",
+            json!({"mountpoint": "", "client_id": "n1"}),
+        ),
+        (
+            "on_session_expired",
+            json!({"mountpoint": "", "client_id": "n1"}),
+        ),
     ];
     for (hook, body) in notes {
         assert_eq!(call(&mut c, hook, body).await, json!({}), "{hook}");
@@ -199,7 +286,10 @@ async fn every_hook_family_answers_in_the_webhook_format() {
             "{hook} ran once:\n{m}"
         );
         assert_eq!(
-            sample(&m, &format!("oxilua_vmq_webhook_requests_total{{hook=\"{hook}\",result=\"ok\"}}")),
+            sample(
+                &m,
+                &format!("oxilua_vmq_webhook_requests_total{{hook=\"{hook}\",result=\"ok\"}}")
+            ),
             Some(1.0),
             "{hook}"
         );
@@ -212,8 +302,16 @@ async fn no_base64_option_passes_payloads_as_they_are() {
     let dir = temp_dir("nob64");
     let script = write(&dir, "hooks.lua", HOOKS_SCRIPT);
     let server = start(&[script], |o| o.webhook.base64 = false).await;
-    let r = hook(server.local_addr(), "auth_on_publish", publish("c2", "rewrite/me", "plain")).await;
-    assert_eq!(r.json(), json!({"result": "ok", "modifiers": {"topic": "rewritten/c2", "payload": "new plain"}}));
+    let r = hook(
+        server.local_addr(),
+        "auth_on_publish",
+        publish("c2", "rewrite/me", "plain"),
+    )
+    .await;
+    assert_eq!(
+        r.json(),
+        json!({"result": "ok", "modifiers": {"topic": "rewritten/c2", "payload": "new plain"}})
+    );
     assert!(server.shutdown().await);
 }
 
@@ -221,20 +319,53 @@ async fn no_base64_option_passes_payloads_as_they_are() {
 async fn cache_control_only_on_cacheable_ok_results() {
     let dir = temp_dir("cache");
     let script = write(&dir, "hooks.lua", HOOKS_SCRIPT);
-    let server = start(&[script.clone()], |o| o.cache_max_age = Some(30)).await;
+    let server = start(std::slice::from_ref(&script), |o| {
+        o.cache_max_age = Some(30)
+    })
+    .await;
     let addr = server.local_addr();
-    let cc = |r: &oxilua_vmq::serve::loadgen::HttpResponse| r.header("cache-control").map(str::to_string);
+    let cc = |r: &oxilua_vmq::serve::loadgen::HttpResponse| {
+        r.header("cache-control").map(str::to_string)
+    };
 
     let max_age = Some("max-age=30".to_string());
-    assert_eq!(cc(&hook(addr, "auth_on_register", register("c3", Some("allow"), "x")).await), max_age);
-    assert_eq!(cc(&hook(addr, "auth_on_register", register("c3", Some("modify"), "x")).await), max_age);
-    assert_eq!(cc(&hook(addr, "auth_on_publish", publish("c3", "a/b", "aGVsbG8=")).await), max_age);
+    assert_eq!(
+        cc(&hook(addr, "auth_on_register", register("c3", Some("allow"), "x")).await),
+        max_age
+    );
+    assert_eq!(
+        cc(&hook(
+            addr,
+            "auth_on_register",
+            register("c3", Some("modify"), "x")
+        )
+        .await),
+        max_age
+    );
+    assert_eq!(
+        cc(&hook(addr, "auth_on_publish", publish("c3", "a/b", "aGVsbG8=")).await),
+        max_age
+    );
     let sub = json!({"username": "u", "mountpoint": "", "client_id": "c3", "topics": [{"topic": "x/y", "qos": 2}]});
     assert_eq!(cc(&hook(addr, "auth_on_subscribe", sub).await), max_age);
     // errors and next are never cached
-    assert_eq!(cc(&hook(addr, "auth_on_register", register("c3", Some("deny"), "x")).await), None);
-    assert_eq!(cc(&hook(addr, "auth_on_register", register("c3", Some("nobody"), "x")).await), None);
-    assert_eq!(cc(&hook(addr, "auth_on_publish", publish("c3", "x/y", "aGVsbG8=")).await), None);
+    assert_eq!(
+        cc(&hook(addr, "auth_on_register", register("c3", Some("deny"), "x")).await),
+        None
+    );
+    assert_eq!(
+        cc(&hook(
+            addr,
+            "auth_on_register",
+            register("c3", Some("nobody"), "x")
+        )
+        .await),
+        None
+    );
+    assert_eq!(
+        cc(&hook(addr, "auth_on_publish", publish("c3", "x/y", "aGVsbG8=")).await),
+        None
+    );
     // ok results of hooks VerneMQ does not cache
     let unsub = json!({"username": "u", "mountpoint": "", "client_id": "c3", "topics": ["t/1"]});
     assert_eq!(cc(&hook(addr, "on_unsubscribe", unsub).await), None);
@@ -245,7 +376,12 @@ async fn cache_control_only_on_cacheable_ok_results() {
 
     // not configured: no header
     let server = start(&[script], |_| {}).await;
-    let r = hook(server.local_addr(), "auth_on_register", register("c3", Some("allow"), "x")).await;
+    let r = hook(
+        server.local_addr(),
+        "auth_on_register",
+        register("c3", Some("allow"), "x"),
+    )
+    .await;
     assert_eq!(r.json(), json!({"result": "ok"}));
     assert_eq!(cc(&r), None);
     assert!(server.shutdown().await);
@@ -270,40 +406,74 @@ async fn bad_requests_get_4xx_with_a_clear_json_error() {
     assert_eq!(r.status, 400);
     assert!(error_of(&r).contains("vernemq-hook"), "{}", r.text());
 
-    let r = c.request("POST", "/", &[("vernemq-hook", "on_message_drop")], b"{}").await.expect("request");
+    let r = c
+        .request("POST", "/", &[("vernemq-hook", "on_message_drop")], b"{}")
+        .await
+        .expect("request");
     assert_eq!(r.status, 400);
-    assert!(error_of(&r).contains("unknown hook \"on_message_drop\""), "{}", r.text());
+    assert!(
+        error_of(&r).contains("unknown hook \"on_message_drop\""),
+        "{}",
+        r.text()
+    );
 
-    let r = c.request("POST", "/", &[("vernemq-hook", "auth_on_publish")], b"{\"topic\": ").await.expect("request");
+    let r = c
+        .request(
+            "POST",
+            "/",
+            &[("vernemq-hook", "auth_on_publish")],
+            b"{\"topic\": ",
+        )
+        .await
+        .expect("request");
     assert_eq!(r.status, 400);
     let e = error_of(&r);
-    assert!(e.starts_with("auth_on_publish: request body is not JSON"), "{e}");
+    assert!(
+        e.starts_with("auth_on_publish: request body is not JSON"),
+        "{e}"
+    );
 
     let mut body = publish("c4", "a/b", "aGVsbG8=");
     body["qos"] = json!("high");
     let r = c.webhook("auth_on_publish", &body).await.expect("request");
     assert_eq!(r.status, 400);
     let e = error_of(&r);
-    assert!(e.starts_with("auth_on_publish: ") && e.contains("qos"), "{e}");
+    assert!(
+        e.starts_with("auth_on_publish: ") && e.contains("qos"),
+        "{e}"
+    );
 
-    let r = c.webhook("auth_on_publish", &publish("c4", "a/b", "not base64!")).await.expect("request");
+    let r = c
+        .webhook("auth_on_publish", &publish("c4", "a/b", "not base64!"))
+        .await
+        .expect("request");
     assert_eq!(r.status, 400);
     assert!(error_of(&r).contains("base64"), "{}", r.text());
 
     let big = publish("c4", "a/b", &"QUFB".repeat(2000));
     let r = c.webhook("auth_on_publish", &big).await.expect("request");
     assert_eq!(r.status, 413);
-    assert!(error_of(&r).contains("larger than 4096 bytes"), "{}", r.text());
+    assert!(
+        error_of(&r).contains("larger than 4096 bytes"),
+        "{}",
+        r.text()
+    );
 
     let mut c = connect(addr).await;
     let r = c.get("/").await.expect("request");
     assert_eq!(r.status, 405);
     assert_eq!(r.header("allow"), Some("POST"));
-    let r = c.request("POST", "/metrics", &[], b"").await.expect("request");
+    let r = c
+        .request("POST", "/metrics", &[], b"")
+        .await
+        .expect("request");
     assert_eq!(r.status, 405);
 
     // the same connection still answers webhooks
-    let r = c.webhook("auth_on_publish", &publish("c4", "a/b", "aGVsbG8=")).await.expect("request");
+    let r = c
+        .webhook("auth_on_publish", &publish("c4", "a/b", "aGVsbG8="))
+        .await
+        .expect("request");
     assert_eq!(r.json(), json!({"result": "ok"}));
 
     let m = metrics(addr).await;
@@ -316,7 +486,10 @@ async fn bad_requests_get_4xx_with_a_clear_json_error() {
         ("wrong_method", 2.0),
     ] {
         assert_eq!(
-            sample(&m, &format!("oxilua_vmq_webhook_bad_requests_total{{reason=\"{reason}\"}}")),
+            sample(
+                &m,
+                &format!("oxilua_vmq_webhook_bad_requests_total{{reason=\"{reason}\"}}")
+            ),
             Some(n),
             "{reason}:\n{m}"
         );
@@ -327,32 +500,48 @@ async fn bad_requests_get_4xx_with_a_clear_json_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_calls_errors_and_latency_per_hook_and_script() {
     let dir = temp_dir("metrics");
-    let first = write(&dir, "first.lua", r#"
+    let first = write(
+        &dir,
+        "first.lua",
+        r#"
         function auth_on_publish(p)
           if p.topic == "boom" then error("exploded") end
           return nil
         end
         hooks = { auth_on_publish = auth_on_publish }
-    "#);
+    "#,
+    );
     let second = write(&dir, "second.lua", HOOKS_SCRIPT);
     let server = start(&[first.clone(), second.clone()], |_| {}).await;
     let addr = server.local_addr();
     let mut c = connect(addr).await;
     for _ in 0..3 {
-        let r = c.webhook("auth_on_publish", &publish("c5", "a/b", "aGVsbG8=")).await.expect("request");
+        let r = c
+            .webhook("auth_on_publish", &publish("c5", "a/b", "aGVsbG8="))
+            .await
+            .expect("request");
         assert_eq!(r.json(), json!({"result": "ok"}));
     }
     for _ in 0..2 {
-        let r = c.webhook("auth_on_publish", &publish("c5", "x/y", "aGVsbG8=")).await.expect("request");
+        let r = c
+            .webhook("auth_on_publish", &publish("c5", "x/y", "aGVsbG8="))
+            .await
+            .expect("request");
         assert_eq!(r.json(), json!({"result": {"error": "not_authorized"}}));
     }
     // a script error continues the chain for auth hooks: the second script decides
-    let r = c.webhook("auth_on_publish", &publish("c5", "boom", "aGVsbG8=")).await.expect("request");
+    let r = c
+        .webhook("auth_on_publish", &publish("c5", "boom", "aGVsbG8="))
+        .await
+        .expect("request");
     assert_eq!(r.json(), json!({"result": {"error": "not_authorized"}}));
 
     let r = c.get("/metrics").await.expect("metrics");
     assert_eq!(r.status, 200);
-    assert!(r.header("content-type").unwrap_or_default().starts_with("text/plain; version=0.0.4"));
+    assert!(r
+        .header("content-type")
+        .unwrap_or_default()
+        .starts_with("text/plain; version=0.0.4"));
     let m = r.text();
     let f = first.display().to_string();
     let s = second.display().to_string();
@@ -375,7 +564,9 @@ async fn metrics_count_calls_errors_and_latency_per_hook_and_script() {
     }
     // every sample line is `name{labels} number` or `name number`
     for l in m.lines().filter(|l| !l.starts_with('#')) {
-        let (_, v) = l.rsplit_once(' ').unwrap_or_else(|| panic!("bad sample line {l:?}"));
+        let (_, v) = l
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("bad sample line {l:?}"));
         assert!(v.parse::<f64>().is_ok(), "bad sample value in {l:?}");
     }
     assert!(server.shutdown().await);
@@ -385,9 +576,17 @@ async fn metrics_count_calls_errors_and_latency_per_hook_and_script() {
 async fn health_lists_scripts_and_load_errors() {
     let dir = temp_dir("health");
     let good = write(&dir, "good.lua", HOOKS_SCRIPT);
-    let broken = write(&dir, "broken.lua", "hooks = {\n  auth_on_publish = function( end\n}\n");
+    let broken = write(
+        &dir,
+        "broken.lua",
+        "hooks = {\n  auth_on_publish = function( end\n}\n",
+    );
     let server = start(&[good.clone(), broken.clone()], |_| {}).await;
-    let r = connect(server.local_addr()).await.get("/health").await.expect("health");
+    let r = connect(server.local_addr())
+        .await
+        .get("/health")
+        .await
+        .expect("health");
     assert_eq!(r.status, 200);
     let h = r.json();
     assert_eq!(h["status"], "ok");
@@ -396,16 +595,21 @@ async fn health_lists_scripts_and_load_errors() {
     let errors = h["load_errors"].as_array().cloned().unwrap_or_default();
     assert_eq!(errors.len(), 1, "{h}");
     let e = errors[0].as_str().unwrap_or_default();
-    assert!(e.contains("broken.lua") && e.contains(":2:"), "load error names file and line: {e}");
+    assert!(
+        e.contains("broken.lua") && e.contains(":2:"),
+        "load error names file and line: {e}"
+    );
     assert!(server.shutdown().await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reload_swaps_good_versions_and_keeps_old_ones_on_failure() {
     let dir = temp_dir("reload");
-    let v = |n: u32| format!("function auth_on_register(r) return {{ max_inflight_messages = {n} }} end\nhooks = {{ auth_on_register = auth_on_register }}\n");
+    let v = |n: u32| {
+        format!("function auth_on_register(r) return {{ max_inflight_messages = {n} }} end\nhooks = {{ auth_on_register = auth_on_register }}\n")
+    };
     let script = write(&dir, "versioned.lua", &v(1));
-    let server = start(&[script.clone()], |_| {}).await;
+    let server = start(std::slice::from_ref(&script), |_| {}).await;
     let addr = server.local_addr();
     let inflight = |r: serde_json::Value| r["modifiers"]["max_inflight_messages"].clone();
     let ask = || hook(addr, "auth_on_register", register("r1", Some("u"), "p"));
@@ -416,16 +620,36 @@ async fn reload_swaps_good_versions_and_keeps_old_ones_on_failure() {
     assert!(report.errors.is_empty(), "{report:?}");
     assert_eq!(inflight(ask().await.json()), json!(2));
 
-    write(&dir, "versioned.lua", "function auth_on_register(r)\n  return (\nend\n");
+    write(
+        &dir,
+        "versioned.lua",
+        "function auth_on_register(r)\n  return (\nend\n",
+    );
     let report = server.sidecar().reload().await;
     assert_eq!(report.errors.len(), 1, "{report:?}");
-    assert!(report.errors[0].to_string().contains("versioned.lua:"), "{}", report.errors[0]);
+    assert!(
+        report.errors[0].to_string().contains("versioned.lua:"),
+        "{}",
+        report.errors[0]
+    );
     assert_eq!(report.scripts, 1);
-    assert_eq!(inflight(ask().await.json()), json!(2), "the old version keeps serving");
+    assert_eq!(
+        inflight(ask().await.json()),
+        json!(2),
+        "the old version keeps serving"
+    );
 
     let m = metrics(addr).await;
-    assert_eq!(sample(&m, "oxilua_vmq_reloads_total{result=\"ok\"}"), Some(1.0), "{m}");
-    assert_eq!(sample(&m, "oxilua_vmq_reloads_total{result=\"kept_old\"}"), Some(1.0), "{m}");
+    assert_eq!(
+        sample(&m, "oxilua_vmq_reloads_total{result=\"ok\"}"),
+        Some(1.0),
+        "{m}"
+    );
+    assert_eq!(
+        sample(&m, "oxilua_vmq_reloads_total{result=\"kept_old\"}"),
+        Some(1.0),
+        "{m}"
+    );
     assert!(server.shutdown().await);
 }
 
@@ -447,17 +671,32 @@ async fn shutdown_finishes_the_request_in_flight_and_stops_accepting() {
         deadline: Duration::from_secs(25),
         ..Default::default()
     };
-    let server = start_with(&[script], EngineOptions { limits, ..EngineOptions::default() }, |_| {}).await;
+    let server = start_with(
+        &[script],
+        EngineOptions {
+            limits,
+            ..EngineOptions::default()
+        },
+        |_| {},
+    )
+    .await;
     let addr = server.local_addr();
     let mut idle = connect(addr).await;
-    let r = bounded("warm-up", idle.get("/health")).await.expect("health");
+    let r = bounded("warm-up", idle.get("/health"))
+        .await
+        .expect("health");
     assert_eq!(r.status, 200);
 
     let mut busy = connect(addr).await;
     let body = publish("c6", "a/b", "aGk=").to_string();
-    busy.send("POST", "/", &[("vernemq-hook", "auth_on_publish")], body.as_bytes())
-        .await
-        .expect("send");
+    busy.send(
+        "POST",
+        "/",
+        &[("vernemq-hook", "auth_on_publish")],
+        body.as_bytes(),
+    )
+    .await
+    .expect("send");
     // wait until the request is being answered
     bounded("request in flight", async {
         loop {
@@ -470,13 +709,23 @@ async fn shutdown_finishes_the_request_in_flight_and_stops_accepting() {
     })
     .await;
     let stopping = tokio::spawn(server.shutdown());
-    let r = bounded("in-flight answer", busy.read_response()).await.expect("the in-flight request is answered");
+    let r = bounded("in-flight answer", busy.read_response())
+        .await
+        .expect("the in-flight request is answered");
     assert_eq!(r.status, 200);
     assert_eq!(r.json(), json!({"result": "ok"}));
-    assert!(bounded("shutdown", stopping).await.expect("shutdown task"), "finished within the grace period");
+    assert!(
+        bounded("shutdown", stopping).await.expect("shutdown task"),
+        "finished within the grace period"
+    );
     // idle keep-alive connections are closed, new ones refused
     assert!(idle.get("/health").await.is_err(), "idle connection closed");
-    assert!(oxilua_vmq::serve::loadgen::Client::connect(addr).await.is_err(), "no longer accepting");
+    assert!(
+        oxilua_vmq::serve::loadgen::Client::connect(addr)
+            .await
+            .is_err(),
+        "no longer accepting"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -488,9 +737,12 @@ async fn concurrent_load_is_answered_correctly() {
         requests: 400,
         ..Default::default()
     };
-    let report = bounded("load", oxilua_vmq::serve::loadgen::run(server.local_addr(), &opts))
-        .await
-        .expect("load run");
+    let report = bounded(
+        "load",
+        oxilua_vmq::serve::loadgen::run(server.local_addr(), &opts),
+    )
+    .await
+    .expect("load run");
     println!("{report}");
     assert_eq!(report.requests, 400, "{report}");
     assert_eq!(report.wrong, 0, "{report}");

@@ -34,7 +34,10 @@ pub struct HttpResponse {
 impl HttpResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The body as JSON (`Json::Null` if it is not JSON).
@@ -86,8 +89,17 @@ impl Client {
 
     /// Write the whole request (it may be used to leave a request in
     /// flight: call [`Client::read_response`] later).
-    pub async fn send(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<()> {
-        let mut req = format!("{method} {path} HTTP/1.1\r\nhost: localhost\r\ncontent-length: {}\r\n", body.len());
+    pub async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<()> {
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nhost: localhost\r\ncontent-length: {}\r\n",
+            body.len()
+        );
         for (n, v) in headers {
             req.push_str(n);
             req.push_str(": ");
@@ -148,7 +160,9 @@ impl Client {
                 let n = n.trim().to_ascii_lowercase();
                 let v = v.trim().to_string();
                 if n == "content-length" {
-                    len = v.parse().map_err(|_| bad(format!("bad content-length {v:?}")))?;
+                    len = v
+                        .parse()
+                        .map_err(|_| bad(format!("bad content-length {v:?}")))?;
                 }
                 if n == "transfer-encoding" {
                     return Err(bad("chunked responses are not supported".into()));
@@ -162,7 +176,11 @@ impl Client {
         }
         let body = self.buf[head_end + 4..total].to_vec();
         self.buf.drain(..total);
-        Ok(HttpResponse { status, headers, body })
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
     }
 }
 
@@ -292,7 +310,11 @@ pub async fn run(addr: SocketAddr, o: &LoadOptions) -> Result<LoadReport, String
             .collect(),
     );
     let next = Arc::new(AtomicU64::new(0));
-    let limit = if o.duration.is_some() { u64::MAX } else { o.requests };
+    let limit = if o.duration.is_some() {
+        u64::MAX
+    } else {
+        o.requests
+    };
     let start = Instant::now();
     let until = o.duration.map(|d| start + d);
     let mut tasks = Vec::new();
@@ -324,12 +346,18 @@ pub async fn run(addr: SocketAddr, o: &LoadOptions) -> Result<LoadReport, String
                 let (hook, body, expected) = &reqs[(i % distinct) as usize];
                 let t = Instant::now();
                 let resp = client
-                    .request("POST", "/", &[("vernemq-hook", hook), ("content-type", "application/json")], body)
+                    .request(
+                        "POST",
+                        "/",
+                        &[("vernemq-hook", hook), ("content-type", "application/json")],
+                        body,
+                    )
                     .await;
                 let dt = t.elapsed();
                 match resp {
                     Ok(resp) => {
-                        r.latencies.push(u32::try_from(dt.as_micros()).unwrap_or(u32::MAX));
+                        r.latencies
+                            .push(u32::try_from(dt.as_micros()).unwrap_or(u32::MAX));
                         if resp.status != 200 || resp.json() != *expected {
                             r.wrong += 1;
                             if r.first_wrong.is_none() {
@@ -381,7 +409,9 @@ pub async fn run(addr: SocketAddr, o: &LoadOptions) -> Result<LoadReport, String
         elapsed,
         p50: pct(0.50),
         p99: pct(0.99),
-        max: lat.last().map_or(Duration::ZERO, |m| Duration::from_micros(*m as u64)),
+        max: lat
+            .last()
+            .map_or(Duration::ZERO, |m| Duration::from_micros(*m as u64)),
         first_wrong,
     })
 }

@@ -236,7 +236,10 @@ impl Metrics {
             for (r, name) in RESULTS.iter().enumerate() {
                 let n = self.hooks[i].results[r].load(Relaxed);
                 if n > 0 {
-                    let _ = writeln!(out, "oxilua_vmq_webhook_requests_total{{hook=\"{h}\",result=\"{name}\"}} {n}");
+                    let _ = writeln!(
+                        out,
+                        "oxilua_vmq_webhook_requests_total{{hook=\"{h}\",result=\"{name}\"}} {n}"
+                    );
                 }
             }
         }
@@ -256,9 +259,11 @@ impl Metrics {
         out.push_str("# TYPE oxilua_vmq_webhook_duration_seconds histogram\n");
         for (i, h) in Hook::ALL.iter().enumerate() {
             if self.hooks[i].latency.count() > 0 {
-                self.hooks[i]
-                    .latency
-                    .render(&mut out, "oxilua_vmq_webhook_duration_seconds", &format!("hook=\"{h}\""));
+                self.hooks[i].latency.render(
+                    &mut out,
+                    "oxilua_vmq_webhook_duration_seconds",
+                    &format!("hook=\"{h}\""),
+                );
             }
         }
         out.push_str("# HELP oxilua_vmq_webhook_bad_requests_total Requests refused with a 4xx status, by reason.\n");
@@ -273,7 +278,11 @@ impl Metrics {
         }
         out.push_str("# HELP oxilua_vmq_webhook_in_flight Webhook requests being answered.\n");
         out.push_str("# TYPE oxilua_vmq_webhook_in_flight gauge\n");
-        let _ = writeln!(out, "oxilua_vmq_webhook_in_flight {}", self.in_flight.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "oxilua_vmq_webhook_in_flight {}",
+            self.in_flight.load(Relaxed)
+        );
         {
             let scripts = self.scripts.lock().unwrap_or_else(|e| e.into_inner());
             out.push_str("# HELP oxilua_vmq_script_calls_total Hook function calls per script, by outcome.\n");
@@ -300,14 +309,30 @@ impl Metrics {
         }
         out.push_str("# HELP oxilua_vmq_scripts_loaded Scripts serving hooks.\n");
         out.push_str("# TYPE oxilua_vmq_scripts_loaded gauge\n");
-        let _ = writeln!(out, "oxilua_vmq_scripts_loaded {}", self.scripts_loaded.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "oxilua_vmq_scripts_loaded {}",
+            self.scripts_loaded.load(Relaxed)
+        );
         out.push_str("# HELP oxilua_vmq_script_load_errors Scripts that failed to load (last load or reload).\n");
         out.push_str("# TYPE oxilua_vmq_script_load_errors gauge\n");
-        let _ = writeln!(out, "oxilua_vmq_script_load_errors {}", self.load_errors.load(Relaxed));
+        let _ = writeln!(
+            out,
+            "oxilua_vmq_script_load_errors {}",
+            self.load_errors.load(Relaxed)
+        );
         out.push_str("# HELP oxilua_vmq_reloads_total Reloads (SIGHUP): ok = new versions serving, kept_old = a script failed and its old version kept serving.\n");
         out.push_str("# TYPE oxilua_vmq_reloads_total counter\n");
-        let _ = writeln!(out, "oxilua_vmq_reloads_total{{result=\"ok\"}} {}", self.reloads[0].load(Relaxed));
-        let _ = writeln!(out, "oxilua_vmq_reloads_total{{result=\"kept_old\"}} {}", self.reloads[1].load(Relaxed));
+        let _ = writeln!(
+            out,
+            "oxilua_vmq_reloads_total{{result=\"ok\"}} {}",
+            self.reloads[0].load(Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "oxilua_vmq_reloads_total{{result=\"kept_old\"}} {}",
+            self.reloads[1].load(Relaxed)
+        );
         out
     }
 }
@@ -334,7 +359,12 @@ mod tests {
     #[test]
     fn labels_are_escaped() {
         let m = Metrics::new();
-        m.record_script("a\"b\\c\nd.lua", Hook::OnPublish, "ok", Duration::from_millis(1));
+        m.record_script(
+            "a\"b\\c\nd.lua",
+            Hook::OnPublish,
+            "ok",
+            Duration::from_millis(1),
+        );
         let s = m.render();
         assert!(s.contains("script=\"a\\\"b\\\\c\\nd.lua\""), "{s}");
     }

@@ -158,12 +158,21 @@ impl Sidecar {
     /// Load the scripts; the engine runs on the current runtime and reports
     /// every script call to the metrics. Load failures are logged and kept
     /// in `engine().load_errors()`; the other scripts serve.
-    pub async fn load(paths: Vec<PathBuf>, mut engine_opts: EngineOptions, opts: ServeOptions) -> Arc<Sidecar> {
+    pub async fn load(
+        paths: Vec<PathBuf>,
+        mut engine_opts: EngineOptions,
+        opts: ServeOptions,
+    ) -> Arc<Sidecar> {
         let metrics = Arc::new(Metrics::new());
         let m = metrics.clone();
         let user_observer = engine_opts.observer.take();
         engine_opts.observer = Some(Arc::new(move |r: &CallRecord| {
-            m.record_script(&r.script.display().to_string(), r.hook, outcome_name(r.outcome), r.elapsed);
+            m.record_script(
+                &r.script.display().to_string(),
+                r.hook,
+                outcome_name(r.outcome),
+                r.elapsed,
+            );
             if let Some(o) = &user_observer {
                 o(r);
             }
@@ -201,7 +210,8 @@ impl Sidecar {
         for e in &errors {
             tracing::error!(target: "oxilua_vmq::serve", "reload: {e} (its previous version, if any, keeps serving)");
         }
-        self.metrics.set_scripts(scripts, self.engine.load_errors().len());
+        self.metrics
+            .set_scripts(scripts, self.engine.load_errors().len());
         self.metrics.record_reload(errors.is_empty());
         if errors.is_empty() {
             tracing::info!(target: "oxilua_vmq::serve", scripts, "reload: new versions serving");
@@ -236,13 +246,19 @@ impl Sidecar {
                         })
                     })
                     .collect();
-                let errors: Vec<String> = engine.load_errors().iter().map(|e| e.to_string()).collect();
-                json_response(StatusCode::OK, &json!({"status": "ok", "scripts": scripts, "load_errors": errors}))
+                let errors: Vec<String> =
+                    engine.load_errors().iter().map(|e| e.to_string()).collect();
+                json_response(
+                    StatusCode::OK,
+                    &json!({"status": "ok", "scripts": scripts, "load_errors": errors}),
+                )
             }
             (_, "/metrics" | "/health") => {
                 self.metrics.record_bad_request(BadRequest::WrongMethod);
-                let mut r = error_response(StatusCode::METHOD_NOT_ALLOWED, format!("{path}: only GET"));
-                r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET"));
+                let mut r =
+                    error_response(StatusCode::METHOD_NOT_ALLOWED, format!("{path}: only GET"));
+                r.headers_mut()
+                    .insert(ALLOW, HeaderValue::from_static("GET"));
                 r
             }
             (&Method::POST, _) => self.webhook(req).await,
@@ -255,7 +271,8 @@ impl Sidecar {
                         req.method()
                     ),
                 );
-                r.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
+                r.headers_mut()
+                    .insert(ALLOW, HeaderValue::from_static("POST"));
                 r
             }
         }
@@ -288,13 +305,19 @@ impl Sidecar {
                 }
             },
         };
-        let body = match Limited::new(req.into_body(), self.opts.max_body).collect().await {
+        let body = match Limited::new(req.into_body(), self.opts.max_body)
+            .collect()
+            .await
+        {
             Ok(b) => b.to_bytes(),
             Err(e) if e.is::<http_body_util::LengthLimitError>() => {
                 return self.bad(
                     BadRequest::TooLarge,
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("{hook}: request body larger than {} bytes", self.opts.max_body),
+                    format!(
+                        "{hook}: request body larger than {} bytes",
+                        self.opts.max_body
+                    ),
                 )
             }
             Err(e) => {
@@ -404,7 +427,11 @@ impl Server {
     }
 }
 
-async fn accept_loop(listener: TcpListener, sidecar: Arc<Sidecar>, mut stopped: watch::Receiver<bool>) -> bool {
+async fn accept_loop(
+    listener: TcpListener,
+    sidecar: Arc<Sidecar>,
+    mut stopped: watch::Receiver<bool>,
+) -> bool {
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {

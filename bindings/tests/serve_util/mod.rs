@@ -38,7 +38,11 @@ pub async fn start(scripts: &[PathBuf], tweak: impl FnOnce(&mut ServeOptions)) -
 }
 
 /// [`start`] with engine options.
-pub async fn start_with(scripts: &[PathBuf], engine: EngineOptions, tweak: impl FnOnce(&mut ServeOptions)) -> Server {
+pub async fn start_with(
+    scripts: &[PathBuf],
+    engine: EngineOptions,
+    tweak: impl FnOnce(&mut ServeOptions),
+) -> Server {
     let mut opts = ServeOptions {
         listen: "127.0.0.1:0".parse().expect("address"),
         ..ServeOptions::default()
@@ -54,21 +58,33 @@ pub async fn connect(addr: SocketAddr) -> Client {
 
 /// One webhook on a new connection.
 pub async fn hook(addr: SocketAddr, hook: &str, body: Json) -> HttpResponse {
-    connect(addr).await.webhook(hook, &body).await.expect("webhook request")
+    connect(addr)
+        .await
+        .webhook(hook, &body)
+        .await
+        .expect("webhook request")
 }
 
 /// `GET /metrics` as text.
 pub async fn metrics(addr: SocketAddr) -> String {
-    let r = connect(addr).await.get("/metrics").await.expect("GET /metrics");
+    let r = connect(addr)
+        .await
+        .get("/metrics")
+        .await
+        .expect("GET /metrics");
     assert_eq!(r.status, 200);
     r.text()
 }
 
 /// The value of the sample `line_start` (`name{labels}`) in a metrics text.
 pub fn sample(metrics: &str, line_start: &str) -> Option<f64> {
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(line_start)?.strip_prefix(' ')?.trim().parse().ok())
+    metrics.lines().find_map(|l| {
+        l.strip_prefix(line_start)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
 }
 
 /// "Did not hang" bound for one request.
