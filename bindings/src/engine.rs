@@ -49,7 +49,7 @@
 //! Limits (fuel, memory, deadline; [`crate::config::Limits`]) apply to every
 //! call. The deadline covers the whole script call, waiting for a state and
 //! for providers included: a call that outlives it is cancelled (its state
-//! goes back to the pool, rolled back if `keep_state = false`) and is a
+//! goes back to the pool, its writes rolled back) and is a
 //! script error, which continues the chain for auth hooks and so fails
 //! closed unless a later script allows.
 //!
@@ -68,13 +68,20 @@
 //!   (correct, but stalls that runtime's other tasks). A runtime passed in
 //!   `EngineOptions::runtime` must be multi-thread for this to be safe.
 //!
-//! # `keep_state = false`
-//! As in VerneMQ, every call starts from the state as it was after
-//! loading: the call runs inside an oxilua isolation
-//! ([`Lua::begin_isolation`]) that is rolled back when it returns (or is
-//! cancelled). The cost is proportional to what the call writes, not to
-//! the heap. Process-wide Rust data (`kv`, `auth_cache`, provider pools)
-//! is not rolled back.
+//! # `keep_state` and failed calls
+//! Every call runs inside an oxilua isolation ([`Lua::begin_isolation`]):
+//! - `keep_state = false` (VerneMQ's default): rolled back when the call
+//!   returns, so every call starts from the state as it was after loading;
+//! - `keep_state = true`: committed when the call succeeds, so its writes
+//!   persist in that state;
+//! - a failed call (Lua error, limit, deadline, 2+ return values) is rolled
+//!   back in both modes, as VerneMQ leaves the state unchanged after a
+//!   failed call (reference §2.2).
+//!
+//! The cost is proportional to what the call writes, not to the heap.
+//! Process-wide Rust data (`kv`, `auth_cache`, provider pools) is not
+//! rolled back. As in VerneMQ the function is looked up as `hooks[<name>]`
+//! at every call (the set of hooks a script declares is fixed at load).
 //!
 //! # Reload
 //! [`Engine::reload_script`] loads every state of the new version first and
@@ -772,12 +779,20 @@ async fn run_hook(s: &Arc<Script>, hook: Hook, largs: &PValue, started: &AtomicB
     };
     started.store(true, Ordering::Relaxed);
     let state = &s.states[lease.idx];
-    let Some(f) = state.hooks.get(&hook) else {
+    if !state.hooks.contains_key(&hook) {
         return Outcome::Returned(Vec::new());
+    }
+    // Every call runs in an isolation: VerneMQ leaves the state unchanged
+    // after a failed call in both modes, and discards a successful call's
+    // changes unless keep_state is true. The guard rolls back when dropped,
+    // also when the deadline cancels this future.
+    let iso = state.lua.begin_isolation();
+    // VerneMQ looks the function up at call time (`hooks[<name>]`), so a
+    // keep_state script that replaces a hook function is followed.
+    let f = match current_hook(&state.lua, hook) {
+        Ok(f) => f,
+        Err(m) => return Outcome::Failed(m),
     };
-    // keep_state = false: everything the call writes is undone when the
-    // guard is rolled back or dropped (also when the deadline cancels us).
-    let iso = (!s.keep_state).then(|| state.lua.begin_isolation());
     let arg = match luaconv::to_lua(&state.lua, largs) {
         Ok(a) => a,
         Err(e) => return Outcome::Failed(format!("building the arguments: {}", error_message(&e))),
@@ -795,11 +810,27 @@ async fn run_hook(s: &Arc<Script>, hook: Hook, largs: &PValue, started: &AtomicB
         },
         Err(e) => Outcome::Failed(error_message(&e)),
     };
-    if let Some(iso) = iso {
+    if s.keep_state && !matches!(out, Outcome::Failed(_)) {
+        iso.commit();
+    } else {
         iso.rollback();
     }
     drop(lease);
     out
+}
+
+/// `hooks[<name>]` in the state that serves the call.
+fn current_hook(lua: &Lua, hook: Hook) -> Result<LuaFunction, String> {
+    let hooks = match lua.globals().get::<LuaValue>("hooks") {
+        Ok(LuaValue::Table(t)) => t,
+        Ok(other) => return Err(format!("hooks is a {}, not a table", other.type_name())),
+        Err(e) => return Err(error_message(&e)),
+    };
+    match hooks.get::<LuaValue>(hook.name()) {
+        Ok(LuaValue::Function(f)) => Ok(f),
+        Ok(other) => Err(format!("hooks.{} is a {}, not a function", hook.name(), other.type_name())),
+        Err(e) => Err(error_message(&e)),
+    }
 }
 
 /// A Lua error as one readable message (Lua's own text for runtime and

@@ -327,6 +327,54 @@ fn keep_state_false_gives_every_call_the_loaded_state() {
     assert_eq!(counts(&e), (2, 20));
 }
 
+/// VerneMQ leaves the state unchanged after a failed call in both modes
+/// (reference §2.2): a keep_state script whose hook writes and then fails
+/// keeps the state from before that call.
+#[test]
+fn keep_state_true_drops_the_writes_of_a_failed_call() {
+    let src = r#"keep_state = true
+n = 0
+t = { x = 0 }
+hooks = { auth_on_register = function(r)
+  n = n + 1
+  t.x = t.x + 10
+  if r.username == "fail" then error("refused after writing") end
+  if r.username == "spin" then while true do end end
+  return { max_inflight_messages = n, max_message_rate = t.x }
+end }"#;
+    let e = engine_with("keep-true-fail", &[("a.lua", src)], opts_deadline(300));
+    assert_eq!(counts(&e), (1, 10));
+    assert_eq!(call(&e, "auth_on_register", register("c", "fail", "p")), NEXT());
+    assert_eq!(call(&e, "auth_on_register", register("c", "spin", "p")), NEXT());
+    assert_eq!(counts(&e), (2, 20), "the failed calls' writes are gone");
+}
+
+/// `hooks[<name>]` is looked up at call time, as VerneMQ does: a keep_state
+/// script can replace its own hook function; a hook entry that stops being
+/// a function is a script error.
+#[test]
+fn hook_functions_are_looked_up_at_call_time() {
+    let src = r#"keep_state = true
+hooks = {}
+function hooks.auth_on_register(r)
+  if r.username == "switch" then
+    hooks.auth_on_register = function() return false end
+  elseif r.username == "break" then
+    hooks.auth_on_register = 42
+  end
+  return true
+end"#;
+    let e = engine("lookup", &[("a.lua", src)]);
+    assert_eq!(call(&e, "auth_on_register", register("c", "u", "p")), OK());
+    assert_eq!(call(&e, "auth_on_register", register("c", "switch", "p")), OK());
+    let denied = call(&e, "auth_on_register", register("c", "u", "p"));
+    assert_eq!(denied["result"]["error"], "invalid_credentials", "{denied}");
+    // keep_state = false: the replacement is undone with the rest
+    let e = engine("lookup-false", &[("a.lua", &src.replace("keep_state = true", "keep_state = false"))]);
+    assert_eq!(call(&e, "auth_on_register", register("c", "switch", "p")), OK());
+    assert_eq!(call(&e, "auth_on_register", register("c", "u", "p")), OK());
+}
+
 /// `bcrypt.hashpw` runs on the blocking pool (an async function): from
 /// load-time code, from hooks and under `pcall`.
 #[test]
