@@ -749,3 +749,53 @@ async fn concurrent_load_is_answered_correctly() {
     assert_eq!(report.failed, 0, "{report}");
     assert!(server.shutdown().await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_leaving_mid_request_does_not_disturb_the_server() {
+    let dir = temp_dir("vanish");
+    let script = write(&dir, "slow.lua", SLOW_SCRIPT);
+    let limits = oxilua_vmq::config::Limits {
+        deadline: Duration::from_secs(25),
+        ..Default::default()
+    };
+    let server = start_with(
+        &[script],
+        EngineOptions {
+            limits,
+            ..EngineOptions::default()
+        },
+        |_| {},
+    )
+    .await;
+    let addr = server.local_addr();
+    let mut leaving = connect(addr).await;
+    let body = publish("c7", "a/b", "aGk=").to_string();
+    leaving
+        .send(
+            "POST",
+            "/",
+            &[("vernemq-hook", "auth_on_publish")],
+            body.as_bytes(),
+        )
+        .await
+        .expect("send");
+    let in_flight = |want: f64| async move {
+        loop {
+            let m = metrics(addr).await;
+            if sample(&m, "oxilua_vmq_webhook_in_flight") == Some(want) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    bounded("request in flight", in_flight(1.0)).await;
+    drop(leaving);
+    bounded("in-flight gauge back to 0", in_flight(0.0)).await;
+    let r = bounded(
+        "next request",
+        hook(addr, "auth_on_publish", publish("c7", "a/b", "aGk=")),
+    )
+    .await;
+    assert_eq!(r.json(), json!({"result": "ok"}));
+    assert!(server.shutdown().await);
+}

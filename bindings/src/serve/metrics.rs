@@ -85,6 +85,15 @@ struct ScriptStats {
     latency: Histogram,
 }
 
+/// See [`Metrics::in_flight`].
+pub struct InFlight<'a>(&'a AtomicI64);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Relaxed);
+    }
+}
+
 /// Why a request was refused before reaching the engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum BadRequest {
@@ -202,12 +211,11 @@ impl Metrics {
         self.bad[i].fetch_add(1, Relaxed);
     }
 
-    pub fn enter(&self) {
+    /// Count a request in flight until the guard is dropped (also when
+    /// the request's future is dropped because the client went away).
+    pub fn in_flight(&self) -> InFlight<'_> {
         self.in_flight.fetch_add(1, Relaxed);
-    }
-
-    pub fn leave(&self) {
-        self.in_flight.fetch_sub(1, Relaxed);
+        InFlight(&self.in_flight)
     }
 
     pub fn set_scripts(&self, loaded: usize, errors: usize) {

@@ -350,9 +350,9 @@ impl Sidecar {
                 )
             }
         };
-        self.metrics.enter();
+        let in_flight = self.metrics.in_flight();
         let result = self.engine.call_hook_async(hook, &args).await;
-        self.metrics.leave();
+        drop(in_flight);
         let elapsed = start.elapsed();
         self.metrics.record_hook(hook, &result, elapsed);
         let body = result.to_webhook_json(hook, opts);
