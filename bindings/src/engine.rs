@@ -705,7 +705,7 @@ impl Engine {
         let t0 = Instant::now();
         let limit = self.inner.opts.limits.deadline;
         let started = AtomicBool::new(false);
-        let outcome = match tokio::time::timeout(limit, run_hook(s, hook, largs, &started)).await {
+        let outcome = match tokio::time::timeout(limit, run_hook(s, hook, largs, &started, t0 + limit)).await {
             Ok(o) => o,
             Err(_) if started.load(Ordering::Relaxed) => Outcome::Failed(format!(
                 "deadline exceeded: hook {hook} did not finish within {} ms",
@@ -772,7 +772,7 @@ fn same_path(a: &Path, b: &Path) -> bool {
     a == b || absolute(a) == absolute(b)
 }
 
-async fn run_hook(s: &Arc<Script>, hook: Hook, largs: &PValue, started: &AtomicBool) -> Outcome {
+async fn run_hook(s: &Arc<Script>, hook: Hook, largs: &PValue, started: &AtomicBool, deadline: Instant) -> Outcome {
     let lease = match s.acquire().await {
         Ok(l) => l,
         Err(m) => return Outcome::Failed(m),
@@ -782,6 +782,7 @@ async fn run_hook(s: &Arc<Script>, hook: Hook, largs: &PValue, started: &AtomicB
     if !state.hooks.contains_key(&hook) {
         return Outcome::Returned(Vec::new());
     }
+    state.lua.set_app_data(CallDeadline(deadline));
     // Every call runs in an isolation: VerneMQ leaves the state unchanged
     // after a failed call in both modes, and discards a successful call's
     // changes unless keep_state is true. The guard rolls back when dropped,
@@ -817,6 +818,32 @@ async fn run_hook(s: &Arc<Script>, hook: Hook, largs: &PValue, started: &AtomicB
     }
     drop(lease);
     out
+}
+
+/// When the running call must have answered (read by [`wait_in_place`]).
+struct CallDeadline(Instant);
+
+/// The blocking executor of every state: a provider (or `bcrypt.hashpw`)
+/// called where Lua cannot suspend (a `table.sort` comparator, a `gsub`
+/// callback, the top level of a `require`d file, `__tostring`...) waits on
+/// the engine's multi-thread runtime with `block_in_place`, bounded by the
+/// call's deadline, instead of failing with "attempt to yield across a
+/// C-call boundary" (Luerl has no such boundary, so scripts may do it).
+fn wait_in_place(lua: &Lua, fut: std::pin::Pin<Box<dyn Future<Output = LuaResult<LuaMultiValue>> + Send>>) -> LuaResult<LuaMultiValue> {
+    let handle = match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => h,
+        _ => {
+            return Err(LuaError::RuntimeError(
+                "a provider call where Lua cannot suspend needs the engine's multi-thread runtime".into(),
+            ))
+        }
+    };
+    let remaining = lua
+        .app_data_ref::<CallDeadline>()
+        .map(|d| d.0.saturating_duration_since(Instant::now()))
+        .unwrap_or(Duration::from_secs(5));
+    tokio::task::block_in_place(|| handle.block_on(tokio::time::timeout(remaining, fut)))
+        .unwrap_or_else(|_| Err(LuaError::Timeout))
 }
 
 /// `hooks[<name>]` in the state that serves the call.
@@ -916,6 +943,7 @@ async fn load_state(path: &Path, source: &[u8], id: usize, inner: &Inner) -> Res
     let lua = Lua::new_with(libs, LuaOptions::new()).map_err(|e| error_message(&e))?;
     lua.set_limits(opts.lua_limits());
     lua.set_stdout(std::io::stderr());
+    lua.set_blocking_executor(Some(Arc::new(wait_in_place)));
     let le = |e: LuaError| error_message(&e);
 
     // package.path and the sandboxed searcher

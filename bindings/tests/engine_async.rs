@@ -375,6 +375,28 @@ end"#;
     assert_eq!(call(&e, "auth_on_register", register("c", "u", "p")), OK());
 }
 
+/// Async module functions called where Lua 5.2 cannot suspend (a
+/// `table.sort` comparator, a `gsub` callback, a `require`d file's top
+/// level, `__tostring`) wait in place instead of failing: Luerl has no
+/// C-call boundary, so VerneMQ scripts may do this.
+#[test]
+fn async_functions_work_where_lua_cannot_suspend() {
+    let mut o = quick_opts();
+    o.bcrypt = Arc::new(oxilua_vmq::modules::bcrypt::Bcrypt::new(4).unwrap());
+    let module = r#"local salt = bcrypt.gen_salt()
+return { hashed = bcrypt.hashpw("x", salt), salt = salt }"#;
+    let script = r#"local m = require "helper_mod"
+hooks = { auth_on_register = function(r)
+  local t = { "b", "c", "a" }
+  table.sort(t, function(x, y) return bcrypt.hashpw(x, m.salt) < bcrypt.hashpw(y, m.salt) and x < y or x < y end)
+  local g = (r.username):gsub("%w+", function(w) return #bcrypt.hashpw(w, m.salt) > 0 and w or "?" end)
+  local s = tostring(setmetatable({}, { __tostring = function() return bcrypt.hashpw("x", m.salt) end }))
+  return t[1] == "a" and g == r.username and s == m.hashed
+end }"#;
+    let e = engine_with("boundary", &[("a.lua", script), ("helper_mod.lua", module)], o);
+    assert_eq!(call(&e, "auth_on_register", register("c", "user", "p")), OK());
+}
+
 /// `bcrypt.hashpw` runs on the blocking pool (an async function): from
 /// load-time code, from hooks and under `pcall`.
 #[test]

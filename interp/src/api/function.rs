@@ -435,12 +435,59 @@ impl Lua {
                 let fut = func(lua.clone(), a);
                 let l2 = lua.clone();
                 let fut: BoxFuture = Box::pin(async move { fut.await?.into_lua_multi(&l2) });
+                if lua.shared.with_vm(|vm| vm.th.nny > 0) {
+                    // Lua cannot suspend here (inside `table.sort`, `gsub`,
+                    // `require`, a `__tostring`...): the host's blocking
+                    // executor, if it set one, waits for the future instead
+                    let exec = lua.st().blocking.clone();
+                    let Some(exec) = exec else {
+                        return Err(Error::RuntimeError("attempt to yield across a C-call boundary".into()));
+                    };
+                    let out = match exec(lua, fut) {
+                        Ok(mut vals) => {
+                            vals.push_front(Value::Boolean(true));
+                            vals
+                        }
+                        Err(e) => MultiValue::from_vec(vec![Value::Boolean(false), Value::Error(Box::new(e))]),
+                    };
+                    return Ok(CallbackOut::Values(out));
+                }
                 Ok(CallbackOut::Await(Box::new(AsyncPending(Some(fut)))))
             }),
         )?;
         self.load(ASYNC_WRAPPER).set_name("=async").call::<Function>(host)
     }
+
+    /// Let async host functions run where Lua cannot suspend (Lua 5.2 has no
+    /// yield across `table.sort` comparators, `string.gsub` callbacks,
+    /// `require`d chunks, `__tostring`...; Luerl-era scripts may still call
+    /// a database from there): instead of failing with "attempt to yield
+    /// across a C-call boundary", the future is handed to `exec`, which must
+    /// wait for it (e.g. `tokio::task::block_in_place` on a multi-thread
+    /// runtime) and return its results. Elsewhere async functions suspend as
+    /// usual. `None` restores the error.
+    ///
+    /// ```
+    /// use oxilua::prelude::*;
+    /// let lua = Lua::new();
+    /// let double = lua.create_async_function(|_, x: i64| async move { Ok(x * 2) })?;
+    /// lua.globals().set("double", double)?;
+    /// let sort = lua.load("local t = {3, 1, 2} table.sort(t, function(a, b) return double(a) < double(b) end) return t[1]");
+    /// let f = sort.into_function()?;
+    /// assert!(oxilua::api_block_on(f.call_async::<i64>(())).is_err());
+    /// lua.set_blocking_executor(Some(std::sync::Arc::new(|_: &Lua, fut| oxilua::api_block_on(fut))));
+    /// assert_eq!(oxilua::api_block_on(f.call_async::<i64>(()))?, 1);
+    /// # Ok::<(), LuaError>(())
+    /// ```
+    pub fn set_blocking_executor(&self, exec: Option<BlockingExecutor>) {
+        self.st().blocking = exec;
+    }
 }
+
+/// Waits for an async host function's future where Lua cannot suspend (see
+/// [`Lua::set_blocking_executor`]).
+pub type BlockingExecutor =
+    std::sync::Arc<dyn Fn(&Lua, Pin<Box<dyn Future<Output = Result<MultiValue>> + Send>>) -> Result<MultiValue> + Send + Sync>;
 
 /// Run a future to completion on the current thread (a minimal executor for
 /// examples and tests that do not use a runtime).

@@ -43,7 +43,7 @@ mod value;
 pub use chunk::{Chunk, ChunkMode};
 pub use conv::{BString, FromLua, FromLuaMulti, IntoLua, IntoLuaMulti};
 pub use error::{Error, ErrorContext, ExternalError, ExternalResult, Result};
-pub use function::{block_on, ThreadStatus};
+pub use function::{block_on, BlockingExecutor, ThreadStatus};
 pub use isolation::Isolation;
 #[cfg(feature = "serde")]
 pub use self::serde::{LuaSerdeExt, ValueDeserializer};
@@ -183,6 +183,8 @@ pub(crate) struct ApiState {
     named: HashMap<String, u32>,
     /// Async host functions may suspend (inside `call_async`).
     async_ok: bool,
+    /// Where Lua cannot suspend, async host functions wait through this.
+    pub(crate) blocking: Option<function::BlockingExecutor>,
 }
 
 /// The payload of an error object (a userdata raised by a Rust callback).
@@ -363,6 +365,7 @@ impl Lua {
             ud_mt: HashMap::new(),
             named: HashMap::new(),
             async_ok: false,
+            blocking: None,
         };
         Ok(Lua { shared: Arc::new(Shared::new(vm, st)) })
     }
