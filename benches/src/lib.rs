@@ -7,7 +7,9 @@
 //! of that tool, split so that the pure parts can be unit tested.
 
 pub mod cli;
+pub mod criterion_summary;
 pub mod diff;
+pub mod hostcall;
 pub mod interpreters;
 pub mod programs;
 pub mod report;
