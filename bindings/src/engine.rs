@@ -846,6 +846,24 @@ fn wait_in_place(lua: &Lua, fut: std::pin::Pin<Box<dyn Future<Output = LuaResult
         .unwrap_or_else(|_| Err(LuaError::Timeout))
 }
 
+/// Replace `io` by a table holding only `write` and `flush`.
+fn restrict_io(lua: &Lua) -> LuaResult<()> {
+    let g = lua.globals();
+    if let LuaValue::Table(io) = g.raw_get::<LuaValue>("io")? {
+        let small = lua.create_table()?;
+        for name in ["write", "flush"] {
+            small.raw_set(name, io.raw_get::<LuaValue>(name)?)?;
+        }
+        g.raw_set("io", small.clone())?;
+        if let LuaValue::Table(package) = g.raw_get::<LuaValue>("package")? {
+            if let LuaValue::Table(loaded) = package.raw_get::<LuaValue>("loaded")? {
+                loaded.raw_set("io", small)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `hooks[<name>]` in the state that serves the call.
 fn current_hook(lua: &Lua, hook: Hook) -> Result<LuaFunction, String> {
     let hooks = match lua.globals().get::<LuaValue>("hooks") {
@@ -944,6 +962,11 @@ async fn load_state(path: &Path, source: &[u8], id: usize, inner: &Inner) -> Res
     lua.set_limits(opts.lua_limits());
     lua.set_stdout(std::io::stderr());
     lua.set_blocking_executor(Some(Arc::new(wait_in_place)));
+    if !opts.unsafe_os {
+        // VerneMQ's io has only write and flush: no reading (io.read would
+        // wait on the host's standard input), no files, no popen
+        restrict_io(&lua).map_err(|e| error_message(&e))?;
+    }
     let le = |e: LuaError| error_message(&e);
 
     // package.path and the sandboxed searcher
@@ -1157,6 +1180,9 @@ fn install_modules(lua: &Lua, path: &Path, opts: &EngineOptions) -> LuaResult<()
             let raw = lua.create_function(move |lua, args: LuaMultiValue| {
                 let out = match luaconv::from_lua_multi(&args) {
                     Ok(a) => f(&a).map_err(|e| e.to_string()),
+                    // jsx cannot encode a function either: VerneMQ's
+                    // json.encode answers nil for anything it cannot encode
+                    Err(_) if qualified == "json.encode" => Ok(PValue::Nil),
                     Err(e) => Err(format!("{qualified}: bad argument: {e}")),
                 };
                 Ok(match out {

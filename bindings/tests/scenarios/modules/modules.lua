@@ -43,6 +43,15 @@ local probes = {
     local t = json.decode(json.encode({ a = { b = { c = "hello", d = { 1, 2, 3, 4, 5 } } } }))
     return tostring(t.a.b.c == "hello" and #t.a.b.d == 5 and t.a.b.d[5] == 5)
   end,
+  -- jsx cannot encode a function: VerneMQ's json.encode answers nil
+  json_function = function() return tostring(json.encode({ f = print })) .. " " .. tostring(json.encode({ 1, print })) end,
+  -- VerneMQ's io has only write and flush
+  io_restricted = function()
+    local names = {}
+    for k in pairs(io) do names[#names + 1] = k end
+    table.sort(names)
+    return table.concat(names, ",") .. " " .. tostring(io.read) .. " " .. tostring(package.loaded.io == io)
+  end,
   json_encode_string = function() local ok = pcall(json.encode, "str") return tostring(ok) end,
   bcrypt_verify = function()
     return tostring(STORED == bcrypt.hashpw("U*U", STORED)) .. " " .. tostring(STORED == bcrypt.hashpw("wrong", STORED))
