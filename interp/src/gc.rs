@@ -119,18 +119,36 @@ pub struct LStr {
 const HASH_FULL_LIMIT: usize = 64;
 
 pub fn hash_bytes(b: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ (b.len() as u64);
-    let step = if b.len() <= HASH_FULL_LIMIT { 1 } else { (b.len() >> 5) + 1 };
-    let mut i = 0;
-    while i < b.len() {
-        h = (h ^ b[i] as u64).wrapping_mul(0x0000_0100_0000_01b3);
-        i += step;
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    #[inline(always)]
+    fn mix(h: u64, w: u64) -> u64 {
+        (h ^ w).wrapping_mul(K).rotate_left(29)
     }
-    if step > 1 {
-        // also the last bytes, so strings differing at the end differ
-        for &c in &b[b.len() - 16..] {
-            h = (h ^ c as u64).wrapping_mul(0x0000_0100_0000_01b3);
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ (b.len() as u64);
+    if b.len() <= HASH_FULL_LIMIT {
+        // eight bytes at a time, then the tail as one zero-padded word
+        let mut chunks = b.chunks_exact(8);
+        for c in &mut chunks {
+            h = mix(h, u64::from_le_bytes(c.try_into().expect("8 bytes")));
         }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            h = mix(h, u64::from_le_bytes(w));
+        }
+    } else {
+        // long strings: a sample of bytes spread over the whole string, and
+        // the last 16 bytes, so strings differing at the end differ
+        let step = (b.len() >> 5) + 1;
+        let mut i = 0;
+        while i < b.len() {
+            h = mix(h, b[i] as u64);
+            i += step;
+        }
+        let tail = &b[b.len() - 16..];
+        h = mix(h, u64::from_le_bytes(tail[..8].try_into().expect("8 bytes")));
+        h = mix(h, u64::from_le_bytes(tail[8..].try_into().expect("8 bytes")));
     }
     h ^ (h >> 32)
 }
