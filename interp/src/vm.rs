@@ -569,9 +569,10 @@ impl Vm {
         if t == self.cur {
             return;
         }
-        let incoming = std::mem::replace(self.heap.threads.get_mut(t.idx()), Thread::empty());
-        let outgoing = std::mem::replace(&mut self.th, incoming);
-        *self.heap.threads.get_mut(self.cur.idx()) = outgoing;
+        // two swaps, no placeholder built or dropped: the outgoing thread
+        // takes the placeholder's slot, the placeholder the incoming one's
+        std::mem::swap(&mut self.th, self.heap.threads.get_mut(self.cur.idx()));
+        std::mem::swap(&mut self.th, self.heap.threads.get_mut(t.idx()));
         self.cur = t;
         // line/count hooks of the incoming thread need the per-instruction
         // check at once (keeping `budget_base - budget` = fuel spent)
@@ -1182,7 +1183,7 @@ impl Vm {
                 self.poscall(first, n + 1)
             }
             Cont::CoroutineBody => {
-                let vals: Vals = self.th.stack[first..first + n].iter().copied().collect();
+                let vals = Vals::from_slice(&self.th.stack[first..first + n]);
                 self.th.top = 0;
                 self.finish_coroutine(Ok(vals))
             }
@@ -1256,7 +1257,7 @@ impl Vm {
             return Err(self.rt_error("C stack overflow"));
         }
         self.n_ccalls += 1;
-        let args: Vals = self.th.stack[self.th.top - nargs..self.th.top].iter().copied().collect();
+        let args = Vals::from_slice(&self.th.stack[self.th.top - nargs..self.th.top]);
         self.th.top -= nargs;
         let from = self.cur;
         self.th.status = CoStatus::Normal;
@@ -1377,7 +1378,7 @@ impl Vm {
             // raised from `yield` itself (a C function): no position
             return Err(self.error_plain("attempt to yield across a C-call boundary", ErrorKind::Runtime));
         }
-        let vals: Vals = self.th.stack[self.th.top - n..self.th.top].iter().copied().collect();
+        let vals = Vals::from_slice(&self.th.stack[self.th.top - n..self.th.top]);
         self.th.top -= n;
         self.th.status = CoStatus::Suspended;
         let wrap = self.th.wrapped;
