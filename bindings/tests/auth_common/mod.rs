@@ -468,9 +468,9 @@ pub struct Phases {
 }
 
 /// Drive `callers` threads calling `auth_on_register` with the right
-/// password (and, once accepted, an allowed publish) in a loop; cut the
-/// proxy after `before`, restore it after `down`, keep going until the
-/// calls succeed again (at most `recover`) plus a few more rounds. Then
+/// password in a loop; cut the proxy once calls succeed, restore it after
+/// at least 1.5 s and 4 calls answered while cut, keep going until the
+/// calls succeed again (at most 30 s) plus a few more rounds. Then
 /// check: no call took longer than `bound` (the deadline plus slack); calls
 /// made while the database was cut were answered with a deny or `next`;
 /// calls succeed after the restore, without a new engine.
@@ -521,7 +521,22 @@ pub fn outage_stream(
         let cut_at = Instant::now();
         proxy.cut();
         let cut_done = Instant::now();
+        // down for at least 1.5 s and until a few calls have been made
+        // entirely while down (a backend that fails slowly, like mongodb's
+        // server selection, answers about once a second per caller)
+        let answered_while_down = || {
+            samples
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|s| s.started >= cut_done)
+                .count()
+        };
         std::thread::sleep(Duration::from_millis(1500));
+        while answered_while_down() < 4 {
+            assert!(cut_done.elapsed() < Duration::from_secs(20), "calls stopped answering while the database was cut");
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let restored_at = Instant::now();
         proxy.restore();
         // recovered: successes again, then a few more rounds
