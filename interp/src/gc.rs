@@ -165,7 +165,7 @@ pub struct Heap {
     pub funcs: Arena<Closure>,
     pub upvals: Arena<UpVal>,
     pub userdata: Arena<UserData>,
-    pub threads: Arena<Thread>,
+    pub threads: Arena<Box<Thread>>,
     /// Estimated bytes in use.
     pub bytes: usize,
     /// Collect when `bytes` exceeds this.
@@ -296,7 +296,7 @@ impl Heap {
 
     pub fn alloc_thread(&mut self, t: Thread) -> ThreadRef {
         self.bytes += t.byte_size();
-        ThreadRef(self.threads.insert(t))
+        ThreadRef(self.threads.insert(Box::new(t)))
     }
 
     /// Account for a size change of an existing object.

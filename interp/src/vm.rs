@@ -238,7 +238,8 @@ impl ApiRoots {
 pub struct Vm {
     pub heap: Heap,
     /// The running thread's stack and frames.
-    pub th: Thread,
+    /// The running thread (boxed: a coroutine switch swaps two pointers).
+    pub th: Box<Thread>,
     pub cur: ThreadRef,
     pub main_thread: ThreadRef,
     pub registry: TableRef,
@@ -304,7 +305,7 @@ impl Vm {
         th.status = CoStatus::Running;
         let mut vm = Vm {
             heap,
-            th,
+            th: Box::new(th),
             cur: main,
             main_thread: main,
             registry,
