@@ -79,7 +79,7 @@ enum Undo {
 #[derive(Debug)]
 struct Level {
     /// `active` before this isolation opened.
-    prev_active: u32,
+    prev_active: u64,
     /// Log length when it opened.
     start: usize,
     /// What this isolation has already logged: only the first write to a
@@ -116,13 +116,14 @@ const K_UPVAL: u32 = 6;
 /// The write log and the birth generations (one per heap).
 #[derive(Debug)]
 pub struct IsoLog {
-    /// Generation new objects are born in.
-    gen: u32,
+    /// Generation new objects are born in (64 bits: never wraps; a host
+    /// isolating every call must not hit a limit).
+    gen: u64,
     /// Objects born before this generation are old; 0 when no isolation is open.
-    pub(crate) active: u32,
-    pub(crate) table_born: Vec<u32>,
-    pub(crate) upval_born: Vec<u32>,
-    ud_born: Vec<u32>,
+    pub(crate) active: u64,
+    pub(crate) table_born: Vec<u64>,
+    pub(crate) upval_born: Vec<u64>,
+    ud_born: Vec<u64>,
     log: Vec<Undo>,
     levels: Vec<Level>,
 }
@@ -142,7 +143,7 @@ impl Default for IsoLog {
 }
 
 #[inline]
-fn set_born(v: &mut Vec<u32>, i: usize, gen: u32) {
+fn set_born(v: &mut Vec<u64>, i: usize, gen: u64) {
     if i >= v.len() {
         v.resize(i + 1, 0);
     }
@@ -317,7 +318,8 @@ impl Vm {
     pub fn isolation_begin(&mut self) -> usize {
         let iso = &mut self.heap.iso;
         iso.levels.push(Level { prev_active: iso.active, start: iso.log.len(), seen: HashSet::new() });
-        iso.gen = iso.gen.checked_add(1).expect("isolation generations exhausted");
+        // 64 bits: a million isolations a second would take 580,000 years
+        iso.gen += 1;
         iso.active = iso.gen;
         iso.levels.len()
     }
@@ -334,9 +336,9 @@ impl Vm {
             self.heap.bytes = self.heap.bytes.saturating_sub(ENTRY_SIZE);
             self.undo(e);
         }
+        // objects born from now on keep this isolation's generation, which
+        // is newer than the outer one's: new to it, as they should be
         self.heap.iso.active = level.prev_active;
-        // objects born from now on are new to the outer isolation as well
-        self.heap.iso.gen += 1;
         n
     }
 
@@ -352,7 +354,6 @@ impl Vm {
             self.heap.iso.log.clear();
             self.heap.bytes = self.heap.bytes.saturating_sub(n * ENTRY_SIZE);
         }
-        self.heap.iso.gen += 1;
     }
 
     fn undo(&mut self, e: Undo) {

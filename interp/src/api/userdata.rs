@@ -196,11 +196,14 @@ fn this_arg(args: &mut MultiValue) -> Result<AnyUserData> {
     }
 }
 
-/// `Type.name`, the `to` of a method's [`Error::BadArgument`] (as mlua).
-fn method_path<T>(name: &str) -> String {
+/// A method's name and `Type.name`, the `to` of its [`Error::BadArgument`]
+/// (as mlua).
+fn method_path<T>(name: impl ToString) -> (String, String) {
+    let name = name.to_string();
     let full = std::any::type_name::<T>();
     let short = full.split('<').next().unwrap_or(full).rsplit("::").next().unwrap_or(full);
-    format!("{short}.{name}")
+    let to = format!("{short}.{name}");
+    (name, to)
 }
 
 fn method_cb<T: 'static, M, A, R>(to: String, method: M) -> Cb
@@ -270,8 +273,7 @@ impl<T: 'static> UserDataMethods<T> for Registry<T> {
         A: FromLuaMulti,
         R: IntoLuaMulti,
     {
-        let name = name.to_string();
-        let to = method_path::<T>(&name);
+        let (name, to) = method_path::<T>(name);
         self.methods.push((name, method_cb(to, method)));
     }
     fn add_method_mut<M, A, R>(&mut self, name: impl ToString, method: M)
@@ -280,8 +282,7 @@ impl<T: 'static> UserDataMethods<T> for Registry<T> {
         A: FromLuaMulti,
         R: IntoLuaMulti,
     {
-        let name = name.to_string();
-        let to = method_path::<T>(&name);
+        let (name, to) = method_path::<T>(name);
         self.methods.push((name, method_mut_cb(to, method)));
     }
     fn add_function<F, A, R>(&mut self, name: impl ToString, function: F)
@@ -290,8 +291,7 @@ impl<T: 'static> UserDataMethods<T> for Registry<T> {
         A: FromLuaMulti,
         R: IntoLuaMulti,
     {
-        let name = name.to_string();
-        let to = method_path::<T>(&name);
+        let (name, to) = method_path::<T>(name);
         self.methods.push((name, function_cb(to, function)));
     }
     fn add_function_mut<F, A, R>(&mut self, name: impl ToString, function: F)
@@ -300,8 +300,7 @@ impl<T: 'static> UserDataMethods<T> for Registry<T> {
         A: FromLuaMulti,
         R: IntoLuaMulti,
     {
-        let name = name.to_string();
-        let to = method_path::<T>(&name);
+        let (name, to) = method_path::<T>(name);
         self.methods.push((name, function_mut_cb(to, function)));
     }
     fn add_meta_method<M, A, R>(&mut self, name: impl ToString, method: M)
@@ -310,8 +309,7 @@ impl<T: 'static> UserDataMethods<T> for Registry<T> {
         A: FromLuaMulti,
         R: IntoLuaMulti,
     {
-        let name = name.to_string();
-        let to = method_path::<T>(&name);
+        let (name, to) = method_path::<T>(name);
         self.meta.push((name, method_cb(to, method)));
     }
     fn add_meta_method_mut<M, A, R>(&mut self, name: impl ToString, method: M)
@@ -320,8 +318,7 @@ impl<T: 'static> UserDataMethods<T> for Registry<T> {
         A: FromLuaMulti,
         R: IntoLuaMulti,
     {
-        let name = name.to_string();
-        let to = method_path::<T>(&name);
+        let (name, to) = method_path::<T>(name);
         self.meta.push((name, method_mut_cb(to, method)));
     }
     fn add_meta_function<F, A, R>(&mut self, name: impl ToString, function: F)
@@ -330,8 +327,7 @@ impl<T: 'static> UserDataMethods<T> for Registry<T> {
         A: FromLuaMulti,
         R: IntoLuaMulti,
     {
-        let name = name.to_string();
-        let to = method_path::<T>(&name);
+        let (name, to) = method_path::<T>(name);
         self.meta.push((name, function_cb(to, function)));
     }
     fn add_meta_function_mut<F, A, R>(&mut self, name: impl ToString, function: F)
@@ -340,8 +336,7 @@ impl<T: 'static> UserDataMethods<T> for Registry<T> {
         A: FromLuaMulti,
         R: IntoLuaMulti,
     {
-        let name = name.to_string();
-        let to = method_path::<T>(&name);
+        let (name, to) = method_path::<T>(name);
         self.meta.push((name, function_mut_cb(to, function)));
     }
 }
@@ -352,8 +347,7 @@ impl<T: 'static> UserDataFields<T> for Registry<T> {
         M: Fn(&Lua, &T) -> Result<R> + Send + 'static,
         R: IntoLua,
     {
-        let name = name.to_string();
-        let to = method_path::<T>(&name);
+        let (name, to) = method_path::<T>(name);
         self.getters.push((name, method_cb(to, move |lua, this: &T, ()| method(lua, this))));
     }
     fn add_field_method_set<M, A>(&mut self, name: impl ToString, mut method: M)
@@ -361,8 +355,7 @@ impl<T: 'static> UserDataFields<T> for Registry<T> {
         M: FnMut(&Lua, &mut T, A) -> Result<()> + Send + 'static,
         A: FromLua,
     {
-        let name = name.to_string();
-        let to = method_path::<T>(&name);
+        let (name, to) = method_path::<T>(name);
         self.setters.push((name, method_mut_cb(to, move |lua, this: &mut T, a: A| method(lua, this, a))));
     }
     fn add_field_function_get<F, R>(&mut self, name: impl ToString, function: F)
@@ -370,8 +363,7 @@ impl<T: 'static> UserDataFields<T> for Registry<T> {
         F: Fn(&Lua, AnyUserData) -> Result<R> + Send + 'static,
         R: IntoLua,
     {
-        let name = name.to_string();
-        let to = method_path::<T>(&name);
+        let (name, to) = method_path::<T>(name);
         self.getters.push((name, function_cb(to, function)));
     }
     fn add_field_function_set<F, A>(&mut self, name: impl ToString, mut function: F)
@@ -379,8 +371,7 @@ impl<T: 'static> UserDataFields<T> for Registry<T> {
         F: FnMut(&Lua, AnyUserData, A) -> Result<()> + Send + 'static,
         A: FromLua,
     {
-        let name = name.to_string();
-        let to = method_path::<T>(&name);
+        let (name, to) = method_path::<T>(name);
         self.setters.push((name, function_mut_cb(to, move |lua, (u, a): (AnyUserData, A)| function(lua, u, a))));
     }
     fn add_field<V: IntoLua>(&mut self, name: impl ToString, value: V) {
