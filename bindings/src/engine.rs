@@ -91,7 +91,7 @@
 //! [`Engine::reload_all`] complete the set. A call holds the version it
 //! started with (`Arc<Script>`), so calls in flight finish on it.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -280,10 +280,10 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-/// One Lua state of a script.
+/// One Lua state of a script (the hook functions are looked up in it at
+/// call time, as VerneMQ does).
 struct State {
     lua: Lua,
-    hooks: HashMap<Hook, LuaFunction>,
 }
 
 /// A loaded script (one version of it): its states and the hooks it
@@ -779,9 +779,6 @@ async fn run_hook(s: &Arc<Script>, hook: Hook, largs: &PValue, started: &AtomicB
     };
     started.store(true, Ordering::Relaxed);
     let state = &s.states[lease.idx];
-    if !state.hooks.contains_key(&hook) {
-        return Outcome::Returned(Vec::new());
-    }
     state.lua.set_app_data(CallDeadline(deadline));
     // Every call runs in an isolation: VerneMQ leaves the state unchanged
     // after a failed call in both modes, and discards a successful call's
@@ -923,7 +920,8 @@ async fn load_script(path: &Path, inner: &Inner) -> Result<Script, LoadError> {
         }
         other => return Err(err(format!("num_states must be a number, not a {}", other.type_name()))),
     };
-    let hooks: BTreeSet<Hook> = first.hooks.keys().copied().collect();
+    // as VerneMQ, the hooks a script declares are read from its first state
+    let hooks = declared_hooks(&first.lua, path).map_err(|e| err(error_message(&e)))?;
     let mut states = vec![first];
     for id in 2..=n {
         states.push(load_state_timed(path, &source, id, inner).await.map_err(err)?);
@@ -1009,16 +1007,22 @@ async fn load_state(path: &Path, source: &[u8], id: usize, inner: &Inner) -> Res
         .await
         .map_err(le)?;
 
-    let mut hooks = HashMap::new();
-    if let LuaValue::Table(t) = g.raw_get::<LuaValue>("hooks").map_err(le)? {
+    Ok(State { lua })
+}
+
+/// The hooks `hooks` declares: entries whose key names a hook and whose
+/// value is a function (others are skipped, unknown names with a warning).
+fn declared_hooks(lua: &Lua, path: &Path) -> LuaResult<BTreeSet<Hook>> {
+    let mut hooks = BTreeSet::new();
+    if let LuaValue::Table(t) = lua.globals().raw_get::<LuaValue>("hooks")? {
         for p in t.pairs::<LuaValue, LuaValue>() {
-            let (k, v) = p.map_err(le)?;
-            let (LuaValue::String(name), LuaValue::Function(f)) = (k, v) else {
+            let (k, v) = p?;
+            let (LuaValue::String(name), LuaValue::Function(_)) = (k, v) else {
                 continue;
             };
             match Hook::from_name(&name.to_string_lossy()) {
                 Some(h) => {
-                    hooks.insert(h, f);
+                    hooks.insert(h);
                 }
                 None => tracing::warn!(
                     target: "vmq_diversity",
@@ -1029,7 +1033,7 @@ async fn load_state(path: &Path, source: &[u8], id: usize, inner: &Inner) -> Res
             }
         }
     }
-    Ok(State { lua, hooks })
+    Ok(hooks)
 }
 
 fn absolute(p: &Path) -> PathBuf {
@@ -1177,12 +1181,11 @@ fn install_modules(lua: &Lua, path: &Path, opts: &EngineOptions) -> LuaResult<()
                 t.raw_set(name, wrapped)?;
                 continue;
             }
+            let nil_on_bad_args = NIL_ON_BAD_ARGUMENTS.contains(&(module, name));
             let raw = lua.create_function(move |lua, args: LuaMultiValue| {
                 let out = match luaconv::from_lua_multi(&args) {
                     Ok(a) => f(&a).map_err(|e| e.to_string()),
-                    // jsx cannot encode a function either: VerneMQ's
-                    // json.encode answers nil for anything it cannot encode
-                    Err(_) if qualified == "json.encode" => Ok(PValue::Nil),
+                    Err(_) if nil_on_bad_args => Ok(PValue::Nil),
                     Err(e) => Err(format!("{qualified}: bad argument: {e}")),
                 };
                 Ok(match out {
@@ -1197,6 +1200,11 @@ fn install_modules(lua: &Lua, path: &Path, opts: &EngineOptions) -> LuaResult<()
     }
     Ok(())
 }
+
+/// Module functions that answer `nil` when an argument holds something
+/// that is not data (a function, a coroutine...) instead of raising:
+/// VerneMQ's `json.encode` returns nil for anything jsx cannot encode.
+const NIL_ON_BAD_ARGUMENTS: &[(&str, &str)] = &[("json", "encode")];
 
 /// Module functions that take long enough to stall an async worker
 /// (`bcrypt.hashpw`: tens to hundreds of milliseconds): they run on tokio's

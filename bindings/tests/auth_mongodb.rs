@@ -5,7 +5,6 @@
 mod auth_common;
 mod common;
 
-use std::time::Duration;
 
 use auth_common::*;
 use oxilua_vmq::modules::json;
@@ -62,14 +61,5 @@ fn mongodb_bcrypt() {
 fn mongodb_outage_in_a_stream_of_registers() {
     let mp = "omongo";
     seed(mp);
-    let svc = db();
-    let target = format!("{}:{}", svc["host"], svc["port"]).parse().unwrap();
-    let proxy = Proxy::start(target);
-    let conf = format!(
-        "{}\nvmq_diversity.limits.deadline = 3s",
-        provider_conf("mongodb", &svc, Some(proxy.addr))
-    );
-    let e = auth_engine("mongodb", &conf, |_| {});
-    let entry = &entries(mp)[1];
-    outage_stream(&e, &proxy, mp, &entry.username, entry.password, Duration::from_secs(5));
+    outage_test("mongodb", &db(), mp);
 }

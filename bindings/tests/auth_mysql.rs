@@ -6,7 +6,6 @@
 mod auth_common;
 mod common;
 
-use std::time::Duration;
 
 use auth_common::*;
 use oxilua_vmq::pvalue::PValue;
@@ -85,14 +84,5 @@ fn mysql_md5_from_the_configuration() {
 fn mysql2_outage_in_a_stream_of_registers() {
     let mp = "omysql2";
     seed(mp, "SHA2(?, 256)");
-    let svc = db();
-    let target = format!("{}:{}", svc["host"], svc["port"]).parse().unwrap();
-    let proxy = Proxy::start(target);
-    let conf = format!(
-        "{}\nvmq_diversity.limits.deadline = 3s",
-        provider_conf("mysql2", &svc, Some(proxy.addr))
-    );
-    let e = auth_engine("mysql2", &conf, |_| {});
-    let entry = &entries(mp)[1];
-    outage_stream(&e, &proxy, mp, &entry.username, entry.password, Duration::from_secs(5));
+    outage_test("mysql2", &db(), mp);
 }

@@ -10,7 +10,6 @@
 mod auth_common;
 mod common;
 
-use std::time::Duration;
 
 use auth_common::*;
 use oxilua_vmq::pvalue::PValue;
@@ -99,14 +98,5 @@ fn cockroachdb_script_bcrypt_on_postgres() {
 fn postgres_outage_in_a_stream_of_registers() {
     let mp = "opg";
     seed(mp, "schema/postgres.sql", "crypt($4, gen_salt('bf', 4))", str::to_string);
-    let svc = pg();
-    let target = format!("{}:{}", svc["host"], svc["port"]).parse().unwrap();
-    let proxy = Proxy::start(target);
-    let conf = format!(
-        "{}\nvmq_diversity.limits.deadline = 3s",
-        provider_conf("postgres", &svc, Some(proxy.addr))
-    );
-    let e = auth_engine("postgres", &conf, |_| {});
-    let entry = &entries(mp)[1]; // the '*' row: any client id
-    outage_stream(&e, &proxy, mp, &entry.username, entry.password, Duration::from_secs(5));
+    outage_test("postgres", &pg(), mp);
 }

@@ -467,6 +467,22 @@ pub struct Phases {
     pub restored_at: Instant,
 }
 
+/// The outage test of one auth script: its provider pool goes through a
+/// [`Proxy`] to the server `svc`, the deadline is 3 s, and
+/// [`outage_stream`] cuts and restores the proxy under a stream of registers
+/// by the second seeded entry of mountpoint `mp` (the `*` row: any client).
+pub fn outage_test(script: &str, svc: &HashMap<String, String>, mp: &str) -> Vec<Sample> {
+    let target = format!("{}:{}", svc["host"], svc["port"]).parse().unwrap();
+    let proxy = Proxy::start(target);
+    let conf = format!(
+        "{}\nvmq_diversity.limits.deadline = 3s",
+        provider_conf(script, svc, Some(proxy.addr))
+    );
+    let e = auth_engine(script, &conf, |_| {});
+    let entry = &entries(mp)[1];
+    outage_stream(&e, &proxy, mp, &entry.username, entry.password, Duration::from_secs(5))
+}
+
 /// Drive `callers` threads calling `auth_on_register` with the right
 /// password in a loop; cut the proxy once calls succeed, restore it after
 /// at least 1.5 s and 4 calls answered while cut, keep going until the
