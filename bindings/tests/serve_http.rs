@@ -663,23 +663,24 @@ end
 hooks = { auth_on_publish = auth_on_publish }
 "#;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn shutdown_finishes_the_request_in_flight_and_stops_accepting() {
-    let dir = temp_dir("shutdown");
-    let script = write(&dir, "slow.lua", SLOW_SCRIPT);
+/// A server running [`SLOW_SCRIPT`] with a deadline long enough for it.
+async fn start_slow(dir: &std::path::Path) -> oxilua_vmq::serve::Server {
+    let script = write(dir, "slow.lua", SLOW_SCRIPT);
     let limits = oxilua_vmq::config::Limits {
         deadline: Duration::from_secs(25),
         ..Default::default()
     };
-    let server = start_with(
-        &[script],
-        EngineOptions {
-            limits,
-            ..EngineOptions::default()
-        },
-        |_| {},
-    )
-    .await;
+    let opts = EngineOptions {
+        limits,
+        ..EngineOptions::default()
+    };
+    start_with(&[script], opts, |_| {}).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_the_request_in_flight_and_stops_accepting() {
+    let dir = temp_dir("shutdown");
+    let server = start_slow(&dir).await;
     let addr = server.local_addr();
     let mut idle = connect(addr).await;
     let r = bounded("warm-up", idle.get("/health"))
@@ -753,20 +754,7 @@ async fn concurrent_load_is_answered_correctly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_leaving_mid_request_does_not_disturb_the_server() {
     let dir = temp_dir("vanish");
-    let script = write(&dir, "slow.lua", SLOW_SCRIPT);
-    let limits = oxilua_vmq::config::Limits {
-        deadline: Duration::from_secs(25),
-        ..Default::default()
-    };
-    let server = start_with(
-        &[script],
-        EngineOptions {
-            limits,
-            ..EngineOptions::default()
-        },
-        |_| {},
-    )
-    .await;
+    let server = start_slow(&dir).await;
     let addr = server.local_addr();
     let mut leaving = connect(addr).await;
     let body = publish("c7", "a/b", "aGk=").to_string();
