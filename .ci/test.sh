@@ -15,3 +15,6 @@ if cargo tree -p oxilua -e normal,build --prefix none | awk '{print $1}' | grep 
     echo "C crept into oxilua's dependency tree" >&2
     exit 1
 fi
+# Formatting is checked (rustfmt.toml at the root).
+if rustup component list --installed 2>/dev/null | grep -q '^rustfmt'; then :; else rustup component add rustfmt; fi
+cargo fmt --all --check

@@ -27,9 +27,7 @@ fn main() {
     let args = HookArgs::from_webhook(Hook::AuthOnPublish, &body, WebhookOptions::default()).expect("args");
     let r = engine.call_hook(Hook::AuthOnPublish, &args);
     assert!(matches!(r, HookResult::OkModifiers(_)), "unexpected result {r:?}");
-    c.bench_function("engine [auth_on_publish]", |b| {
-        b.iter(|| black_box(engine.call_hook(Hook::AuthOnPublish, black_box(&args))))
-    });
+    c.bench_function("engine [auth_on_publish]", |b| b.iter(|| black_box(engine.call_hook(Hook::AuthOnPublish, black_box(&args)))));
     c.final_summary();
     let rows = criterion_summary::results(&criterion_dir(), since);
     if !rows.is_empty() {

@@ -14,12 +14,8 @@ use std::time::{Duration, SystemTime};
 
 fn api_benches(c: &mut Criterion) {
     let h = Hooks::new().expect("hook functions");
-    c.bench_function("hook [auth_on_publish]", |b| {
-        b.iter(|| black_box(h.publish_accept(black_box(&SAMPLE)).expect("call")))
-    });
-    c.bench_function("hook [auth_on_publish] modifiers", |b| {
-        b.iter(|| black_box(h.publish_modifiers(black_box(&SAMPLE)).expect("call")))
-    });
+    c.bench_function("hook [auth_on_publish]", |b| b.iter(|| black_box(h.publish_accept(black_box(&SAMPLE)).expect("call"))));
+    c.bench_function("hook [auth_on_publish] modifiers", |b| b.iter(|| black_box(h.publish_modifiers(black_box(&SAMPLE)).expect("call"))));
     c.bench_function("call [bare]", |b| b.iter(|| h.bare().expect("call")));
     c.bench_function("state [new]", |b| b.iter(|| black_box(Lua::new())));
 }

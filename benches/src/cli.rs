@@ -90,9 +90,7 @@ where
             }
             "--filter" => opts.filter = Some(value("--filter")?),
             "--oxilua" => opts.oxilua = Some(PathBuf::from(value("--oxilua")?)),
-            "--size-scale" => {
-                opts.size_scale = positive_f64("--size-scale", &value("--size-scale")?)?
-            }
+            "--size-scale" => opts.size_scale = positive_f64("--size-scale", &value("--size-scale")?)?,
             "--timeout" => opts.timeout_secs = positive_f64("--timeout", &value("--timeout")?)?,
             "--no-install" => opts.install = false,
             "--verbose" | "-v" => opts.verbose = true,

@@ -31,8 +31,7 @@ pub fn results(dir: &Path, since: SystemTime) -> Vec<(String, f64)> {
                 stack.push(p);
                 continue;
             }
-            let is_new_estimate =
-                p.file_name().is_some_and(|n| n == "estimates.json") && p.parent().is_some_and(|d| d.ends_with("new"));
+            let is_new_estimate = p.file_name().is_some_and(|n| n == "estimates.json") && p.parent().is_some_and(|d| d.ends_with("new"));
             let fresh = e.metadata().and_then(|m| m.modified()).is_ok_and(|t| t >= since);
             if !(is_new_estimate && fresh) {
                 continue;

@@ -33,13 +33,7 @@ fn show(line: &Option<String>) -> String {
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "line {}: expected {}, got {}",
-            self.line,
-            show(&self.expected),
-            show(&self.actual)
-        )
+        write!(f, "line {}: expected {}, got {}", self.line, show(&self.expected), show(&self.actual))
     }
 }
 
@@ -58,11 +52,7 @@ pub fn first_difference(expected: &str, actual: &str) -> Option<Mismatch> {
         let e = exp_lines.next();
         let a = act_lines.next();
         if e != a {
-            return Some(Mismatch {
-                line,
-                expected: e.map(str::to_string),
-                actual: a.map(str::to_string),
-            });
+            return Some(Mismatch { line, expected: e.map(str::to_string), actual: a.map(str::to_string) });
         }
         // Both ended together: unreachable when the strings differ, kept
         // as a guard against an endless loop.

@@ -112,11 +112,7 @@ pub fn new_state_kib() -> LuaResult<(Lua, f64)> {
 pub fn phase_scripts(workspace: &std::path::Path) -> std::io::Result<Vec<(&'static str, Vec<u8>, &'static str)>> {
     let read = |p: &str| std::fs::read(workspace.join(p));
     Ok(vec![
-        (
-            "plugin.lua",
-            read("bindings/examples/plugin.lua")?,
-            "print = function() end kv = { ensure_table = function() end }",
-        ),
+        ("plugin.lua", read("bindings/examples/plugin.lua")?, "print = function() end kv = { ensure_table = function() end }"),
         ("fib.lua", read("benches/lua/fib.lua")?, "print = function() end arg = { 15 }"),
         ("json.lua", read("benches/lua/json.lua")?, "print = function() end arg = { 1 }"),
     ])

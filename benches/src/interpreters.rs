@@ -45,9 +45,7 @@ pub fn is_executable(path: &Path) -> bool {
 /// Looks `name` up in the directories of `$PATH`.
 pub fn find_in_path(name: &str) -> Option<PathBuf> {
     let path = env::var_os("PATH")?;
-    env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| is_executable(candidate))
+    env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| is_executable(candidate))
 }
 
 /// Where the oxilua binary is: the explicit `--oxilua` path if given (used
@@ -62,12 +60,8 @@ pub fn locate_oxilua(explicit: Option<&Path>, workspace_root: &Path) -> Result<P
     if is_executable(&built) {
         return Ok(built);
     }
-    find_in_path("oxilua").ok_or_else(|| {
-        format!(
-            "not built ({} missing; run `cargo build --release -p oxilua`) and not on PATH",
-            built.display()
-        )
-    })
+    find_in_path("oxilua")
+        .ok_or_else(|| format!("not built ({} missing; run `cargo build --release -p oxilua`) and not on PATH", built.display()))
 }
 
 /// Runs `apt-get install -y lua5.2 luajit` (after `apt-get update` if the
@@ -120,44 +114,21 @@ pub fn discover(oxilua: Result<PathBuf, String>, install: bool) -> Vec<Interpret
     let mut lua = find_in_path("lua5.2");
     let mut luajit = find_in_path("luajit");
     if install && (lua.is_none() || luajit.is_none()) {
-        let missing: Vec<&str> = [("lua5.2", &lua), ("luajit", &luajit)]
-            .iter()
-            .filter(|(_, found)| found.is_none())
-            .map(|(name, _)| *name)
-            .collect();
-        eprintln!(
-            "{} not found on PATH; trying to install",
-            missing.join(" and ")
-        );
+        let missing: Vec<&str> =
+            [("lua5.2", &lua), ("luajit", &luajit)].iter().filter(|(_, found)| found.is_none()).map(|(name, _)| *name).collect();
+        eprintln!("{} not found on PATH; trying to install", missing.join(" and "));
         if install_reference_interpreters() {
             lua = lua.or_else(|| find_in_path("lua5.2"));
             luajit = luajit.or_else(|| find_in_path("luajit"));
         }
     }
-    let missing =
-        |name: &str| format!("{name} not found on PATH (apt-get install -y lua5.2 luajit)");
+    let missing = |name: &str| format!("{name} not found on PATH (apt-get install -y lua5.2 luajit)");
     let luajit_found = luajit.ok_or_else(|| missing("luajit"));
     vec![
-        Interpreter {
-            label: "oxilua".into(),
-            program: oxilua,
-            args: vec![],
-        },
-        Interpreter {
-            label: BASELINE.into(),
-            program: lua.ok_or_else(|| missing("lua5.2")),
-            args: vec![],
-        },
-        Interpreter {
-            label: "luajit -joff".into(),
-            program: luajit_found.clone(),
-            args: vec!["-joff".into()],
-        },
-        Interpreter {
-            label: "luajit".into(),
-            program: luajit_found,
-            args: vec![],
-        },
+        Interpreter { label: "oxilua".into(), program: oxilua, args: vec![] },
+        Interpreter { label: BASELINE.into(), program: lua.ok_or_else(|| missing("lua5.2")), args: vec![] },
+        Interpreter { label: "luajit -joff".into(), program: luajit_found.clone(), args: vec!["-joff".into()] },
+        Interpreter { label: "luajit".into(), program: luajit_found, args: vec![] },
     ]
 }
 
@@ -173,9 +144,7 @@ mod tests {
 
     #[test]
     fn missing_files_are_not_executable() {
-        assert!(!is_executable(Path::new(
-            "/nonexistent/definitely/not/here"
-        )));
+        assert!(!is_executable(Path::new("/nonexistent/definitely/not/here")));
         assert!(!is_executable(Path::new("/")));
     }
 }

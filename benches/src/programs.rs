@@ -25,11 +25,7 @@ impl Size {
         if scale == 1.0 {
             return Vec::new();
         }
-        let scale = if scale.is_finite() && scale > 0.0 {
-            scale
-        } else {
-            1.0
-        };
+        let scale = if scale.is_finite() && scale > 0.0 { scale } else { 1.0 };
         let linear = |default: u64, s: f64| ((default as f64 * s).round() as u64).max(1);
         match *self {
             Size::Linear { default } => vec![linear(default, scale).to_string()],
@@ -74,89 +70,28 @@ impl Program {
     }
 
     pub fn expected(&self, benches_dir: &Path) -> PathBuf {
-        benches_dir
-            .join("expected")
-            .join(format!("{}.txt", self.name))
+        benches_dir.join("expected").join(format!("{}.txt", self.name))
     }
 }
 
 /// All programs, in the order they are run and reported.
 pub const PROGRAMS: &[Program] = &[
-    Program {
-        name: "fib",
-        exercises: "recursive Lua calls",
-        size: Size::Exponential {
-            default: 35,
-            growth: 1.618,
-        },
-    },
-    Program {
-        name: "binary_trees",
-        exercises: "table allocation, GC",
-        size: Size::Exponential {
-            default: 14,
-            growth: 2.0,
-        },
-    },
-    Program {
-        name: "nbody",
-        exercises: "float arithmetic, field access",
-        size: Size::Linear { default: 300_000 },
-    },
+    Program { name: "fib", exercises: "recursive Lua calls", size: Size::Exponential { default: 35, growth: 1.618 } },
+    Program { name: "binary_trees", exercises: "table allocation, GC", size: Size::Exponential { default: 14, growth: 2.0 } },
+    Program { name: "nbody", exercises: "float arithmetic, field access", size: Size::Linear { default: 300_000 } },
     Program {
         name: "spectral_norm",
         exercises: "nested loops, array access, small calls",
-        size: Size::Power {
-            default: 700,
-            exponent: 2.0,
-        },
+        size: Size::Power { default: 700, exponent: 2.0 },
     },
-    Program {
-        name: "fannkuch",
-        exercises: "integer loops over small arrays",
-        size: Size::FixedThenLinear {
-            fixed: 9,
-            default: 3,
-        },
-    },
-    Program {
-        name: "mandelbrot",
-        exercises: "float loops, branches",
-        size: Size::Power {
-            default: 1000,
-            exponent: 2.0,
-        },
-    },
-    Program {
-        name: "strings",
-        exercises: "string library, concatenation, patterns",
-        size: Size::Linear { default: 600 },
-    },
-    Program {
-        name: "hash_churn",
-        exercises: "hash tables: insert/lookup/delete",
-        size: Size::Linear { default: 300_000 },
-    },
-    Program {
-        name: "closures",
-        exercises: "closures, upvalues, higher-order calls",
-        size: Size::Linear { default: 800_000 },
-    },
-    Program {
-        name: "coroutines",
-        exercises: "coroutine resume/yield",
-        size: Size::Linear { default: 1_500_000 },
-    },
-    Program {
-        name: "richards",
-        exercises: "method calls via metatables",
-        size: Size::Linear { default: 30 },
-    },
-    Program {
-        name: "json",
-        exercises: "string scanning, buffers, recursion",
-        size: Size::Linear { default: 30 },
-    },
+    Program { name: "fannkuch", exercises: "integer loops over small arrays", size: Size::FixedThenLinear { fixed: 9, default: 3 } },
+    Program { name: "mandelbrot", exercises: "float loops, branches", size: Size::Power { default: 1000, exponent: 2.0 } },
+    Program { name: "strings", exercises: "string library, concatenation, patterns", size: Size::Linear { default: 600 } },
+    Program { name: "hash_churn", exercises: "hash tables: insert/lookup/delete", size: Size::Linear { default: 300_000 } },
+    Program { name: "closures", exercises: "closures, upvalues, higher-order calls", size: Size::Linear { default: 800_000 } },
+    Program { name: "coroutines", exercises: "coroutine resume/yield", size: Size::Linear { default: 1_500_000 } },
+    Program { name: "richards", exercises: "method calls via metatables", size: Size::Linear { default: 30 } },
+    Program { name: "json", exercises: "string scanning, buffers, recursion", size: Size::Linear { default: 30 } },
 ];
 
 /// Programs whose name contains any of the comma-separated `filter` terms
@@ -165,16 +100,8 @@ pub fn select(filter: Option<&str>) -> Vec<Program> {
     match filter {
         None => PROGRAMS.to_vec(),
         Some(f) => {
-            let terms: Vec<&str> = f
-                .split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .collect();
-            PROGRAMS
-                .iter()
-                .filter(|p| terms.is_empty() || terms.iter().any(|t| p.name.contains(t)))
-                .copied()
-                .collect()
+            let terms: Vec<&str> = f.split(',').map(str::trim).filter(|t| !t.is_empty()).collect();
+            PROGRAMS.iter().filter(|p| terms.is_empty() || terms.iter().any(|t| p.name.contains(t))).copied().collect()
         }
     }
 }
@@ -204,20 +131,14 @@ mod tests {
 
     #[test]
     fn power_scaling() {
-        let s = Size::Power {
-            default: 1000,
-            exponent: 2.0,
-        };
+        let s = Size::Power { default: 1000, exponent: 2.0 };
         assert_eq!(s.args(4.0), vec!["2000"]);
         assert_eq!(s.args(0.25), vec!["500"]);
     }
 
     #[test]
     fn exponential_scaling() {
-        let s = Size::Exponential {
-            default: 14,
-            growth: 2.0,
-        };
+        let s = Size::Exponential { default: 14, growth: 2.0 };
         assert_eq!(s.args(2.0), vec!["15"]);
         assert_eq!(s.args(0.25), vec!["12"]);
         assert_eq!(s.args(1.2), vec!["14"]);
@@ -225,10 +146,7 @@ mod tests {
 
     #[test]
     fn fixed_then_linear_scaling() {
-        let s = Size::FixedThenLinear {
-            fixed: 9,
-            default: 3,
-        };
+        let s = Size::FixedThenLinear { fixed: 9, default: 3 };
         assert_eq!(s.args(2.0), vec!["9", "6"]);
     }
 
@@ -246,17 +164,9 @@ mod tests {
     fn every_program_has_script_and_expected_output() {
         let dir = benches_dir();
         for p in PROGRAMS {
-            assert!(
-                p.script(&dir).is_file(),
-                "missing {}",
-                p.script(&dir).display()
-            );
+            assert!(p.script(&dir).is_file(), "missing {}", p.script(&dir).display());
             let expected = std::fs::read_to_string(p.expected(&dir)).unwrap();
-            assert!(
-                !expected.trim().is_empty(),
-                "empty expected output for {}",
-                p.name
-            );
+            assert!(!expected.trim().is_empty(), "empty expected output for {}", p.name);
         }
     }
 
@@ -272,26 +182,13 @@ mod tests {
                 _ => 1,
             };
             let needle = format!("tonumber(arg and arg[{arg_index}]) or ");
-            let at = src
-                .find(&needle)
-                .unwrap_or_else(|| panic!("{}: no default", p.name));
-            let digits: String = src[at + needle.len()..]
-                .chars()
-                .take_while(|c| c.is_ascii_digit())
-                .collect();
-            assert_eq!(
-                digits.parse::<u64>().unwrap(),
-                p.size.default_value(),
-                "{}",
-                p.name
-            );
+            let at = src.find(&needle).unwrap_or_else(|| panic!("{}: no default", p.name));
+            let digits: String = src[at + needle.len()..].chars().take_while(|c| c.is_ascii_digit()).collect();
+            assert_eq!(digits.parse::<u64>().unwrap(), p.size.default_value(), "{}", p.name);
             if let Size::FixedThenLinear { fixed, .. } = p.size {
                 let needle = "tonumber(arg and arg[1]) or ";
                 let at = src.find(needle).unwrap();
-                let digits: String = src[at + needle.len()..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_digit())
-                    .collect();
+                let digits: String = src[at + needle.len()..].chars().take_while(|c| c.is_ascii_digit()).collect();
                 assert_eq!(digits.parse::<u64>().unwrap(), fixed, "{}", p.name);
             }
         }
@@ -304,10 +201,7 @@ mod tests {
             let path = entry.unwrap().path();
             if path.extension().and_then(|e| e.to_str()) == Some("lua") {
                 let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
-                assert!(
-                    PROGRAMS.iter().any(|p| p.name == stem),
-                    "{stem} is not in PROGRAMS"
-                );
+                assert!(PROGRAMS.iter().any(|p| p.name == stem), "{stem} is not in PROGRAMS");
             }
         }
     }

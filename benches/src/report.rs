@@ -57,38 +57,19 @@ impl Table {
     /// Geometric mean of column `col`'s ratios over the rows where both it
     /// and the baseline have times, with the number of rows it covers.
     pub fn geomean_ratio(&self, col: usize) -> (Option<f64>, usize) {
-        let ratios: Vec<f64> = self
-            .rows
-            .iter()
-            .filter_map(|r| self.ratio(r, col))
-            .collect();
+        let ratios: Vec<f64> = self.rows.iter().filter_map(|r| self.ratio(r, col)).collect();
         (geometric_mean(&ratios), ratios.len())
     }
 
     /// True if any cell is a wrong-output cell.
     pub fn any_wrong(&self) -> bool {
-        self.rows
-            .iter()
-            .flat_map(|r| &r.cells)
-            .any(|c| matches!(c, Cell::Wrong(_)))
+        self.rows.iter().flat_map(|r| &r.cells).any(|c| matches!(c, Cell::Wrong(_)))
     }
 
     /// Renders the table plus notes about failures and wrong outputs.
     pub fn render(&self) -> String {
-        let name_w = self
-            .rows
-            .iter()
-            .map(|r| r.program.len())
-            .chain(["geomean ratio".len()])
-            .max()
-            .unwrap_or(0);
-        let col_w = self
-            .labels
-            .iter()
-            .map(|l| l.len())
-            .max()
-            .unwrap_or(0)
-            .max(16);
+        let name_w = self.rows.iter().map(|r| r.program.len()).chain(["geomean ratio".len()]).max().unwrap_or(0);
+        let col_w = self.labels.iter().map(|l| l.len()).max().unwrap_or(0).max(16);
 
         let mut out = String::new();
         // Header.
@@ -195,27 +176,15 @@ mod tests {
             rows: vec![
                 Row {
                     program: "fib".into(),
-                    cells: vec![
-                        Cell::Times(vec![2.0, 2.2, 1.8]),
-                        Cell::Times(vec![1.0, 1.0, 1.0]),
-                        Cell::Times(vec![0.5, 0.5, 0.5]),
-                    ],
+                    cells: vec![Cell::Times(vec![2.0, 2.2, 1.8]), Cell::Times(vec![1.0, 1.0, 1.0]), Cell::Times(vec![0.5, 0.5, 0.5])],
                 },
                 Row {
                     program: "nbody".into(),
-                    cells: vec![
-                        Cell::Failed("exit status: 1: boom".into()),
-                        Cell::Times(vec![2.0]),
-                        Cell::Times(vec![0.5]),
-                    ],
+                    cells: vec![Cell::Failed("exit status: 1: boom".into()), Cell::Times(vec![2.0]), Cell::Times(vec![0.5])],
                 },
                 Row {
                     program: "json".into(),
-                    cells: vec![
-                        Cell::Wrong(first_difference("a\n", "b\n").unwrap()),
-                        Cell::Times(vec![1.0]),
-                        Cell::Times(vec![0.25]),
-                    ],
+                    cells: vec![Cell::Wrong(first_difference("a\n", "b\n").unwrap()), Cell::Times(vec![1.0]), Cell::Times(vec![0.25])],
                 },
             ],
         }
@@ -260,10 +229,7 @@ mod tests {
         let text = t.render();
         assert!(text.contains("fail"), "{text}");
         assert!(text.contains("WRONG OUTPUT"), "{text}");
-        assert!(
-            text.contains("oxilua on nbody: exit status: 1: boom"),
-            "{text}"
-        );
+        assert!(text.contains("oxilua on nbody: exit status: 1: boom"), "{text}");
         assert!(text.contains("oxilua on json: line 1"), "{text}");
         assert!(text.contains("2.00x (1/3)"), "{text}");
         assert!(text.contains("2.000s"), "{text}");

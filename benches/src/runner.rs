@@ -28,11 +28,7 @@ fn read_all(mut source: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8
 
 /// The first non-empty line of `stderr`, shortened, for failure reports.
 pub fn summarize_stderr(stderr: &str) -> String {
-    let line = stderr
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("");
+    let line = stderr.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
     let mut short: String = line.chars().take(120).collect();
     if line.chars().count() > 120 {
         short.push_str("...");
@@ -42,13 +38,7 @@ pub fn summarize_stderr(stderr: &str) -> String {
 
 /// Runs `interp` on `script` with `args`, measuring the wall time of the
 /// whole process (start-up included). The process is killed after `timeout`.
-pub fn run_once(
-    interp: &Interpreter,
-    script: &Path,
-    args: &[String],
-    cwd: &Path,
-    timeout: Duration,
-) -> Outcome {
+pub fn run_once(interp: &Interpreter, script: &Path, args: &[String], cwd: &Path, timeout: Duration) -> Outcome {
     let program = match &interp.program {
         Ok(p) => p,
         Err(reason) => return Outcome::Failed(reason.clone()),
@@ -84,9 +74,7 @@ pub fn run_once(
             // Timed out: kill the process; the waiter then finishes. The
             // reader threads are left alone: a grandchild could still hold
             // the pipes open, and they end by themselves when it exits.
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
             let _ = waiter.join();
             drop((out_reader, err_reader));
             return Outcome::Failed(format!("timed out after {}s", timeout.as_secs_f64()));
@@ -105,10 +93,7 @@ pub fn run_once(
                 Outcome::Failed(format!("{s}: {detail}"))
             }
         }
-        Ok(_) => Outcome::Finished {
-            seconds: (end - start).as_secs_f64(),
-            stdout,
-        },
+        Ok(_) => Outcome::Finished { seconds: (end - start).as_secs_f64(), stdout },
     }
 }
 
@@ -118,11 +103,7 @@ mod tests {
     use std::path::PathBuf;
 
     fn sh() -> Interpreter {
-        Interpreter {
-            label: "sh".into(),
-            program: Ok(PathBuf::from("/bin/sh")),
-            args: vec![],
-        }
+        Interpreter { label: "sh".into(), program: Ok(PathBuf::from("/bin/sh")), args: vec![] }
     }
 
     /// A temporary shell script, deleted (with its directory) on drop.
@@ -144,8 +125,7 @@ mod tests {
     }
 
     fn script(name: &str, body: &str) -> Script {
-        let dir =
-            std::env::temp_dir().join(format!("oxilua-benches-test-{}-{name}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("oxilua-benches-test-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(name);
         std::fs::write(&path, body).unwrap();
@@ -155,13 +135,7 @@ mod tests {
     #[test]
     fn captures_stdout_and_time() {
         let s = script("ok.sh", "echo hello; echo \"$1\"\n");
-        let out = run_once(
-            &sh(),
-            &s,
-            &["arg".into()],
-            Path::new("/"),
-            Duration::from_secs(20),
-        );
+        let out = run_once(&sh(), &s, &["arg".into()], Path::new("/"), Duration::from_secs(20));
         match out {
             Outcome::Finished { seconds, stdout } => {
                 assert_eq!(stdout, "hello\narg\n");
@@ -182,16 +156,9 @@ mod tests {
 
     #[test]
     fn missing_interpreter_is_a_failure() {
-        let interp = Interpreter {
-            label: "x".into(),
-            program: Ok(PathBuf::from("/nonexistent/interp")),
-            args: vec![],
-        };
+        let interp = Interpreter { label: "x".into(), program: Ok(PathBuf::from("/nonexistent/interp")), args: vec![] };
         let s = script("any.sh", "true\n");
-        assert!(matches!(
-            run_once(&interp, &s, &[], Path::new("/"), Duration::from_secs(5)),
-            Outcome::Failed(_)
-        ));
+        assert!(matches!(run_once(&interp, &s, &[], Path::new("/"), Duration::from_secs(5)), Outcome::Failed(_)));
     }
 
     #[test]

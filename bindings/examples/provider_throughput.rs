@@ -42,14 +42,7 @@ struct Opts {
 }
 
 fn parse_opts() -> Opts {
-    let mut o = Opts {
-        concurrency: 16,
-        seconds: 5.0,
-        states: None,
-        pool: None,
-        mode: "redis+pg".into(),
-        ceiling: false,
-    };
+    let mut o = Opts { concurrency: 16, seconds: 5.0, states: None, pool: None, mode: "redis+pg".into(), ceiling: false };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = |name: &str| args.next().unwrap_or_else(|| die(&format!("{name} needs a value")));
@@ -93,15 +86,11 @@ fn service(name: &str) -> HashMap<String, String> {
         let text = std::fs::read_to_string(path).ok()?;
         text.lines().find_map(|l| {
             let l = l.trim().trim_start_matches("export ");
-            l.strip_prefix(&format!("{var}="))
-                .map(|v| v.trim_matches('\'').trim_matches('"').to_string())
+            l.strip_prefix(&format!("{var}=")).map(|v| v.trim_matches('\'').trim_matches('"').to_string())
         })
     });
     let value = value.unwrap_or_else(|| die(&format!("{var} not set: run .ci/services.sh first")));
-    value
-        .split_whitespace()
-        .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
-        .collect()
+    value.split_whitespace().filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string()))).collect()
 }
 
 const SCRIPT: &str = r#"
@@ -134,10 +123,7 @@ hooks = { auth_on_register = auth_on_register }
 fn seed(pg: &HashMap<String, String>, redis: &HashMap<String, String>) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let p = Providers::new(ProvidersConfig::vernemq_defaults());
-    let call = |m: &str, f: &str, a: Vec<PValue>| {
-        rt.block_on(p.call(m, f, &a))
-            .unwrap_or_else(|e| die(&format!("seeding: {e}")))
-    };
+    let call = |m: &str, f: &str, a: Vec<PValue>| rt.block_on(p.call(m, f, &a)).unwrap_or_else(|e| die(&format!("seeding: {e}")));
     let s = |x: &str| PValue::str(x);
     call(
         "postgres",
@@ -164,10 +150,7 @@ fn seed(pg: &HashMap<String, String>, redis: &HashMap<String, String>) {
     call(
         "postgres",
         "execute",
-        vec![
-            s("seed"),
-            s("CREATE TABLE IF NOT EXISTS thr_users (username varchar(64) PRIMARY KEY, password varchar(64) NOT NULL)"),
-        ],
+        vec![s("seed"), s("CREATE TABLE IF NOT EXISTS thr_users (username varchar(64) PRIMARY KEY, password varchar(64) NOT NULL)")],
     );
     call("postgres", "execute", vec![s("seed"), s("DELETE FROM thr_users")]);
     call(
@@ -267,8 +250,7 @@ fn main() {
     let started = Instant::now();
     let threads: Vec<_> = (0..o.concurrency)
         .map(|t| {
-            let (engine, args, stop, failures, all) =
-                (engine.clone(), args.clone(), stop.clone(), failures.clone(), all.clone());
+            let (engine, args, stop, failures, all) = (engine.clone(), args.clone(), stop.clone(), failures.clone(), all.clone());
             std::thread::spawn(move || {
                 let mut lat = Vec::with_capacity(100_000);
                 let mut i = t * 7919;
@@ -332,14 +314,8 @@ fn ceiling(o: &Opts, pg: &HashMap<String, String>, redis: &HashMap<String, Strin
 
     // pgbench: the script's SELECT, C clients over 2 threads
     let sql = dir.join("select.sql");
-    std::fs::write(
-        &sql,
-        format!(
-            "\\set n random(0, {})\nSELECT password FROM thr_users WHERE username = 'u' || :n;\n",
-            USERS - 1
-        ),
-    )
-    .unwrap();
+    std::fs::write(&sql, format!("\\set n random(0, {})\nSELECT password FROM thr_users WHERE username = 'u' || :n;\n", USERS - 1))
+        .unwrap();
     let mut cmd = Command::new("pgbench");
     cmd.args([
         "-n",
@@ -374,10 +350,7 @@ fn run_ceiling(what: &str, mut cmd: Command) {
                 .lines()
                 .map(|l| l.rsplit('\r').next().unwrap_or(l).trim())
                 .filter(|l| {
-                    l.contains("requests per second")
-                        || l.starts_with("tps")
-                        || l.starts_with("latency average")
-                        || l.contains("p50")
+                    l.contains("requests per second") || l.starts_with("tps") || l.starts_with("latency average") || l.contains("p50")
                 })
                 .collect();
             if lines.is_empty() || !out.status.success() {

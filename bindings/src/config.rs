@@ -52,16 +52,7 @@ use crate::providers::ProvidersConfig;
 pub const AUTH_DBS: [&str; 6] = ["postgres", "cockroachdb", "mysql", "mysql2", "mongodb", "redis"];
 
 /// Provider key prefixes.
-pub const PROVIDER_DBS: [&str; 8] = [
-    "mysql",
-    "mysql2",
-    "postgres",
-    "cockroachdb",
-    "mongodb",
-    "redis",
-    "memcached",
-    "http",
-];
+pub const PROVIDER_DBS: [&str; 8] = ["mysql", "mysql2", "postgres", "cockroachdb", "mongodb", "redis", "memcached", "http"];
 
 /// Per-call limits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,11 +64,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            deadline: Duration::from_secs(5),
-            fuel: 200_000_000,
-            memory: 64 << 20,
-        }
+        Limits { deadline: Duration::from_secs(5), fuel: 200_000_000, memory: 64 << 20 }
     }
 }
 
@@ -99,11 +86,7 @@ pub struct WebhookConfig {
 
 impl Default for WebhookConfig {
     fn default() -> Self {
-        WebhookConfig {
-            listen: "127.0.0.1:8888".parse().expect("valid address"),
-            base64: true,
-            cache_max_age: None,
-        }
+        WebhookConfig { listen: "127.0.0.1:8888".parse().expect("valid address"), base64: true, cache_max_age: None }
     }
 }
 
@@ -178,11 +161,8 @@ impl Config {
     /// Read a file: TOML if it ends in `.toml`, `vernemq.conf` syntax otherwise.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            file: file.clone(),
-            line: 0,
-            message: format!("cannot read: {e}"),
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| ConfigError { file: file.clone(), line: 0, message: format!("cannot read: {e}") })?;
         if path.extension().is_some_and(|e| e == "toml") {
             Config::from_toml(&text, &file)
         } else {
@@ -215,11 +195,7 @@ impl Config {
             if let Some(p) = value.find(" #") {
                 value = value[..p].trim_end();
             }
-            settings.push(Setting {
-                key: key.to_string(),
-                value: value.to_string(),
-                line,
-            });
+            settings.push(Setting { key: key.to_string(), value: value.to_string(), line });
         }
         Config::from_settings(settings, file)
     }
@@ -227,10 +203,7 @@ impl Config {
     /// Parse the TOML equivalent; `file` names it in errors.
     pub fn from_toml(text: &str, file: &str) -> Result<Config, ConfigError> {
         let table: toml::Table = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
-                .unwrap_or(0);
+            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1).unwrap_or(0);
             err(file, line, format!("invalid TOML: {}", e.message()))
         })?;
         let mut settings = Vec::new();
@@ -283,27 +256,15 @@ impl Config {
         let parts: Vec<&str> = rest.split('.').collect();
         match parts.as_slice() {
             ["script_dir"] => self.script_dir = Some(PathBuf::from(non_empty(v)?)),
-            ["nr_lua_states"] => {
-                self.nr_lua_states = v
-                    .parse()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or("expected a positive integer")?
-            }
+            ["nr_lua_states"] => self.nr_lua_states = v.parse().ok().filter(|n| *n > 0).ok_or("expected a positive integer")?,
             ["keep_state"] => self.keep_state = flag(v)?,
             ["unsafe_os"] => self.unsafe_os = flag(v)?,
             ["limits", "deadline"] => self.limits.deadline = duration(v)?,
-            ["limits", "fuel"] => {
-                self.limits.fuel = v.parse().ok().filter(|n| *n > 0).ok_or("expected a positive integer")?
-            }
+            ["limits", "fuel"] => self.limits.fuel = v.parse().ok().filter(|n| *n > 0).ok_or("expected a positive integer")?,
             ["limits", "memory"] => self.limits.memory = bytes(v)?,
             ["obf", "secret"] => self.obf_secret = Some(non_empty(v)?.as_bytes().to_vec()),
-            ["obf", "fallback_secret"] => {
-                self.obf_fallback_secret = Some(non_empty(v)?.as_bytes().to_vec())
-            }
-            ["webhooks", "listen"] => {
-                self.webhook.listen = v.parse().map_err(|_| "expected an address like 127.0.0.1:8888")?
-            }
+            ["obf", "fallback_secret"] => self.obf_fallback_secret = Some(non_empty(v)?.as_bytes().to_vec()),
+            ["webhooks", "listen"] => self.webhook.listen = v.parse().map_err(|_| "expected an address like 127.0.0.1:8888")?,
             ["webhooks", "base64payload"] => self.webhook.base64 = flag(v)?,
             ["webhooks", "cache_max_age"] => {
                 let n: u32 = v.parse().map_err(|_| "expected seconds")?;
@@ -319,8 +280,7 @@ impl Config {
             }
             [db, key] if PROVIDER_DBS.contains(db) => self.apply_provider(db, key, v)?,
             [name, "file"] if is_script_name(name) => {
-                self.user_scripts
-                    .insert(name.to_string(), PathBuf::from(non_empty(v)?));
+                self.user_scripts.insert(name.to_string(), PathBuf::from(non_empty(v)?));
             }
             _ => return Err("unknown key".into()),
         }
@@ -330,12 +290,7 @@ impl Config {
     fn apply_provider(&mut self, db: &str, key: &str, v: &str) -> Result<(), String> {
         let p = &mut self.providers;
         let port = || v.parse::<u16>().map_err(|_| "expected a port number".to_string());
-        let size = || {
-            v.parse::<usize>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| "expected a positive integer".to_string())
-        };
+        let size = || v.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| "expected a positive integer".to_string());
         let opt = || (!v.is_empty()).then(|| v.to_string());
         match db {
             "mysql" | "mysql2" => {
@@ -367,11 +322,7 @@ impl Config {
                     "pool_size" => d.size = size()?,
                     "ssl" => d.ssl = flag(v)?,
                     "password_hash_method" => {
-                        let ok = if db == "postgres" {
-                            ["crypt", "bcrypt"].contains(&v)
-                        } else {
-                            ["bcrypt", "sha256"].contains(&v)
-                        };
+                        let ok = if db == "postgres" { ["crypt", "bcrypt"].contains(&v) } else { ["bcrypt", "sha256"].contains(&v) };
                         if !ok {
                             return Err("unsupported password_hash_method".into());
                         }
@@ -449,13 +400,8 @@ impl Config {
         out.extend(self.user_scripts.values().cloned());
         for db in AUTH_DBS {
             if let Some(a) = self.auth_scripts.get(db).filter(|a| a.enabled) {
-                let file = a.file.clone().unwrap_or_else(|| {
-                    self.script_dir
-                        .clone()
-                        .unwrap_or_default()
-                        .join("auth")
-                        .join(format!("{db}.lua"))
-                });
+                let file =
+                    a.file.clone().unwrap_or_else(|| self.script_dir.clone().unwrap_or_default().join("auth").join(format!("{db}.lua")));
                 out.push(file);
             }
         }
@@ -464,11 +410,7 @@ impl Config {
 }
 
 fn err(file: &str, line: usize, message: impl Into<String>) -> ConfigError {
-    ConfigError {
-        file: file.to_string(),
-        line,
-        message: message.into(),
-    }
+    ConfigError { file: file.to_string(), line, message: message.into() }
 }
 
 fn is_script_name(n: &str) -> bool {
@@ -555,10 +497,7 @@ fn tls_key(t: &mut TlsDefaults, key: &str, v: &str) -> Result<(), String> {
 }
 
 fn find_line(text: &str, needle: &str) -> usize {
-    text.lines()
-        .position(|l| l.contains(needle))
-        .map(|i| i + 1)
-        .unwrap_or(0)
+    text.lines().position(|l| l.contains(needle)).map(|i| i + 1).unwrap_or(0)
 }
 
 /// Best-effort line of `leaf` inside section `section` of a TOML text.
@@ -572,9 +511,7 @@ fn toml_line(text: &str, section: &str, leaf: &str) -> usize {
             in_section = t == header;
             continue;
         }
-        let is_key = t
-            .strip_prefix(leaf)
-            .is_some_and(|r| r.trim_start().starts_with('='));
+        let is_key = t.strip_prefix(leaf).is_some_and(|r| r.trim_start().starts_with('='));
         if is_key {
             if in_section {
                 return i + 1;
@@ -587,13 +524,7 @@ fn toml_line(text: &str, section: &str, leaf: &str) -> usize {
     first_any
 }
 
-fn flatten(
-    prefix: &str,
-    t: &toml::Table,
-    text: &str,
-    out: &mut Vec<Setting>,
-    file: &str,
-) -> Result<(), ConfigError> {
+fn flatten(prefix: &str, t: &toml::Table, text: &str, out: &mut Vec<Setting>, file: &str) -> Result<(), ConfigError> {
     for (k, v) in t {
         let key = format!("{prefix}.{k}");
         let line = toml_line(text, prefix, k);
@@ -605,13 +536,7 @@ fn flatten(
             toml::Value::String(s) => s.clone(),
             toml::Value::Integer(i) => i.to_string(),
             toml::Value::Boolean(b) => (if *b { "on" } else { "off" }).to_string(),
-            _ => {
-                return Err(err(
-                    file,
-                    line,
-                    format!("{key}: expected a string, integer or boolean"),
-                ))
-            }
+            _ => return Err(err(file, line, format!("{key}: expected a string, integer or boolean"))),
         };
         out.push(Setting { key, value, line });
     }

@@ -106,19 +106,16 @@ use oxilua::prelude::*;
 use serde_json::Value as Json;
 
 use crate::config::{self, Config};
-use crate::hooks::{
-    decide, script_result, Dispatch, Hook, HookArgs, HookError, HookResult, ScriptResult,
-    WebhookOptions,
-};
-use crate::luaconv;
+use crate::hooks::{decide, script_result, Dispatch, Hook, HookArgs, HookError, HookResult, ScriptResult, WebhookOptions};
 use crate::lua_providers;
-use crate::providers::{Providers, ProvidersConfig};
+use crate::luaconv;
 use crate::modules::auth_cache::AuthCache;
 use crate::modules::bcrypt::Bcrypt;
 use crate::modules::kv::KvStore;
 use crate::modules::obf::Obfuscator;
 use crate::modules::vmq_api::{NoBroker, VmqApi};
 use crate::modules::{crypto, json, log, vmq_api, ModuleError};
+use crate::providers::{Providers, ProvidersConfig};
 use crate::pvalue::PValue;
 
 /// Upper bound for a script's `num_states`.
@@ -319,29 +316,18 @@ struct Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        self.script
-            .idle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push_back(self.idx);
+        self.script.idle.lock().unwrap_or_else(|e| e.into_inner()).push_back(self.idx);
         self.script.free.add_permits(1);
     }
 }
 
 impl Script {
     async fn acquire(self: &Arc<Self>) -> Result<Lease, String> {
-        let permit = self
-            .free
-            .acquire()
-            .await
-            .map_err(|_| "the script's state pool is closed".to_string())?;
+        let permit = self.free.acquire().await.map_err(|_| "the script's state pool is closed".to_string())?;
         permit.forget();
         let idx = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
         match idx {
-            Some(idx) => Ok(Lease {
-                script: self.clone(),
-                idx,
-            }),
+            Some(idx) => Ok(Lease { script: self.clone(), idx }),
             None => {
                 self.free.add_permits(1);
                 Err("no idle state although one was signalled (engine bug)".to_string())
@@ -421,10 +407,7 @@ struct Inner {
 
 impl fmt::Debug for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Engine")
-            .field("scripts", &self.scripts())
-            .field("errors", &self.load_errors())
-            .finish()
+        f.debug_struct("Engine").field("scripts", &self.scripts()).field("errors", &self.load_errors()).finish()
     }
 }
 
@@ -434,7 +417,9 @@ enum Outcome {
     Failed(String),
     /// One return value that has no `PValue` (a function, or a table
     /// holding one): `invalid_modifiers` when it is a table.
-    Unconvertible { table: bool },
+    Unconvertible {
+        table: bool,
+    },
 }
 
 impl Engine {
@@ -538,11 +523,7 @@ impl Engine {
     }
 
     fn clear_error(&self, path: &Path) {
-        self.inner
-            .errors
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|x| !same_path(&x.path, path));
+        self.inner.errors.lock().unwrap_or_else(|e| e.into_inner()).retain(|x| !same_path(&x.path, path));
     }
 
     // ------------------------------------------------------------ reload
@@ -555,8 +536,7 @@ impl Engine {
     pub fn reload_script(&self, path: &Path) -> Result<(), LoadError> {
         let e = self.clone();
         let p = path.to_path_buf();
-        drive(&self.inner.rt, async move { e.reload_script_async(&p).await })
-            .unwrap_or_else(|| Err(panicked(path)))
+        drive(&self.inner.rt, async move { e.reload_script_async(&p).await }).unwrap_or_else(|| Err(panicked(path)))
     }
 
     /// [`Engine::reload_script`] for async hosts.
@@ -598,8 +578,7 @@ impl Engine {
     /// Returns the failures; the scripts concerned keep their old version.
     pub fn reload_all(&self) -> Vec<LoadError> {
         let e = self.clone();
-        drive(&self.inner.rt, async move { e.reload_all_async().await })
-            .unwrap_or_else(|| vec![panicked(Path::new("(all scripts)"))])
+        drive(&self.inner.rt, async move { e.reload_all_async().await }).unwrap_or_else(|| vec![panicked(Path::new("(all scripts)"))])
     }
 
     /// [`Engine::reload_all`] for async hosts.
@@ -650,8 +629,7 @@ impl Engine {
     pub fn call_hook(&self, hook: Hook, args: &HookArgs) -> HookResult {
         let e = self.clone();
         let args = args.clone();
-        drive(&self.inner.rt, async move { e.chain(hook, args).await })
-            .unwrap_or_else(|| chain_failed(hook))
+        drive(&self.inner.rt, async move { e.chain(hook, args).await }).unwrap_or_else(|| chain_failed(hook))
     }
 
     /// [`Engine::call_hook`] for async hosts: the call runs as a task of
@@ -707,14 +685,10 @@ impl Engine {
         let started = AtomicBool::new(false);
         let outcome = match tokio::time::timeout(limit, run_hook(s, hook, largs, &started, t0 + limit)).await {
             Ok(o) => o,
-            Err(_) if started.load(Ordering::Relaxed) => Outcome::Failed(format!(
-                "deadline exceeded: hook {hook} did not finish within {} ms",
-                limit.as_millis()
-            )),
-            Err(_) => Outcome::Failed(format!(
-                "deadline exceeded: no state of the script was free within {} ms",
-                limit.as_millis()
-            )),
+            Err(_) if started.load(Ordering::Relaxed) => {
+                Outcome::Failed(format!("deadline exceeded: hook {hook} did not finish within {} ms", limit.as_millis()))
+            }
+            Err(_) => Outcome::Failed(format!("deadline exceeded: no state of the script was free within {} ms", limit.as_millis())),
         };
         let r = match outcome {
             Outcome::Returned(v) => {
@@ -737,12 +711,7 @@ impl Engine {
             }
         };
         if let Some(obs) = &self.inner.opts.observer {
-            obs(&CallRecord {
-                hook,
-                script: &s.path,
-                elapsed: t0.elapsed(),
-                outcome: CallOutcome::of(&r),
-            });
+            obs(&CallRecord { hook, script: &s.path, elapsed: t0.elapsed(), outcome: CallOutcome::of(&r) });
         }
         r
     }
@@ -762,10 +731,7 @@ fn chain_failed(hook: Hook) -> HookResult {
 }
 
 fn panicked(path: &Path) -> LoadError {
-    LoadError {
-        path: path.to_path_buf(),
-        message: "the loading task failed".into(),
-    }
+    LoadError { path: path.to_path_buf(), message: "the loading task failed".into() }
 }
 
 fn same_path(a: &Path, b: &Path) -> bool {
@@ -798,13 +764,8 @@ async fn run_hook(s: &Arc<Script>, hook: Hook, largs: &PValue, started: &AtomicB
     let out = match f.call_async::<LuaMultiValue>(arg).await {
         Ok(rets) => match luaconv::from_lua_multi(&rets) {
             Ok(v) => Outcome::Returned(v),
-            Err(_) if rets.len() > 1 => Outcome::Failed(format!(
-                "hook {hook} returned {} values (at most one is allowed)",
-                rets.len()
-            )),
-            Err(_) => Outcome::Unconvertible {
-                table: matches!(rets.get(0), Some(LuaValue::Table(_))),
-            },
+            Err(_) if rets.len() > 1 => Outcome::Failed(format!("hook {hook} returned {} values (at most one is allowed)", rets.len())),
+            Err(_) => Outcome::Unconvertible { table: matches!(rets.get(0), Some(LuaValue::Table(_))) },
         },
         Err(e) => Outcome::Failed(error_message(&e)),
     };
@@ -829,18 +790,11 @@ struct CallDeadline(Instant);
 fn wait_in_place(lua: &Lua, fut: std::pin::Pin<Box<dyn Future<Output = LuaResult<LuaMultiValue>> + Send>>) -> LuaResult<LuaMultiValue> {
     let handle = match Handle::try_current() {
         Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => h,
-        _ => {
-            return Err(LuaError::RuntimeError(
-                "a provider call where Lua cannot suspend needs the engine's multi-thread runtime".into(),
-            ))
-        }
+        _ => return Err(LuaError::RuntimeError("a provider call where Lua cannot suspend needs the engine's multi-thread runtime".into())),
     };
-    let remaining = lua
-        .app_data_ref::<CallDeadline>()
-        .map(|d| d.0.saturating_duration_since(Instant::now()))
-        .unwrap_or(Duration::from_secs(5));
-    tokio::task::block_in_place(|| handle.block_on(tokio::time::timeout(remaining, fut)))
-        .unwrap_or_else(|_| Err(LuaError::Timeout))
+    let remaining =
+        lua.app_data_ref::<CallDeadline>().map(|d| d.0.saturating_duration_since(Instant::now())).unwrap_or(Duration::from_secs(5));
+    tokio::task::block_in_place(|| handle.block_on(tokio::time::timeout(remaining, fut))).unwrap_or_else(|_| Err(LuaError::Timeout))
 }
 
 /// Replace `io` by a table holding only `write` and `flush`.
@@ -895,10 +849,7 @@ pub fn error_message(e: &LuaError) -> String {
 // ---------------------------------------------------------------------------
 
 async fn load_script(path: &Path, inner: &Inner) -> Result<Script, LoadError> {
-    let err = |message: String| LoadError {
-        path: path.to_path_buf(),
-        message,
-    };
+    let err = |message: String| LoadError { path: path.to_path_buf(), message };
     let opts = &inner.opts;
     let source = std::fs::read(path).map_err(|e| err(format!("cannot read: {e}")))?;
     let first = load_state_timed(path, &source, 1, inner).await.map_err(err)?;
@@ -942,20 +893,13 @@ async fn load_state_timed(path: &Path, source: &[u8], id: usize, inner: &Inner) 
     let limit = inner.opts.limits.deadline;
     match tokio::time::timeout(limit, load_state(path, source, id, inner)).await {
         Ok(r) => r,
-        Err(_) => Err(format!(
-            "deadline exceeded: loading state {id} took more than {} ms",
-            limit.as_millis()
-        )),
+        Err(_) => Err(format!("deadline exceeded: loading state {id} took more than {} ms", limit.as_millis())),
     }
 }
 
 async fn load_state(path: &Path, source: &[u8], id: usize, inner: &Inner) -> Result<State, String> {
     let opts = &inner.opts;
-    let libs = if opts.unsafe_os {
-        LuaStdLib::ALL_SAFE
-    } else {
-        LuaStdLib::SANDBOX
-    };
+    let libs = if opts.unsafe_os { LuaStdLib::ALL_SAFE } else { LuaStdLib::SANDBOX };
     let lua = Lua::new_with(libs, LuaOptions::new()).map_err(|e| error_message(&e))?;
     lua.set_limits(opts.lua_limits());
     lua.set_stdout(std::io::stderr());
@@ -976,10 +920,7 @@ async fn load_state(path: &Path, source: &[u8], id: usize, inner: &Inner) -> Res
     if !dirs.contains(&own) {
         dirs.push(own);
     }
-    let templates: Vec<String> = dirs
-        .iter()
-        .map(|d| format!("{}/?.lua", d.display()))
-        .collect();
+    let templates: Vec<String> = dirs.iter().map(|d| format!("{}/?.lua", d.display())).collect();
     let g = lua.globals();
     if let Ok(LuaValue::Table(package)) = g.raw_get::<LuaValue>("package") {
         let old: String = package.raw_get::<Option<String>>("path").map_err(le)?.unwrap_or_default();
@@ -991,9 +932,7 @@ async fn load_state(path: &Path, source: &[u8], id: usize, inner: &Inner) -> Res
         package.raw_set("path", new).map_err(le)?;
         if !opts.unsafe_os {
             if let Ok(LuaValue::Table(searchers)) = package.raw_get::<LuaValue>("searchers") {
-                searchers
-                    .raw_push(dir_searcher(&lua, templates.clone()).map_err(le)?)
-                    .map_err(le)?;
+                searchers.raw_push(dir_searcher(&lua, templates.clone()).map_err(le)?).map_err(le)?;
             }
         }
     }
@@ -1001,11 +940,7 @@ async fn load_state(path: &Path, source: &[u8], id: usize, inner: &Inner) -> Res
     install_modules(&lua, path, opts).map_err(le)?;
     lua_providers::install(&lua, &inner.providers).map_err(le)?;
 
-    lua.load(source)
-        .set_name(format!("@{}", path.display()))
-        .exec_async()
-        .await
-        .map_err(le)?;
+    lua.load(source).set_name(format!("@{}", path.display())).exec_async().await.map_err(le)?;
 
     Ok(State { lua })
 }
@@ -1051,10 +986,7 @@ fn dir_searcher(lua: &Lua, templates: Vec<String>) -> LuaResult<LuaFunction> {
             match std::fs::read(&file) {
                 Ok(src) => {
                     let f = lua.load(src).set_name(format!("@{file}")).into_function().map_err(|e| {
-                        LuaError::RuntimeError(format!(
-                            "error loading module '{name}' from file '{file}':\n\t{}",
-                            error_message(&e)
-                        ))
+                        LuaError::RuntimeError(format!("error loading module '{name}' from file '{file}':\n\t{}", error_message(&e)))
                     })?;
                     return Ok((LuaValue::Function(f), LuaValue::String(lua.create_string(&file)?)));
                 }
@@ -1091,10 +1023,7 @@ fn install_modules(lua: &Lua, path: &Path, opts: &EngineOptions) -> LuaResult<()
         "json",
         vec![
             ("decode", Arc::new(|a: &[PValue]| json::decode(arg(a, 0)))),
-            (
-                "encode",
-                Arc::new(|a: &[PValue]| Ok(json::encode(arg(a, 0))?.map_or(PValue::Nil, PValue::from))),
-            ),
+            ("encode", Arc::new(|a: &[PValue]| Ok(json::encode(arg(a, 0))?.map_or(PValue::Nil, PValue::from)))),
         ],
     ));
     mods.push((
@@ -1120,10 +1049,7 @@ fn install_modules(lua: &Lua, path: &Path, opts: &EngineOptions) -> LuaResult<()
             })
             .collect(),
     ));
-    mods.push((
-        "crypto",
-        vec![("hash", Arc::new(|a: &[PValue]| crypto::lua_hash(arg(a, 0), arg(a, 1))))],
-    ));
+    mods.push(("crypto", vec![("hash", Arc::new(|a: &[PValue]| crypto::lua_hash(arg(a, 0), arg(a, 1))))]));
     let obf = opts.obf.clone();
     mods.push((
         "obf",

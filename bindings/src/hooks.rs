@@ -130,10 +130,7 @@ impl Hook {
     pub fn false_error(self) -> HookError {
         match self {
             Hook::AuthOnRegister | Hook::AuthOnRegisterM5 => HookError::InvalidCredentials,
-            Hook::AuthOnPublish
-            | Hook::AuthOnPublishM5
-            | Hook::AuthOnSubscribe
-            | Hook::AuthOnSubscribeM5 => HookError::NotAuthorized,
+            Hook::AuthOnPublish | Hook::AuthOnPublishM5 | Hook::AuthOnSubscribe | Hook::AuthOnSubscribeM5 => HookError::NotAuthorized,
             _ => HookError::LuaScriptReturnedFalse,
         }
     }
@@ -143,11 +140,8 @@ impl Hook {
         use Hook::*;
         match self {
             AuthOnRegister | AuthOnRegisterM5 | OnRegister | OnRegisterM5 => ArgsKind::Register,
-            AuthOnPublish | AuthOnPublishM5 | OnPublish | OnPublishM5 | OnDeliver | OnDeliverM5
-            | OnOfflineMessage => ArgsKind::Publish,
-            AuthOnSubscribe | AuthOnSubscribeM5 | OnSubscribe | OnSubscribeM5 => {
-                ArgsKind::Subscribe
-            }
+            AuthOnPublish | AuthOnPublishM5 | OnPublish | OnPublishM5 | OnDeliver | OnDeliverM5 | OnOfflineMessage => ArgsKind::Publish,
+            AuthOnSubscribe | AuthOnSubscribeM5 | OnSubscribe | OnSubscribeM5 => ArgsKind::Subscribe,
             OnUnsubscribe | OnUnsubscribeM5 => ArgsKind::Unsubscribe,
             OnAuthM5 => ArgsKind::Auth,
             OnClientWakeup | OnClientOffline | OnClientGone | OnSessionExpired => ArgsKind::Client,
@@ -250,9 +244,7 @@ impl Properties {
     /// `p_user_property` is `[{"key": b64, "val": b64}]` (always base64),
     /// `p_authentication_data` is base64, everything else raw.
     pub fn from_webhook(v: &Json) -> Result<Properties, ArgError> {
-        let obj = v
-            .as_object()
-            .ok_or_else(|| ArgError::new("properties: expected an object"))?;
+        let obj = v.as_object().ok_or_else(|| ArgError::new("properties: expected an object"))?;
         let mut props = Properties::default();
         for (k, v) in obj {
             if !PROPERTY_NAMES.contains(&k.as_str()) {
@@ -266,11 +258,7 @@ impl Properties {
                         let val = item.get("val").and_then(Json::as_str);
                         match (key, val) {
                             (Some(k), Some(v)) => pairs.push((b64_decode(k)?, b64_decode(v)?)),
-                            _ => {
-                                return Err(ArgError::new(
-                                    "p_user_property: expected [{\"key\": b64, \"val\": b64}]",
-                                ))
-                            }
+                            _ => return Err(ArgError::new("p_user_property: expected [{\"key\": b64, \"val\": b64}]")),
                         }
                     }
                     PropValue::UserProps(pairs)
@@ -279,19 +267,12 @@ impl Properties {
                 ("p_subscription_id", Json::Array(items)) => PropValue::IntList(
                     items
                         .iter()
-                        .map(|i| {
-                            i.as_i64()
-                                .ok_or_else(|| ArgError::new("p_subscription_id: integers"))
-                        })
+                        .map(|i| i.as_i64().ok_or_else(|| ArgError::new("p_subscription_id: integers")))
                         .collect::<Result<_, _>>()?,
                 ),
                 (_, Json::Bool(b)) => PropValue::Bool(*b),
                 (_, Json::String(s)) => PropValue::Str(s.as_bytes().to_vec()),
-                (_, Json::Number(n)) => PropValue::Int(
-                    n.as_i64()
-                        .or_else(|| n.as_f64().map(|f| f.round() as i64))
-                        .unwrap_or(0),
-                ),
+                (_, Json::Number(n)) => PropValue::Int(n.as_i64().or_else(|| n.as_f64().map(|f| f.round() as i64)).unwrap_or(0)),
                 (k, _) => return Err(ArgError::new(format!("properties: bad value for {k}"))),
             };
             props.0.push((k.clone(), pv));
@@ -304,12 +285,9 @@ impl Properties {
         let mut obj = JsonMap::new();
         for (k, v) in &self.0 {
             let j = match (k.as_str(), v) {
-                (_, PropValue::UserProps(pairs)) => Json::Array(
-                    pairs
-                        .iter()
-                        .map(|(k, v)| json!({"key": B64.encode(k), "val": B64.encode(v)}))
-                        .collect(),
-                ),
+                (_, PropValue::UserProps(pairs)) => {
+                    Json::Array(pairs.iter().map(|(k, v)| json!({"key": B64.encode(k), "val": B64.encode(v)})).collect())
+                }
                 ("p_authentication_data", PropValue::Str(s)) => Json::String(B64.encode(s)),
                 (_, PropValue::Str(s)) => Json::String(String::from_utf8_lossy(s).into_owned()),
                 (_, PropValue::Int(i)) => json!(i),
@@ -328,9 +306,9 @@ fn prop_to_lua(v: &PropValue) -> PValue {
         PropValue::Bool(b) => PValue::Bool(*b),
         PropValue::Str(s) => PValue::Str(s.clone()),
         PropValue::IntList(l) => PValue::array(l.iter().map(|i| PValue::Num(*i as f64))),
-        PropValue::UserProps(pairs) => PValue::array(pairs.iter().map(|(k, v)| {
-            PValue::Map(vec![(PValue::Str(k.clone()), PValue::Str(v.clone()))])
-        })),
+        PropValue::UserProps(pairs) => {
+            PValue::array(pairs.iter().map(|(k, v)| PValue::Map(vec![(PValue::Str(k.clone()), PValue::Str(v.clone()))])))
+        }
     }
 }
 
@@ -409,12 +387,7 @@ pub struct SubOpts {
 
 impl Default for SubOpts {
     fn default() -> Self {
-        SubOpts {
-            no_local: false,
-            rap: false,
-            retain_handling: "send_retain".into(),
-            sub_id: None,
-        }
+        SubOpts { no_local: false, rap: false, retain_handling: "send_retain".into(), sub_id: None }
     }
 }
 
@@ -489,8 +462,7 @@ impl Default for WebhookOptions {
 }
 
 fn b64_decode(s: &str) -> Result<Vec<u8>, ArgError> {
-    B64.decode(s.trim())
-        .map_err(|e| ArgError::new(format!("invalid base64: {e}")))
+    B64.decode(s.trim()).map_err(|e| ArgError::new(format!("invalid base64: {e}")))
 }
 
 struct Body<'a>(&'a JsonMap<String, Json>);
@@ -507,8 +479,7 @@ impl Body<'_> {
         Ok(self.opt_str(k)?.unwrap_or_default())
     }
     fn req_str(&self, k: &str) -> Result<String, ArgError> {
-        self.opt_str(k)?
-            .ok_or_else(|| ArgError::new(format!("missing field {k:?}")))
+        self.opt_str(k)?.ok_or_else(|| ArgError::new(format!("missing field {k:?}")))
     }
     fn opt_bytes(&self, k: &str) -> Result<Option<Vec<u8>>, ArgError> {
         Ok(self.opt_str(k)?.map(String::into_bytes))
@@ -522,10 +493,7 @@ impl Body<'_> {
                 .map(Some)
                 .ok_or_else(|| ArgError::new(format!("{k}: expected an integer"))),
             // The VerneMQ docs show qos as a string ("1"); accept it.
-            Some(Json::String(s)) => s
-                .parse()
-                .map(Some)
-                .map_err(|_| ArgError::new(format!("{k}: expected an integer"))),
+            Some(Json::String(s)) => s.parse().map(Some).map_err(|_| ArgError::new(format!("{k}: expected an integer"))),
             Some(_) => Err(ArgError::new(format!("{k}: expected an integer"))),
         }
     }
@@ -552,16 +520,13 @@ impl Body<'_> {
 }
 
 fn port(v: Option<i64>, k: &str) -> Result<Option<u16>, ArgError> {
-    v.map(|p| u16::try_from(p).map_err(|_| ArgError::new(format!("{k}: not a port number"))))
-        .transpose()
+    v.map(|p| u16::try_from(p).map_err(|_| ArgError::new(format!("{k}: not a port number")))).transpose()
 }
 
 impl HookArgs {
     /// Read a `vmq_webhooks` request body (§9.3) for `hook`.
     pub fn from_webhook(hook: Hook, body: &Json, opts: WebhookOptions) -> Result<HookArgs, ArgError> {
-        let obj = body
-            .as_object()
-            .ok_or_else(|| ArgError::new("request body: expected a JSON object"))?;
+        let obj = body.as_object().ok_or_else(|| ArgError::new("request body: expected a JSON object"))?;
         let b = Body(obj);
         let mountpoint = b.str_or_empty("mountpoint")?;
         let client_id = b.req_str("client_id")?;
@@ -570,24 +535,16 @@ impl HookArgs {
             ArgsKind::Register => {
                 let clean_key = if hook.is_m5() { "clean_start" } else { "clean_session" };
                 let clean = match hook {
-                    Hook::AuthOnRegister | Hook::AuthOnRegisterM5 => {
-                        Some(b.opt_bool(clean_key)?.unwrap_or(true))
-                    }
+                    Hook::AuthOnRegister | Hook::AuthOnRegisterM5 => Some(b.opt_bool(clean_key)?.unwrap_or(true)),
                     _ => None,
                 };
-                let has_opts = ["listener_addr", "listener_port", "listener_type", "client_cert"]
-                    .iter()
-                    .any(|k| obj.contains_key(*k));
+                let has_opts = ["listener_addr", "listener_port", "listener_type", "client_cert"].iter().any(|k| obj.contains_key(*k));
                 let conn_opts = if has_opts && clean.is_some() {
                     Some(ConnOpts {
                         listener_addr: b.opt_str("listener_addr")?,
                         listener_port: port(b.opt_int("listener_port")?, "listener_port")?,
                         listener_type: b.opt_str("listener_type")?,
-                        client_cert: if obj.contains_key("client_cert") {
-                            Some(b.payload("client_cert", opts)?)
-                        } else {
-                            None
-                        },
+                        client_cert: if obj.contains_key("client_cert") { Some(b.payload("client_cert", opts)?) } else { None },
                     })
                 } else {
                     None
@@ -621,58 +578,32 @@ impl HookArgs {
                 })
             }
             ArgsKind::Subscribe => {
-                let list = obj
-                    .get("topics")
-                    .and_then(Json::as_array)
-                    .ok_or_else(|| ArgError::new("topics: expected an array"))?;
+                let list = obj.get("topics").and_then(Json::as_array).ok_or_else(|| ArgError::new("topics: expected an array"))?;
                 let mut topics = Vec::with_capacity(list.len());
                 for t in list {
-                    let o = t
-                        .as_object()
-                        .ok_or_else(|| ArgError::new("topics: expected objects"))?;
+                    let o = t.as_object().ok_or_else(|| ArgError::new("topics: expected objects"))?;
                     let tb = Body(o);
-                    let qos = tb
-                        .opt_int("qos")?
-                        .ok_or_else(|| ArgError::new("topics: missing qos"))?;
+                    let qos = tb.opt_int("qos")?.ok_or_else(|| ArgError::new("topics: missing qos"))?;
                     let opts = if hook.is_m5() && (0..=2).contains(&qos) {
                         let d = SubOpts::default();
                         Some(SubOpts {
                             no_local: tb.opt_bool("no_local")?.unwrap_or(d.no_local),
                             rap: tb.opt_bool("rap")?.unwrap_or(d.rap),
-                            retain_handling: tb
-                                .opt_str("retain_handling")?
-                                .unwrap_or(d.retain_handling),
+                            retain_handling: tb.opt_str("retain_handling")?.unwrap_or(d.retain_handling),
                             sub_id: tb.opt_int("sub_id")?,
                         })
                     } else {
                         None
                     };
-                    topics.push(SubTopic {
-                        topic: tb.req_str("topic")?,
-                        qos,
-                        opts,
-                    });
+                    topics.push(SubTopic { topic: tb.req_str("topic")?, qos, opts });
                 }
-                HookArgs::Subscribe(SubscribeArgs {
-                    username: b.opt_bytes("username")?,
-                    mountpoint,
-                    client_id,
-                    topics,
-                    properties: props,
-                })
+                HookArgs::Subscribe(SubscribeArgs { username: b.opt_bytes("username")?, mountpoint, client_id, topics, properties: props })
             }
             ArgsKind::Unsubscribe => {
-                let list = obj
-                    .get("topics")
-                    .and_then(Json::as_array)
-                    .ok_or_else(|| ArgError::new("topics: expected an array"))?;
+                let list = obj.get("topics").and_then(Json::as_array).ok_or_else(|| ArgError::new("topics: expected an array"))?;
                 let topics = list
                     .iter()
-                    .map(|t| {
-                        t.as_str()
-                            .map(str::to_string)
-                            .ok_or_else(|| ArgError::new("topics: expected strings"))
-                    })
+                    .map(|t| t.as_str().map(str::to_string).ok_or_else(|| ArgError::new("topics: expected strings")))
                     .collect::<Result<_, _>>()?;
                 HookArgs::Unsubscribe(UnsubscribeArgs {
                     username: b.opt_bytes("username")?,
@@ -688,10 +619,7 @@ impl HookArgs {
                 client_id,
                 properties: props.unwrap_or_default(),
             }),
-            ArgsKind::Client => HookArgs::Client(ClientArgs {
-                mountpoint,
-                client_id,
-            }),
+            ArgsKind::Client => HookArgs::Client(ClientArgs { mountpoint, client_id }),
         })
     }
 
@@ -758,18 +686,9 @@ impl HookArgs {
                     ("properties", props(&a.properties)),
                 ];
                 if let Some(o) = &a.conn_opts {
-                    fields.push((
-                        "listener_addr",
-                        o.listener_addr.as_deref().map(s).unwrap_or(PValue::Nil),
-                    ));
-                    fields.push((
-                        "listener_port",
-                        o.listener_port.map(|p| PValue::Num(p as f64)).unwrap_or(PValue::Nil),
-                    ));
-                    fields.push((
-                        "listener_type",
-                        o.listener_type.as_deref().map(s).unwrap_or(PValue::Nil),
-                    ));
+                    fields.push(("listener_addr", o.listener_addr.as_deref().map(s).unwrap_or(PValue::Nil)));
+                    fields.push(("listener_port", o.listener_port.map(|p| PValue::Num(p as f64)).unwrap_or(PValue::Nil)));
+                    fields.push(("listener_type", o.listener_type.as_deref().map(s).unwrap_or(PValue::Nil)));
                     let cert = match &o.client_cert {
                         None => PValue::Nil,
                         Some(None) => s("undefined"),
@@ -780,11 +699,7 @@ impl HookArgs {
                 PValue::map_opt(fields)
             }
             HookArgs::Publish(a) => {
-                let username = if hook == Hook::OnOfflineMessage {
-                    PValue::Nil
-                } else {
-                    opt(&a.username)
-                };
+                let username = if hook == Hook::OnOfflineMessage { PValue::Nil } else { opt(&a.username) };
                 PValue::map_opt([
                     ("username", username),
                     ("mountpoint", s(&a.mountpoint)),
@@ -809,18 +724,11 @@ impl HookArgs {
                             ("retain_handling", s(&o.retain_handling)),
                             ("sub_id", o.sub_id.map(|i| PValue::Num(i as f64)).unwrap_or(PValue::Nil)),
                         ]);
-                        Some(PValue::array([
-                            s(&t.topic),
-                            PValue::array([PValue::Num(t.qos as f64), subopts]),
-                        ]))
+                        Some(PValue::array([s(&t.topic), PValue::array([PValue::Num(t.qos as f64), subopts])]))
                     }))
                 } else {
                     PValue::array(a.topics.iter().map(|t| {
-                        let qos = if t.qos == 128 {
-                            s("not_allowed")
-                        } else {
-                            PValue::Num(t.qos as f64)
-                        };
+                        let qos = if t.qos == 128 { s("not_allowed") } else { PValue::Num(t.qos as f64) };
                         PValue::array([s(&t.topic), qos])
                     }))
                 };
@@ -845,10 +753,7 @@ impl HookArgs {
                 ("client_id", s(&a.client_id)),
                 ("properties", a.properties.to_lua()),
             ]),
-            HookArgs::Client(a) => PValue::map_opt([
-                ("mountpoint", s(&a.mountpoint)),
-                ("client_id", s(&a.client_id)),
-            ]),
+            HookArgs::Client(a) => PValue::map_opt([("mountpoint", s(&a.mountpoint)), ("client_id", s(&a.client_id))]),
         }
     }
 }
@@ -1003,10 +908,7 @@ impl HookResult {
                     let mut obj = JsonMap::new();
                     for (k, v) in map {
                         match v {
-                            ModValue::SubscriberId {
-                                mountpoint,
-                                client_id,
-                            } => {
+                            ModValue::SubscriberId { mountpoint, client_id } => {
                                 obj.insert("mountpoint".into(), json!(mountpoint));
                                 obj.insert("client_id".into(), lossy(client_id));
                             }
@@ -1060,10 +962,7 @@ fn mod_value_json(v: &ModValue) -> Json {
         ModValue::Int(i) => json!(i),
         ModValue::Str(s) => lossy(s),
         ModValue::Atom(a) | ModValue::Topic(a) => json!(a),
-        ModValue::SubscriberId {
-            mountpoint,
-            client_id,
-        } => json!({"mountpoint": mountpoint, "client_id": lossy(client_id)}),
+        ModValue::SubscriberId { mountpoint, client_id } => json!({"mountpoint": mountpoint, "client_id": lossy(client_id)}),
         ModValue::Properties(p) => p.to_webhook(),
         ModValue::SubTopics(t) => sub_topics_json(t),
         ModValue::UnsubTopics(t) => json!(t),
@@ -1090,20 +989,15 @@ pub fn script_result(hook: Hook, rets: Result<Vec<PValue>, String>, args: &HookA
         Err(e) => return ScriptResult::ScriptError(e),
     };
     if rets.len() > 1 {
-        return ScriptResult::ScriptError(format!(
-            "hook {hook} returned {} values (at most one is allowed)",
-            rets.len()
-        ));
+        return ScriptResult::ScriptError(format!("hook {hook} returned {} values (at most one is allowed)", rets.len()));
     }
     match rets.into_iter().next().unwrap_or(PValue::Nil) {
         PValue::Bool(true) => ScriptResult::Decided(HookResult::Ok),
         PValue::Bool(false) => ScriptResult::Decided(HookResult::Error(hook.false_error())),
-        t @ (PValue::Array(_) | PValue::Map(_)) => {
-            ScriptResult::Decided(match convert_modifiers(hook, &t, args.properties()) {
-                Ok(m) => HookResult::OkModifiers(m),
-                Err(()) => HookResult::Error(HookError::InvalidModifiers),
-            })
-        }
+        t @ (PValue::Array(_) | PValue::Map(_)) => ScriptResult::Decided(match convert_modifiers(hook, &t, args.properties()) {
+            Ok(m) => HookResult::OkModifiers(m),
+            Err(()) => HookResult::Error(HookError::InvalidModifiers),
+        }),
         _ => ScriptResult::Continue,
     }
 }
@@ -1126,9 +1020,7 @@ pub fn decide(hook: Hook, results: impl IntoIterator<Item = ScriptResult>) -> Ho
                     ScriptResult::Decided(d) => return d,
                     ScriptResult::Continue => {}
                     ScriptResult::ScriptError(_) if hook.continues_on_error() => {}
-                    ScriptResult::ScriptError(_) => {
-                        return HookResult::Error(HookError::LuaScriptError)
-                    }
+                    ScriptResult::ScriptError(_) => return HookResult::Error(HookError::LuaScriptError),
                 }
             }
             HookResult::Next
@@ -1191,14 +1083,8 @@ fn string_keyed(t: &PValue) -> Option<Vec<(String, &PValue)>> {
     }
 }
 
-const REGISTER_BOOLS: [&str; 6] = [
-    "allow_register",
-    "allow_publish",
-    "allow_subscribe",
-    "allow_unsubscribe",
-    "clean_session",
-    "upgrade_qos",
-];
+const REGISTER_BOOLS: [&str; 6] =
+    ["allow_register", "allow_publish", "allow_subscribe", "allow_unsubscribe", "clean_session", "upgrade_qos"];
 const REGISTER_INTS: [&str; 9] = [
     "max_message_size",
     "max_connection_lifetime",
@@ -1210,22 +1096,13 @@ const REGISTER_INTS: [&str; 9] = [
     "max_drain_time",
     "max_msgs_per_drain_step",
 ];
-const SHARED_SUB_POLICIES: [&str; 4] = [
-    "prefer_local",
-    "local_only",
-    "random",
-    "prefer_online_before_local",
-];
+const SHARED_SUB_POLICIES: [&str; 4] = ["prefer_local", "local_only", "random", "prefer_online_before_local"];
 const QUEUE_TYPES: [&str; 2] = ["fifo", "lifo"];
 
 /// Convert and validate a script's return table for `hook` (§3.6).
 /// `incoming` are the request's properties (for the user-property merge of
 /// `auth_on_publish_m5` / `on_deliver_m5`). `Err(())`: `invalid_modifiers`.
-pub fn convert_modifiers(
-    hook: Hook,
-    t: &PValue,
-    incoming: Option<&Properties>,
-) -> Result<Modifiers, ()> {
+pub fn convert_modifiers(hook: Hook, t: &PValue, incoming: Option<&Properties>) -> Result<Modifiers, ()> {
     match hook {
         Hook::AuthOnSubscribe => return convert_sub_topics(t).map(Modifiers::SubTopics),
         Hook::OnUnsubscribe => return convert_unsub_topics(t).map(Modifiers::UnsubTopics),
@@ -1263,14 +1140,10 @@ fn convert_one(hook: Hook, k: &str, v: &PValue, incoming: Option<&Properties>) -
                     string_keyed(v)?;
                     let mp = as_string(v.get("mountpoint")?)?;
                     let cid = as_string(v.get("client_id")?)?;
-                    Some(ModValue::SubscriberId {
-                        mountpoint: String::from_utf8(mp.to_vec()).ok()?,
-                        client_id: cid.to_vec(),
-                    })
+                    Some(ModValue::SubscriberId { mountpoint: String::from_utf8(mp.to_vec()).ok()?, client_id: cid.to_vec() })
                 }
                 "properties" if hook == AuthOnRegisterM5 => {
-                    convert_props(v, &["p_user_property", "p_session_expiry_interval"])
-                        .map(ModValue::Properties)
+                    convert_props(v, &["p_user_property", "p_session_expiry_interval"]).map(ModValue::Properties)
                 }
                 _ => None,
             }
@@ -1280,11 +1153,7 @@ fn convert_one(hook: Hook, k: &str, v: &PValue, incoming: Option<&Properties>) -
             "payload" => as_string(v).map(|s| ModValue::Str(s.to_vec())),
             // val_qos: a number in 0..2 (checked before rounding: 2.4 and
             // -0.4 are invalid, 1.6 becomes 2)
-            "qos" => v
-                .as_num()
-                .filter(|q| (0.0..=2.0).contains(q))
-                .and_then(|_| round_int(v))
-                .map(ModValue::Int),
+            "qos" => v.as_num().filter(|q| (0.0..=2.0).contains(q)).and_then(|_| round_int(v)).map(ModValue::Int),
             "retain" => v.as_bool().map(ModValue::Bool),
             "mountpoint" => as_string(v).map(|s| ModValue::Str(s.to_vec())),
             "throttle" => round_int(v).map(ModValue::Int),
@@ -1308,13 +1177,7 @@ fn convert_one(hook: Hook, k: &str, v: &PValue, incoming: Option<&Properties>) -
             "payload" => as_string(v).map(|s| ModValue::Str(s.to_vec())),
             "properties" if hook == OnDeliverM5 => convert_props(
                 v,
-                &[
-                    "p_content_type",
-                    "p_payload_format_indicator",
-                    "p_user_property",
-                    "p_response_topic",
-                    "p_correlation_data",
-                ],
+                &["p_content_type", "p_payload_format_indicator", "p_user_property", "p_response_topic", "p_correlation_data"],
             )
             .map(|p| ModValue::Properties(merge_properties(incoming, p))),
             _ => None,
@@ -1328,8 +1191,7 @@ fn convert_one(hook: Hook, k: &str, v: &PValue, incoming: Option<&Properties>) -
             _ => None,
         },
         OnAuthM5 => match k {
-            "properties" => convert_props(v, &["p_authentication_method", "p_authentication_data"])
-                .map(ModValue::Properties),
+            "properties" => convert_props(v, &["p_authentication_method", "p_authentication_data"]).map(ModValue::Properties),
             "reason_code" => round_int(v).map(ModValue::Int),
             _ => None,
         },
@@ -1370,8 +1232,9 @@ pub fn convert_props(v: &PValue, allowed: &[&str]) -> Option<Properties> {
                 _ => return None,
             },
             "p_response_topic" => PropValue::Str(pub_topic(v)?.into_bytes()),
-            "p_content_type" | "p_correlation_data" | "p_authentication_method"
-            | "p_authentication_data" => PropValue::Str(as_string(v)?.to_vec()),
+            "p_content_type" | "p_correlation_data" | "p_authentication_method" | "p_authentication_data" => {
+                PropValue::Str(as_string(v)?.to_vec())
+            }
             _ => PropValue::Int(round_int(v)?),
         };
         props.0.push((k, pv));
@@ -1390,11 +1253,7 @@ pub fn merge_properties(incoming: Option<&Properties>, returned: Properties) -> 
     for (k, v) in returned.0 {
         match (merged.get(&k), v) {
             (Some(PropValue::UserProps(old)), PropValue::UserProps(new)) => {
-                let mut out: Vec<_> = old
-                    .iter()
-                    .filter(|(ok, _)| !new.iter().any(|(nk, _)| nk == ok))
-                    .cloned()
-                    .collect();
+                let mut out: Vec<_> = old.iter().filter(|(ok, _)| !new.iter().any(|(nk, _)| nk == ok)).cloned().collect();
                 out.extend(new);
                 merged.set(&k, PropValue::UserProps(out));
             }
@@ -1424,11 +1283,7 @@ fn luerl_list(t: &PValue) -> Option<Vec<&PValue>> {
     }
     keyed.sort_by_key(|(n, _)| *n);
     keyed.dedup_by_key(|(n, _)| *n);
-    let prefix = keyed
-        .iter()
-        .enumerate()
-        .take_while(|(i, (n, _))| *n == *i as i64 + 1)
-        .count();
+    let prefix = keyed.iter().enumerate().take_while(|(i, (n, _))| *n == *i as i64 + 1).count();
     let (seq, rest) = keyed.split_at(prefix);
     Some(seq.iter().chain(rest).map(|(_, v)| *v).collect())
 }
@@ -1484,10 +1339,7 @@ pub fn modifiers_to_lua(m: &Modifiers) -> PValue {
             };
             let q = match &s.opts {
                 None => qos,
-                Some(o) => PValue::array([
-                    qos,
-                    PValue::Map(o.iter().map(|(k, v)| (PValue::str(k), v.clone())).collect()),
-                ]),
+                Some(o) => PValue::array([qos, PValue::Map(o.iter().map(|(k, v)| (PValue::str(k), v.clone())).collect())]),
             };
             PValue::array([PValue::str(&s.topic), q])
         }))
@@ -1498,21 +1350,14 @@ pub fn modifiers_to_lua(m: &Modifiers) -> PValue {
             ModValue::Int(i) => PValue::Num(*i as f64),
             ModValue::Str(s) => PValue::Str(s.clone()),
             ModValue::Atom(s) | ModValue::Topic(s) => PValue::str(s),
-            ModValue::SubscriberId {
-                mountpoint,
-                client_id,
-            } => PValue::map([
-                ("mountpoint", PValue::str(mountpoint)),
-                ("client_id", PValue::Str(client_id.clone())),
-            ]),
+            ModValue::SubscriberId { mountpoint, client_id } => {
+                PValue::map([("mountpoint", PValue::str(mountpoint)), ("client_id", PValue::Str(client_id.clone()))])
+            }
             ModValue::Properties(p) => PValue::map(p.0.iter().map(|(k, v)| {
                 let lv = match v {
-                    PropValue::UserProps(pairs) => PValue::Map(
-                        pairs
-                            .iter()
-                            .map(|(k, v)| (PValue::Str(k.clone()), PValue::Str(v.clone())))
-                            .collect(),
-                    ),
+                    PropValue::UserProps(pairs) => {
+                        PValue::Map(pairs.iter().map(|(k, v)| (PValue::Str(k.clone()), PValue::Str(v.clone()))).collect())
+                    }
                     other => prop_to_lua(other),
                 };
                 (k.as_str(), lv)

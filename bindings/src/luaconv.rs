@@ -103,10 +103,7 @@ fn from_lua_depth(v: &LuaValue, depth: usize) -> Result<PValue, ConvError> {
                 pairs.push((from_lua_depth(&k, depth + 1)?, from_lua_depth(&v, depth + 1)?));
             }
             if is_sequence(&pairs) {
-                let mut items: Vec<(usize, PValue)> = pairs
-                    .into_iter()
-                    .map(|(k, v)| (k.as_num().unwrap_or(0.0) as usize, v))
-                    .collect();
+                let mut items: Vec<(usize, PValue)> = pairs.into_iter().map(|(k, v)| (k.as_num().unwrap_or(0.0) as usize, v)).collect();
                 items.sort_by_key(|(i, _)| *i);
                 PValue::Array(items.into_iter().map(|(_, v)| v).collect())
             } else {
@@ -120,11 +117,7 @@ fn from_lua_depth(v: &LuaValue, depth: usize) -> Result<PValue, ConvError> {
 /// Keys exactly `1..=n`, n ≥ 1 (raw keys are unique).
 fn is_sequence(pairs: &[(PValue, PValue)]) -> bool {
     let n = pairs.len();
-    n > 0
-        && pairs.iter().all(|(k, _)| {
-            k.as_num()
-                .is_some_and(|x| x.fract() == 0.0 && x >= 1.0 && x <= n as f64)
-        })
+    n > 0 && pairs.iter().all(|(k, _)| k.as_num().is_some_and(|x| x.fract() == 0.0 && x >= 1.0 && x <= n as f64))
 }
 
 #[cfg(test)]

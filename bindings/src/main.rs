@@ -53,20 +53,11 @@ struct CallArgs {
 }
 
 fn parse_call(args: &[String]) -> Result<CallArgs, String> {
-    let mut c = CallArgs {
-        config: None,
-        scripts: Vec::new(),
-        no_base64: false,
-        verbose: false,
-        rest: Vec::new(),
-    };
+    let mut c = CallArgs { config: None, scripts: Vec::new(), no_base64: false, verbose: false, rest: Vec::new() };
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let mut value = |name: &str| -> Result<PathBuf, String> {
-            it.next()
-                .map(PathBuf::from)
-                .ok_or_else(|| format!("{name} needs a file"))
-        };
+        let mut value =
+            |name: &str| -> Result<PathBuf, String> { it.next().map(PathBuf::from).ok_or_else(|| format!("{name} needs a file")) };
         match a.as_str() {
             "--config" => c.config = Some(value("--config")?),
             "--script" => c.scripts.push(value("--script")?),
@@ -132,9 +123,7 @@ fn call(args: &[String]) -> ExitCode {
         eprintln!("oxilua-vmq call: no scripts (give --script FILE or a --config with scripts)");
         return ExitCode::from(2);
     }
-    let opts = WebhookOptions {
-        base64: cfg.webhook.base64 && !c.no_base64,
-    };
+    let opts = WebhookOptions { base64: cfg.webhook.base64 && !c.no_base64 };
     // check the one-shot request before loading scripts
     let one_shot = match c.rest.as_slice() {
         [dash] if dash == "-" => None,
@@ -205,13 +194,8 @@ fn call(args: &[String]) -> ExitCode {
 
 fn answer_line(engine: &Engine, line: &str, opts: WebhookOptions) -> Result<Json, String> {
     let req: Json = serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
-    let hook = req
-        .get("hook")
-        .and_then(Json::as_str)
-        .ok_or("expected {\"hook\": \"...\", \"body\": {...}}: no \"hook\" string")?;
-    let body = req
-        .get("body")
-        .ok_or("expected {\"hook\": \"...\", \"body\": {...}}: no \"body\"")?;
+    let hook = req.get("hook").and_then(Json::as_str).ok_or("expected {\"hook\": \"...\", \"body\": {...}}: no \"hook\" string")?;
+    let body = req.get("body").ok_or("expected {\"hook\": \"...\", \"body\": {...}}: no \"body\"")?;
     engine.call_webhook(hook, body, opts)
 }
 

@@ -48,12 +48,7 @@ impl PValue {
 
     /// A `Map` from string keys.
     pub fn map<K: AsRef<[u8]>>(pairs: impl IntoIterator<Item = (K, PValue)>) -> PValue {
-        PValue::Map(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (PValue::str(k), v))
-                .collect(),
-        )
+        PValue::Map(pairs.into_iter().map(|(k, v)| (PValue::str(k), v)).collect())
     }
 
     /// A sequence table from values (`{v1, v2, ...}`).
@@ -64,24 +59,14 @@ impl PValue {
     /// A `Map` from string keys, leaving out `Nil` values (Lua tables cannot
     /// hold `nil`, so the field is simply absent).
     pub fn map_opt<K: AsRef<[u8]>>(pairs: impl IntoIterator<Item = (K, PValue)>) -> PValue {
-        PValue::Map(
-            pairs
-                .into_iter()
-                .filter(|(_, v)| !v.is_nil())
-                .map(|(k, v)| (PValue::str(k), v))
-                .collect(),
-        )
+        PValue::Map(pairs.into_iter().filter(|(_, v)| !v.is_nil()).map(|(k, v)| (PValue::str(k), v)).collect())
     }
 
     /// `t[i]` for a 1-based integer index, in either table representation.
     pub fn index(&self, i: usize) -> Option<&PValue> {
         match self {
             PValue::Array(items) => i.checked_sub(1).and_then(|i| items.get(i)),
-            PValue::Map(pairs) => pairs
-                .iter()
-                .rev()
-                .find(|(k, _)| k.as_num() == Some(i as f64))
-                .map(|(_, v)| v),
+            PValue::Map(pairs) => pairs.iter().rev().find(|(k, _)| k.as_num() == Some(i as f64)).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -168,11 +153,7 @@ impl PValue {
     /// matching pair wins, as it would in a Lua table built from the pairs.
     pub fn get(&self, key: &str) -> Option<&PValue> {
         match self {
-            PValue::Map(pairs) => pairs
-                .iter()
-                .rev()
-                .find(|(k, _)| k.as_bytes() == Some(key.as_bytes()))
-                .map(|(_, v)| v),
+            PValue::Map(pairs) => pairs.iter().rev().find(|(k, _)| k.as_bytes() == Some(key.as_bytes())).map(|(_, v)| v),
             _ => None,
         }
     }
@@ -181,11 +162,7 @@ impl PValue {
     /// get their 1-based index as key. Not a table: empty.
     pub fn entries(&self) -> Vec<(PValue, &PValue)> {
         match self {
-            PValue::Array(items) => items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (PValue::Num((i + 1) as f64), v))
-                .collect(),
+            PValue::Array(items) => items.iter().enumerate().map(|(i, v)| (PValue::Num((i + 1) as f64), v)).collect(),
             PValue::Map(pairs) => pairs.iter().map(|(k, v)| (k.clone(), v)).collect(),
             _ => Vec::new(),
         }
@@ -241,10 +218,7 @@ impl fmt::Debug for PValue {
             PValue::Num(n) => f.write_str(&lua_number_to_string(*n)),
             PValue::Str(s) => write!(f, "{:?}", String::from_utf8_lossy(s)),
             PValue::Array(items) => f.debug_list().entries(items).finish(),
-            PValue::Map(pairs) => f
-                .debug_map()
-                .entries(pairs.iter().map(|(k, v)| (k, v)))
-                .finish(),
+            PValue::Map(pairs) => f.debug_map().entries(pairs.iter().map(|(k, v)| (k, v))).finish(),
         }
     }
 }
@@ -253,21 +227,13 @@ impl fmt::Debug for PValue {
 /// values without a fraction (`3`, not `3.0`), 14 significant digits.
 pub fn lua_number_to_string(n: f64) -> String {
     if n.is_nan() {
-        return if n.is_sign_negative() {
-            "-nan".into()
-        } else {
-            "nan".into()
-        };
+        return if n.is_sign_negative() { "-nan".into() } else { "nan".into() };
     }
     if n.is_infinite() {
         return if n > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if n == 0.0 {
-        return if n.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
+        return if n.is_sign_negative() { "-0".into() } else { "0".into() };
     }
     if n.fract() == 0.0 && n.abs() < 1e14 {
         return format!("{}", n as i64);
@@ -305,10 +271,7 @@ mod tests {
         assert_eq!(lua_number_to_string(0.1), "0.1");
         assert_eq!(lua_number_to_string(1.0 / 3.0), "0.33333333333333");
         assert_eq!(lua_number_to_string(1e15), "1e+15");
-        assert_eq!(
-            lua_number_to_string(123456789012346.0),
-            "1.2345678901235e+14"
-        );
+        assert_eq!(lua_number_to_string(123456789012346.0), "1.2345678901235e+14");
         assert_eq!(lua_number_to_string(12345678901234.0), "12345678901234");
         assert_eq!(lua_number_to_string(1e-5), "1e-05");
         assert_eq!(lua_number_to_string(2.5e-3), "0.0025");
@@ -317,10 +280,7 @@ mod tests {
 
     #[test]
     fn map_lookup_last_wins() {
-        let m = PValue::Map(vec![
-            (PValue::str("a"), PValue::Num(1.0)),
-            (PValue::str("a"), PValue::Num(2.0)),
-        ]);
+        let m = PValue::Map(vec![(PValue::str("a"), PValue::Num(1.0)), (PValue::str("a"), PValue::Num(2.0))]);
         assert_eq!(m.get("a"), Some(&PValue::Num(2.0)));
         assert_eq!(m.get("b"), None);
         assert!(PValue::Str(vec![]).is_truthy());

@@ -5,7 +5,6 @@
 mod auth_common;
 mod common;
 
-
 use auth_common::*;
 use oxilua_vmq::modules::json;
 use oxilua_vmq::pvalue::PValue;
@@ -30,11 +29,7 @@ fn seed(mp: &str) {
         ],
     );
     seeder.call("mongodb", "ensure_pool", &[cfg]);
-    seeder.call(
-        "mongodb",
-        "delete",
-        &[s("seed_mongo"), s("vmq_acl_auth"), PValue::map([("mountpoint", s(mp))])],
-    );
+    seeder.call("mongodb", "delete", &[s("seed_mongo"), s("vmq_acl_auth"), PValue::map([("mountpoint", s(mp))])]);
     for e in entries(mp) {
         let acl = |text: &str| json::decode_bytes(text.as_bytes()).expect("ACL JSON");
         let doc = PValue::map([

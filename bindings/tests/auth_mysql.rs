@@ -6,7 +6,6 @@
 mod auth_common;
 mod common;
 
-
 use auth_common::*;
 use oxilua_vmq::pvalue::PValue;
 
@@ -24,11 +23,7 @@ fn seed(mp: &str, hash_sql: &str) {
     );
     seeder.call("mysql2", "ensure_pool", &[cfg]);
     seeder.run_sql_file("mysql2", "seed_mysql", "schema/mysql.sql");
-    seeder.call(
-        "mysql2",
-        "execute",
-        &[s("seed_mysql"), s("DELETE FROM vmq_auth_acl WHERE mountpoint = ?"), s(mp)],
-    );
+    seeder.call("mysql2", "execute", &[s("seed_mysql"), s("DELETE FROM vmq_auth_acl WHERE mountpoint = ?"), s(mp)]);
     let insert = format!(
         "INSERT INTO vmq_auth_acl (mountpoint, client_id, username, password, publish_acl, subscribe_acl) \
          VALUES (?, ?, ?, {hash_sql}, ?, ?)"
@@ -37,16 +32,7 @@ fn seed(mp: &str, hash_sql: &str) {
         let r = seeder.call(
             "mysql2",
             "execute",
-            &[
-                s("seed_mysql"),
-                s(&insert),
-                s(mp),
-                s(&e.client_id),
-                s(&e.username),
-                s(e.password),
-                s(e.publish_acl),
-                s(e.subscribe_acl),
-            ],
+            &[s("seed_mysql"), s(&insert), s(mp), s(&e.client_id), s(&e.username), s(e.password), s(e.publish_acl), s(e.subscribe_acl)],
         );
         assert_eq!(r, PValue::Bool(true), "insert {}", e.client_id);
     }
@@ -72,10 +58,7 @@ fn mysql2_sha256() {
 fn mysql_md5_from_the_configuration() {
     let mp = "tmysqlmd5";
     seed(mp, "MD5(?)");
-    let conf = format!(
-        "{}\nvmq_diversity.mysql.password_hash_method = md5",
-        provider_conf("mysql", &db(), None)
-    );
+    let conf = format!("{}\nvmq_diversity.mysql.password_hash_method = md5", provider_conf("mysql", &db(), None));
     let e = auth_engine("mysql", &conf, |_| {});
     check_scenario(&e, mp);
 }

@@ -10,7 +10,6 @@
 mod auth_common;
 mod common;
 
-
 use auth_common::*;
 use oxilua_vmq::pvalue::PValue;
 
@@ -31,11 +30,7 @@ fn seed(mp: &str, schema: &str, hash_sql: &str, param: fn(&str) -> String) {
     );
     seeder.call("postgres", "ensure_pool", &[cfg]);
     seeder.run_sql_file("postgres", "seed_pg", schema);
-    seeder.call(
-        "postgres",
-        "execute",
-        &[s("seed_pg"), s("DELETE FROM vmq_auth_acl WHERE mountpoint = $1"), s(mp)],
-    );
+    seeder.call("postgres", "execute", &[s("seed_pg"), s("DELETE FROM vmq_auth_acl WHERE mountpoint = $1"), s(mp)]);
     let insert = format!(
         "INSERT INTO vmq_auth_acl (mountpoint, client_id, username, password, publish_acl, subscribe_acl) \
          VALUES ($1, $2, $3, {hash_sql}, $5, $6)"
@@ -72,10 +67,7 @@ fn postgres_bcrypt_in_the_script() {
     let mp = "tpgbcrypt";
     // pgcrypto's bf hashes are $2a$ bcrypt hashes: the script checks them
     seed(mp, "schema/postgres.sql", "crypt($4, gen_salt('bf', 4))", str::to_string);
-    let conf = format!(
-        "{}\nvmq_diversity.postgres.password_hash_method = bcrypt",
-        provider_conf("postgres", &pg(), None)
-    );
+    let conf = format!("{}\nvmq_diversity.postgres.password_hash_method = bcrypt", provider_conf("postgres", &pg(), None));
     let e = auth_engine("postgres", &conf, |_| {});
     check_scenario(&e, mp);
 }
@@ -86,10 +78,7 @@ fn cockroachdb_script_bcrypt_on_postgres() {
     // bcrypt hashes computed here, as an operator would with any bcrypt tool
     seed(mp, "schema/cockroachdb.sql", "$4", bcrypt_2a);
     let svc = pg();
-    let conf = format!(
-        "{}\nvmq_diversity.cockroachdb.ssl = off",
-        provider_conf("cockroachdb", &svc, None)
-    );
+    let conf = format!("{}\nvmq_diversity.cockroachdb.ssl = off", provider_conf("cockroachdb", &svc, None));
     let e = auth_engine("cockroachdb", &conf, |_| {});
     check_scenario(&e, mp);
 }

@@ -5,7 +5,6 @@
 mod auth_common;
 mod common;
 
-
 use auth_common::*;
 use oxilua_vmq::pvalue::PValue;
 
@@ -16,20 +15,12 @@ fn db() -> std::collections::HashMap<String, String> {
 fn seed(mp: &str) {
     let svc = db();
     let seeder = Seeder::new();
-    let cfg = common::pool_config(
-        "seed_redis",
-        &svc,
-        &[("host", "host"), ("port", "port"), ("user", "user"), ("password", "password")],
-    );
+    let cfg = common::pool_config("seed_redis", &svc, &[("host", "host"), ("port", "port"), ("user", "user"), ("password", "password")]);
     seeder.call("redis", "ensure_pool", &[cfg]);
     for e in entries(mp) {
         let key = serde_json::to_string(&[mp, e.client_id.as_str(), e.username.as_str()]).unwrap();
-        let value = format!(
-            r#"{{"passhash":"{}","publish_acl":{},"subscribe_acl":{}}}"#,
-            bcrypt_2a(e.password),
-            e.publish_acl,
-            e.subscribe_acl
-        );
+        let value =
+            format!(r#"{{"passhash":"{}","publish_acl":{},"subscribe_acl":{}}}"#, bcrypt_2a(e.password), e.publish_acl, e.subscribe_acl);
         let r = seeder.call("redis", "cmd", &[s("seed_redis"), s("set"), s(&key), s(&value)]);
         assert_eq!(r, PValue::Bool(true), "set {key}");
     }

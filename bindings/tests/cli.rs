@@ -94,10 +94,10 @@ fn stdin_answers_the_example_requests() {
         vec![
             json!({"result": {"error": "invalid_credentials"}}),
             json!({"result": "ok"}),
-            json!({"result": "ok"}),  // ACL cache: alice/#
-            json!({"result": "ok"}),  // ACL cache: shared/%u/+ at qos 1
-            deny.clone(),             // ACL cache: no match
-            json!({"result": "ok"}),  // ACL cache: subscribe
+            json!({"result": "ok"}), // ACL cache: alice/#
+            json!({"result": "ok"}), // ACL cache: shared/%u/+ at qos 1
+            deny.clone(),            // ACL cache: no match
+            json!({"result": "ok"}), // ACL cache: subscribe
             json!({"result": "ok", "modifiers": {"max_inflight_messages": 10}}),
             json!({"result": "ok", "modifiers": {"topic": "devices/sensor-7/temperature"}}),
             deny.clone(),
@@ -186,15 +186,24 @@ fn no_base64_and_config_limits() {
     let p = scripts(
         "cli-cfg",
         &[
-            ("echo.lua", r#"hooks = { auth_on_publish = function(p) return { payload = p.payload .. "!" } end,
-                               auth_on_register = function(r) while true do end end }"#),
+            (
+                "echo.lua",
+                r#"hooks = { auth_on_publish = function(p) return { payload = p.payload .. "!" } end,
+                               auth_on_register = function(r) while true do end end }"#,
+            ),
             ("oxilua.toml", "[vmq_diversity.limits]\ndeadline = \"300ms\"\nfuel = 100000000000\n"),
         ],
     );
     let script = p[0].to_str().unwrap();
     let o = run(
-        &["call", "--script", script, "--no-base64", "auth_on_publish",
-          r#"{"client_id": "b1", "username": "u", "qos": 0, "topic": "t", "payload": "raw", "retain": false}"#],
+        &[
+            "call",
+            "--script",
+            script,
+            "--no-base64",
+            "auth_on_publish",
+            r#"{"client_id": "b1", "username": "u", "qos": 0, "topic": "t", "payload": "raw", "retain": false}"#,
+        ],
         None,
     );
     assert!(o.status.success(), "{}", stderr(&o));
@@ -202,8 +211,15 @@ fn no_base64_and_config_limits() {
 
     let t0 = Instant::now();
     let o = run(
-        &["call", "--config", p[1].to_str().unwrap(), "--script", script, "auth_on_register",
-          r#"{"client_id": "b1", "username": "u", "password": "p"}"#],
+        &[
+            "call",
+            "--config",
+            p[1].to_str().unwrap(),
+            "--script",
+            script,
+            "auth_on_register",
+            r#"{"client_id": "b1", "username": "u", "password": "p"}"#,
+        ],
         None,
     );
     let took = t0.elapsed();
@@ -217,14 +233,18 @@ fn no_base64_and_config_limits() {
 fn load_errors_are_reported_and_other_scripts_serve() {
     let p = scripts(
         "cli-loaderr",
-        &[
-            ("bad.lua", "hooks = {\n  x = = 1\n}\n"),
-            ("good.lua", "hooks = { auth_on_register = function() return true end }"),
-        ],
+        &[("bad.lua", "hooks = {\n  x = = 1\n}\n"), ("good.lua", "hooks = { auth_on_register = function() return true end }")],
     );
     let o = run(
-        &["call", "--script", p[0].to_str().unwrap(), "--script", p[1].to_str().unwrap(),
-          "auth_on_register", r#"{"client_id": "g1", "username": "u", "password": "p"}"#],
+        &[
+            "call",
+            "--script",
+            p[0].to_str().unwrap(),
+            "--script",
+            p[1].to_str().unwrap(),
+            "auth_on_register",
+            r#"{"client_id": "g1", "username": "u", "password": "p"}"#,
+        ],
         None,
     );
     assert!(o.status.success(), "{}", stderr(&o));

@@ -30,8 +30,11 @@ fn hook_calls(e: &oxilua_vmq::engine::Engine, key: &str) -> serde_json::Value {
     let _ = e;
     let probe = engine(
         "acl-probe",
-        &[("p.lua", r#"hooks = { auth_on_register = function(r)
-            return { max_inflight_messages = kv.lookup("acl_hook_calls", r.username)[1] or 0 } end }"#)],
+        &[(
+            "p.lua",
+            r#"hooks = { auth_on_register = function(r)
+            return { max_inflight_messages = kv.lookup("acl_hook_calls", r.username)[1] or 0 } end }"#,
+        )],
     );
     call(&probe, "auth_on_register", register("probe", key, ""))["modifiers"]["max_inflight_messages"].clone()
 }
@@ -50,10 +53,7 @@ fn acl_cache_decides_later_publishes_and_subscribes() {
         call(&e, "auth_on_publish", publish("acl-c1", "ann", "data/acl-c1/t", 2, "")),
         json!({"result": {"error": "not_authorized"}})
     );
-    assert_eq!(
-        call(&e, "auth_on_publish", publish("acl-c1", "ann", "x/y", 0, "")),
-        json!({"result": {"error": "not_authorized"}})
-    );
+    assert_eq!(call(&e, "auth_on_publish", publish("acl-c1", "ann", "x/y", 0, "")), json!({"result": {"error": "not_authorized"}}));
     assert_eq!(
         call(&e, "auth_on_publish", publish("acl-c1", "ann", "rewrite/me", 0, "")),
         json!({"result": "ok", "modifiers": {"topic": "rewritten/topic"}})

@@ -19,10 +19,7 @@ const NEXT: fn() -> serde_json::Value = || json!({"result": "next"});
 
 fn opts_deadline(ms: u64) -> EngineOptions {
     let mut o = quick_opts();
-    o.limits = Limits {
-        deadline: Duration::from_millis(ms),
-        ..o.limits
-    };
+    o.limits = Limits { deadline: Duration::from_millis(ms), ..o.limits };
     o
 }
 
@@ -58,17 +55,11 @@ fn observer_sees_every_script_call() {
     assert_eq!(call(&e, "auth_on_register", register("c", "boom", "p")), OK());
     use CallOutcome::*;
     let h = Hook::AuthOnRegister;
-    let want: Vec<(Hook, String, CallOutcome)> = [
-        ("a.lua", Next),
-        ("b.lua", Ok),
-        ("a.lua", Next),
-        ("b.lua", Error),
-        ("a.lua", ScriptError),
-        ("b.lua", Ok),
-    ]
-    .into_iter()
-    .map(|(s, o)| (h, s.to_string(), o))
-    .collect();
+    let want: Vec<(Hook, String, CallOutcome)> =
+        [("a.lua", Next), ("b.lua", Ok), ("a.lua", Next), ("b.lua", Error), ("a.lua", ScriptError), ("b.lua", Ok)]
+            .into_iter()
+            .map(|(s, o)| (h, s.to_string(), o))
+            .collect();
     assert_eq!(*seen.lock().unwrap(), want);
 }
 
@@ -93,9 +84,7 @@ async fn sync_api_inside_a_multi_thread_runtime() {
     let e = engine("async-mt", &[("a.lua", ALLOW)]);
     assert_eq!(call(&e, "auth_on_register", register("c", "u", "p")), OK());
     let e2 = e.clone();
-    let r = tokio::spawn(async move { call(&e2, "auth_on_register", register("c", "u", "p")) })
-        .await
-        .unwrap();
+    let r = tokio::spawn(async move { call(&e2, "auth_on_register", register("c", "u", "p")) }).await.unwrap();
     assert_eq!(r, OK());
 }
 
@@ -123,8 +112,7 @@ async fn a_call_waiting_on_a_provider_holds_no_thread() {
     for i in 0..7 {
         let e = e.clone();
         slow.push(tokio::spawn(async move {
-            e.call_webhook_async("auth_on_register", &register(&format!("s{i}"), "slow", "p"), WebhookOptions::default())
-                .await
+            e.call_webhook_async("auth_on_register", &register(&format!("s{i}"), "slow", "p"), WebhookOptions::default()).await
         }));
     }
     tokio::task::block_in_place(|| srv.wait_held(7, Duration::from_secs(20)));
@@ -220,10 +208,7 @@ fn reload_is_atomic() {
     assert!(err.to_string().contains("a.lua:"), "{err}");
     assert_eq!(call(&e, "auth_on_register", register("c", "u", "p")), OK());
     // a second state that fails to load: still the old version
-    write(
-        &p[0],
-        &format!("num_states = 2\nif __SCRIPT_INSTANCE_ID__ == 2 then error('state two fails') end\n{DENY}"),
-    );
+    write(&p[0], &format!("num_states = 2\nif __SCRIPT_INSTANCE_ID__ == 2 then error('state two fails') end\n{DENY}"));
     let err = e.reload_script(&p[0]).unwrap_err();
     assert!(err.message.contains("state two fails"), "{err}");
     assert_eq!(call(&e, "auth_on_register", register("c", "u", "p")), OK());

@@ -24,10 +24,7 @@ hooks = {
 fn accept_and_deny() {
     let e = engine("accept", &[("a.lua", ACCEPT_ALICE)]);
     assert_eq!(call(&e, "auth_on_register", register("c1", "alice", "pw")), json!({"result": "ok"}));
-    assert_eq!(
-        call(&e, "auth_on_register", register("c1", "alice", "bad")),
-        json!({"result": {"error": "invalid_credentials"}})
-    );
+    assert_eq!(call(&e, "auth_on_register", register("c1", "alice", "bad")), json!({"result": {"error": "invalid_credentials"}}));
     assert_eq!(call(&e, "auth_on_register", register("c1", "bob", "pw")), json!({"result": "next"}));
     // a hook nobody declares: next; a notification hook: {}
     assert_eq!(call(&e, "auth_on_publish", publish("c1", "alice", "a/b", 0, "")), json!({"result": "next"}));
@@ -37,16 +34,8 @@ fn accept_and_deny() {
 #[test]
 fn typed_api() {
     let e = engine("typed", &[("a.lua", ACCEPT_ALICE)]);
-    let args = HookArgs::from_webhook(
-        Hook::AuthOnRegister,
-        &register("c1", "alice", "bad"),
-        WebhookOptions::default(),
-    )
-    .unwrap();
-    assert_eq!(
-        e.call_hook(Hook::AuthOnRegister, &args),
-        HookResult::Error(HookError::InvalidCredentials)
-    );
+    let args = HookArgs::from_webhook(Hook::AuthOnRegister, &register("c1", "alice", "bad"), WebhookOptions::default()).unwrap();
+    assert_eq!(e.call_hook(Hook::AuthOnRegister, &args), HookResult::Error(HookError::InvalidCredentials));
     let info = e.scripts();
     assert_eq!(info.len(), 1);
     assert_eq!(info[0].hooks, vec![Hook::AuthOnRegister]);
@@ -77,10 +66,7 @@ end }
         call(&e, "auth_on_register", register("x2", "second", "")),
         json!({"result": "ok", "modifiers": {"max_inflight_messages": 5}})
     );
-    assert_eq!(
-        call(&e, "auth_on_register", register("x3", "nobody", "")),
-        json!({"result": {"error": "invalid_credentials"}})
-    );
+    assert_eq!(call(&e, "auth_on_register", register("x3", "nobody", "")), json!({"result": {"error": "invalid_credentials"}}));
     // the second script did not run when the first decided
     let probe = engine(
         "chain-probe",
@@ -121,11 +107,7 @@ hooks = {
         json!({"result": "ok", "modifiers": {"topic": "new/topic", "qos": 1, "payload": "Y2hhbmdlZA=="}})
     );
     for t in ["bad", "unknown", "fn"] {
-        assert_eq!(
-            call(&e, "auth_on_publish", publish("m1", "u", t, 0, "")),
-            json!({"result": {"error": "invalid_modifiers"}}),
-            "{t}"
-        );
+        assert_eq!(call(&e, "auth_on_publish", publish("m1", "u", t, 0, "")), json!({"result": {"error": "invalid_modifiers"}}), "{t}");
     }
     assert_eq!(
         call(&e, "auth_on_subscribe", subscribe("m1", "u", &[("a/+", 2)])),
@@ -188,15 +170,9 @@ fn runaway_loop_is_denied_within_the_deadline() {
     let took = t0.elapsed();
     assert!(took >= Duration::from_millis(250) && took < Duration::from_secs(3), "{took:?}");
     // with a deciding script after it, the chain continues; the state stays usable
-    let e2 = engine(
-        "runaway-chain",
-        &[("1.lua", runaway), ("2.lua", "hooks = { auth_on_register = function() return false end }")],
-    );
+    let e2 = engine("runaway-chain", &[("1.lua", runaway), ("2.lua", "hooks = { auth_on_register = function() return false end }")]);
     for _ in 0..2 {
-        assert_eq!(
-            call(&e2, "auth_on_register", register("r3", "u", "")),
-            json!({"result": {"error": "invalid_credentials"}})
-        );
+        assert_eq!(call(&e2, "auth_on_register", register("r3", "u", "")), json!({"result": {"error": "invalid_credentials"}}));
     }
 }
 
@@ -281,17 +257,15 @@ end }
 
 #[test]
 fn engine_is_shared_across_threads() {
-    let src = "num_states = 4\nhooks = { auth_on_register = function(r) local s = 0 for i = 1, 10000 do s = s + i end return s == 50005000 end }";
+    let src =
+        "num_states = 4\nhooks = { auth_on_register = function(r) local s = 0 for i = 1, 10000 do s = s + i end return s == 50005000 end }";
     let e = std::sync::Arc::new(engine("threads", &[("t.lua", src)]));
     let hs: Vec<_> = (0..8)
         .map(|i| {
             let e = e.clone();
             std::thread::spawn(move || {
                 for _ in 0..20 {
-                    assert_eq!(
-                        call(&e, "auth_on_register", register(&format!("t{i}"), "u", "")),
-                        json!({"result": "ok"})
-                    );
+                    assert_eq!(call(&e, "auth_on_register", register(&format!("t{i}"), "u", "")), json!({"result": "ok"}));
                 }
             })
         })

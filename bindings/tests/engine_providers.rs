@@ -52,14 +52,7 @@ fn lua_cfg(pairs: &[(&str, String)]) -> String {
 }
 
 fn opts() -> EngineOptions {
-    EngineOptions {
-        limits: Limits {
-            deadline: Duration::from_secs(20),
-            fuel: 50_000_000,
-            memory: 64 << 20,
-        },
-        ..EngineOptions::default()
-    }
+    EngineOptions { limits: Limits { deadline: Duration::from_secs(20), fuel: 50_000_000, memory: 64 << 20 }, ..EngineOptions::default() }
 }
 
 /// Run `body` (Lua, in a function) in a hook; panics with the Lua error.
@@ -79,9 +72,7 @@ end }}
     let e = engine_with(tag, &[(&format!("{tag}.lua"), &src)], opts());
     let client = format!("{tag}-{}", std::process::id());
     let r = call(&e, "auth_on_register", register(&client, "u", "p"));
-    let msg = KvStore::global()
-        .call("lookup", &[PValue::str("engine_providers"), PValue::str(&client)])
-        .unwrap();
+    let msg = KvStore::global().call("lookup", &[PValue::str("engine_providers"), PValue::str(&client)]).unwrap();
     assert_eq!(msg, PValue::array([PValue::str("ok")]), "{tag}: the Lua checks failed");
     assert_eq!(r, json!({"result": "ok"}));
 }

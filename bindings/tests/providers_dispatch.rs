@@ -11,10 +11,7 @@ async fn every_listed_function_is_routed() {
             // rejects the arguments; none may be unknown.
             if let Err(e) = p.call(module, f, &[]).await {
                 assert_ne!(e.message, "no such function", "{module}.{f}");
-                assert!(
-                    matches!(e.kind, ErrorKind::BadArgument),
-                    "{module}.{f}: {e}"
-                );
+                assert!(matches!(e.kind, ErrorKind::BadArgument), "{module}.{f}: {e}");
                 assert!(e.to_string().starts_with(&format!("{module}.{f}: ")), "{e}");
             }
         }
@@ -22,22 +19,10 @@ async fn every_listed_function_is_routed() {
     let e = p.call("redis", "nope", &[]).await.unwrap_err();
     assert_eq!(e.to_string(), "redis.nope: no such function");
     assert!(p.call("nosuch", "x", &[]).await.is_err());
-    assert_eq!(
-        p.call("postgres", "hash_method", &[]).await.unwrap(),
-        PValue::str("crypt")
-    );
-    assert_eq!(
-        p.call("cockroachdb", "hash_method", &[]).await.unwrap(),
-        PValue::str("bcrypt")
-    );
-    assert_eq!(
-        p.call("mysql", "hash_method", &[]).await.unwrap(),
-        PValue::str("PASSWORD(?)")
-    );
-    assert_eq!(
-        p.call("mysql2", "hash_method", &[]).await.unwrap(),
-        PValue::str("SHA2(?, 256)")
-    );
+    assert_eq!(p.call("postgres", "hash_method", &[]).await.unwrap(), PValue::str("crypt"));
+    assert_eq!(p.call("cockroachdb", "hash_method", &[]).await.unwrap(), PValue::str("bcrypt"));
+    assert_eq!(p.call("mysql", "hash_method", &[]).await.unwrap(), PValue::str("PASSWORD(?)"));
+    assert_eq!(p.call("mysql2", "hash_method", &[]).await.unwrap(), PValue::str("SHA2(?, 256)"));
 }
 
 /// The engine shares one `Providers` between threads and runs calls on a
@@ -58,10 +43,6 @@ fn providers_and_call_futures_are_send() {
     }
     // and a call spawned onto the runtime works
     let p2 = p.clone();
-    let r = rt.block_on(async move {
-        tokio::spawn(async move { p2.call("http", "body", &[PValue::str("x")]).await })
-            .await
-            .unwrap()
-    });
+    let r = rt.block_on(async move { tokio::spawn(async move { p2.call("http", "body", &[PValue::str("x")]).await }).await.unwrap() });
     assert_eq!(r.unwrap(), PValue::str("x"));
 }

@@ -7,13 +7,7 @@ use oxilua_vmq::providers::mysql::{Defaults, Flavor, MySql};
 use oxilua_vmq::providers::ErrorKind;
 use oxilua_vmq::pvalue::PValue;
 
-const KEYS: &[(&str, &str)] = &[
-    ("host", "host"),
-    ("port", "port"),
-    ("user", "user"),
-    ("password", "password"),
-    ("database", "dbname"),
-];
+const KEYS: &[(&str, &str)] = &[("host", "host"), ("port", "port"), ("user", "user"), ("password", "password"), ("database", "dbname")];
 
 async fn my(flavor: Flavor, pool: &str) -> MySql {
     let svc = service("MYSQL");
@@ -22,11 +16,7 @@ async fn my(flavor: Flavor, pool: &str) -> MySql {
         Flavor::Mysql2 => Defaults::mysql2(),
     };
     let m = MySql::new(flavor, d);
-    assert_eq!(
-        ok(m.call("ensure_pool", &[pool_config(pool, &svc, KEYS)])
-            .await),
-        PValue::Bool(true)
-    );
+    assert_eq!(ok(m.call("ensure_pool", &[pool_config(pool, &svc, KEYS)]).await), PValue::Bool(true));
     m
 }
 
@@ -42,10 +32,7 @@ async fn auth_table_sequence(flavor: Flavor, table: &str) {
     let pool = format!("{table}_pool");
     let m = my(flavor, &pool).await;
     let p = pool.as_str();
-    assert_eq!(
-        exec(&m, p, &format!("DROP TABLE IF EXISTS {table}"), &[]).await,
-        PValue::Bool(true)
-    );
+    assert_eq!(exec(&m, p, &format!("DROP TABLE IF EXISTS {table}"), &[]).await, PValue::Bool(true));
     assert_eq!(
         exec(
             &m,
@@ -67,51 +54,13 @@ async fn auth_table_sequence(flavor: Flavor, table: &str) {
          VALUES (?, ?, ?, {hash}, ?, ?)"
     );
     let acl = r#"[{"pattern":"a/b/c"},{"pattern":"c/b/#"}]"#;
-    assert_eq!(
-        exec(
-            &m,
-            p,
-            &insert,
-            &[
-                s(""),
-                s("test-client"),
-                s("test-user"),
-                s("123"),
-                s(acl),
-                s(acl)
-            ]
-        )
-        .await,
-        PValue::Bool(true)
-    );
-    assert_eq!(
-        exec(
-            &m,
-            p,
-            &insert,
-            &[
-                s(""),
-                s("*"),
-                s("test-user"),
-                s("123"),
-                PValue::Nil,
-                PValue::Nil
-            ]
-        )
-        .await,
-        PValue::Bool(true)
-    );
+    assert_eq!(exec(&m, p, &insert, &[s(""), s("test-client"), s("test-user"), s("123"), s(acl), s(acl)]).await, PValue::Bool(true));
+    assert_eq!(exec(&m, p, &insert, &[s(""), s("*"), s("test-user"), s("123"), PValue::Nil, PValue::Nil]).await, PValue::Bool(true));
     let query = format!(
         "SELECT publish_acl, subscribe_acl, client_id FROM {table} WHERE mountpoint=? AND \
          (client_id=? OR client_id='*') AND username=? AND password={hash} ORDER BY client_id DESC"
     );
-    let rows = exec(
-        &m,
-        p,
-        &query,
-        &[s(""), s("test-client"), s("test-user"), s("123")],
-    )
-    .await;
+    let rows = exec(&m, p, &query, &[s(""), s("test-client"), s("test-user"), s("123")]).await;
     assert_eq!(len(&rows), 2);
     assert_eq!(field(idx(&rows, 0), "client_id"), &s("test-client"));
     assert_eq!(field(idx(&rows, 0), "publish_acl"), &s(acl));
@@ -119,58 +68,15 @@ async fn auth_table_sequence(flavor: Flavor, table: &str) {
         Flavor::Mysql => s("undefined"),
         Flavor::Mysql2 => s("null"),
     };
-    assert_eq!(
-        field(idx(&rows, 1), "publish_acl"),
-        &null,
-        "NULL spelling of {flavor:?}"
-    );
-    let wrong = exec(
-        &m,
-        p,
-        &query,
-        &[s(""), s("test-client"), s("test-user"), s("bad")],
-    )
-    .await;
+    assert_eq!(field(idx(&rows, 1), "publish_acl"), &null, "NULL spelling of {flavor:?}");
+    let wrong = exec(&m, p, &query, &[s(""), s("test-client"), s("test-user"), s("bad")]).await;
     assert_eq!(wrong, PValue::Array(vec![]));
     // SQL errors and duplicate keys are false
-    assert_eq!(
-        exec(
-            &m,
-            p,
-            &insert,
-            &[
-                s(""),
-                s("*"),
-                s("test-user"),
-                s("1"),
-                PValue::Nil,
-                PValue::Nil
-            ]
-        )
-        .await,
-        PValue::Bool(false)
-    );
+    assert_eq!(exec(&m, p, &insert, &[s(""), s("*"), s("test-user"), s("1"), PValue::Nil, PValue::Nil]).await, PValue::Bool(false));
     assert_eq!(exec(&m, p, "SELEC 1", &[]).await, PValue::Bool(false));
-    assert_eq!(
-        exec(&m, p, "SELECT ? AS a", &[]).await,
-        PValue::Bool(false),
-        "parameter count mismatch"
-    );
-    assert_eq!(
-        exec(
-            &m,
-            p,
-            &format!("UPDATE {table} SET password='x' WHERE client_id='none'"),
-            &[]
-        )
-        .await,
-        PValue::Bool(true),
-        "OK packet"
-    );
-    assert_eq!(
-        exec(&m, p, &format!("DROP TABLE {table}"), &[]).await,
-        PValue::Bool(true)
-    );
+    assert_eq!(exec(&m, p, "SELECT ? AS a", &[]).await, PValue::Bool(false), "parameter count mismatch");
+    assert_eq!(exec(&m, p, &format!("UPDATE {table} SET password='x' WHERE client_id='none'"), &[]).await, PValue::Bool(true), "OK packet");
+    assert_eq!(exec(&m, p, &format!("DROP TABLE {table}"), &[]).await, PValue::Bool(true));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -209,11 +115,7 @@ async fn values_and_binding() {
     assert_eq!(field(r, "nul"), &s("null"));
     assert_eq!(field(r, "bin"), &PValue::Str(vec![0, 255]));
     assert_eq!(field(r, "p1"), &n(42.0));
-    assert_eq!(
-        field(r, "p2"),
-        &s("x' OR '1'='1"),
-        "parameters are bound, not spliced"
-    );
+    assert_eq!(field(r, "p2"), &s("x' OR '1'='1"), "parameters are bound, not spliced");
     assert_eq!(field(r, "p3"), &n(1.0));
     assert_eq!(field(r, "p4"), &n(1.0));
     assert_eq!(field(r, "p5"), &n(2.5));
@@ -222,56 +124,21 @@ async fn values_and_binding() {
 #[tokio::test(flavor = "multi_thread")]
 async fn hash_methods_pools_and_errors() {
     let svc = service("MYSQL");
-    assert_eq!(
-        MySql::new(Flavor::Mysql, Defaults::mysql()).hash_method(),
-        s("PASSWORD(?)")
-    );
-    assert_eq!(
-        MySql::new(Flavor::Mysql2, Defaults::mysql2()).hash_method(),
-        s("SHA2(?, 256)")
-    );
-    for (method, sql) in [
-        ("md5", "MD5(?)"),
-        ("sha1", "SHA1(?)"),
-        ("sha256", "SHA2(?, 256)"),
-        ("password", "PASSWORD(?)"),
-    ] {
-        let d = Defaults {
-            password_hash_method: method.into(),
-            ..Defaults::mysql()
-        };
-        assert_eq!(
-            ok(MySql::new(Flavor::Mysql, d).call("hash_method", &[]).await),
-            s(sql)
-        );
+    assert_eq!(MySql::new(Flavor::Mysql, Defaults::mysql()).hash_method(), s("PASSWORD(?)"));
+    assert_eq!(MySql::new(Flavor::Mysql2, Defaults::mysql2()).hash_method(), s("SHA2(?, 256)"));
+    for (method, sql) in [("md5", "MD5(?)"), ("sha1", "SHA1(?)"), ("sha256", "SHA2(?, 256)"), ("password", "PASSWORD(?)")] {
+        let d = Defaults { password_hash_method: method.into(), ..Defaults::mysql() };
+        assert_eq!(ok(MySql::new(Flavor::Mysql, d).call("hash_method", &[]).await), s(sql));
     }
     let m = MySql::new(Flavor::Mysql, Defaults::mysql());
-    ok(m.call("ensure_pool", &[pool_config("my_args", &svc, KEYS)])
-        .await);
-    assert_eq!(
-        ok(m.call(
-            "ensure_pool",
-            &[map(&[("pool_id", s("my_args")), ("port", n(1.0))])]
-        )
-        .await),
-        PValue::Bool(true)
-    );
-    assert!(exec(&m, "my_args", "SELECT 1 AS one", &[])
-        .await
-        .is_truthy());
+    ok(m.call("ensure_pool", &[pool_config("my_args", &svc, KEYS)]).await);
+    assert_eq!(ok(m.call("ensure_pool", &[map(&[("pool_id", s("my_args")), ("port", n(1.0))])]).await), PValue::Bool(true));
+    assert!(exec(&m, "my_args", "SELECT 1 AS one", &[]).await.is_truthy());
     let e = err(m.call("execute", &[s("nope"), s("SELECT 1")]).await);
     assert_eq!(e.kind, ErrorKind::UnknownPool);
     let e = err(m.call("execute", &[s("my_args"), n(1.0)]).await);
-    assert!(
-        e.to_string().starts_with("mysql.execute: execute_parse"),
-        "{e}"
-    );
-    let e = err(m
-        .call(
-            "execute",
-            &[s("my_args"), s("SELECT ?"), map(&[("a", n(1.0))])],
-        )
-        .await);
+    assert!(e.to_string().starts_with("mysql.execute: execute_parse"), "{e}");
+    let e = err(m.call("execute", &[s("my_args"), s("SELECT ?"), map(&[("a", n(1.0))])]).await);
     assert_eq!(e.kind, ErrorKind::BadArgument);
     // wrong password: an error
     let mut cfg = pool_config("my_badpw", &svc, KEYS);
@@ -282,21 +149,9 @@ async fn hash_methods_pools_and_errors() {
     let e = err(m.call("execute", &[s("my_badpw"), s("SELECT 1")]).await);
     assert!(e.to_string().contains("Access denied"), "{e}");
     // nothing listening: fails fast
-    ok(m.call(
-        "ensure_pool",
-        &[map(&[
-            ("pool_id", s("my_dead")),
-            ("host", s("127.0.0.1")),
-            ("port", n(1.0)),
-        ])],
-    )
-    .await);
+    ok(m.call("ensure_pool", &[map(&[("pool_id", s("my_dead")), ("host", s("127.0.0.1")), ("port", n(1.0))])]).await);
     let t = std::time::Instant::now();
     let e = err(m.call("execute", &[s("my_dead"), s("SELECT 1")]).await);
-    assert!(
-        t.elapsed() < std::time::Duration::from_secs(1),
-        "took {:?}",
-        t.elapsed()
-    );
+    assert!(t.elapsed() < std::time::Duration::from_secs(1), "took {:?}", t.elapsed());
     assert_eq!(e.to_string(), "mysql.execute: connection refused");
 }

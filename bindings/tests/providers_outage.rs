@@ -35,15 +35,9 @@ fn assert_fast_failure(r: PResult, took: Duration, prefix: &str) -> ProviderErro
         Ok(v) => panic!("{prefix}: expected an error while the server is down, got {v:?}"),
         Err(e) => e,
     };
-    assert!(
-        took < Duration::from_secs(1),
-        "{prefix}: failing took {took:?}: {e}"
-    );
+    assert!(took < Duration::from_secs(1), "{prefix}: failing took {took:?}: {e}");
     assert!(e.to_string().starts_with(prefix), "{e}");
-    assert!(
-        matches!(e.kind, ErrorKind::Connection | ErrorKind::Timeout),
-        "{e:?}"
-    );
+    assert!(matches!(e.kind, ErrorKind::Connection | ErrorKind::Timeout), "{e:?}");
     e
 }
 
@@ -63,13 +57,7 @@ async fn postgres_outage_and_recovery() {
     let cfg = pool_config(
         "outage_pg",
         &svc,
-        &[
-            ("host", "host"),
-            ("port", "port"),
-            ("user", "user"),
-            ("password", "password"),
-            ("database", "dbname"),
-        ],
+        &[("host", "host"), ("port", "port"), ("user", "user"), ("password", "password"), ("database", "dbname")],
     );
     ok(providers.call("postgres", "ensure_pool", &[cfg]).await);
     let q = vec![s("outage_pg"), s("SELECT 1 AS one")];
@@ -93,16 +81,7 @@ async fn postgres_outage_and_recovery() {
 async fn redis_outage_and_recovery() {
     let svc = service("REDIS");
     let providers = Providers::new(ProvidersConfig::vernemq_defaults());
-    let cfg = pool_config(
-        "outage_redis",
-        &svc,
-        &[
-            ("host", "host"),
-            ("port", "port"),
-            ("user", "user"),
-            ("password", "password"),
-        ],
-    );
+    let cfg = pool_config("outage_redis", &svc, &[("host", "host"), ("port", "port"), ("user", "user"), ("password", "password")]);
     ok(providers.call("redis", "ensure_pool", &[cfg]).await);
     let q = vec![s("outage_redis"), s("ping")];
     warm(&providers, "redis", "cmd", q.clone()).await;
@@ -127,13 +106,7 @@ async fn mysql_outage_and_recovery() {
     let cfg = pool_config(
         "outage_mysql",
         &svc,
-        &[
-            ("host", "host"),
-            ("port", "port"),
-            ("user", "user"),
-            ("password", "password"),
-            ("database", "dbname"),
-        ],
+        &[("host", "host"), ("port", "port"), ("user", "user"), ("password", "password"), ("database", "dbname")],
     );
     ok(providers.call("mysql2", "ensure_pool", &[cfg]).await);
     let q = vec![s("outage_mysql"), s("SELECT 1 AS one")];

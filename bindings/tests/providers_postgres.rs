@@ -7,23 +7,12 @@ use oxilua_vmq::providers::postgres::{Defaults, Flavor, Postgres};
 use oxilua_vmq::providers::ErrorKind;
 use oxilua_vmq::pvalue::PValue;
 
-const PG_KEYS: &[(&str, &str)] = &[
-    ("host", "host"),
-    ("port", "port"),
-    ("user", "user"),
-    ("password", "password"),
-    ("database", "dbname"),
-];
+const PG_KEYS: &[(&str, &str)] = &[("host", "host"), ("port", "port"), ("user", "user"), ("password", "password"), ("database", "dbname")];
 
 fn pg(pool: &str) -> (Postgres, String) {
     let svc = service("PG");
     let p = Postgres::new(Flavor::Postgres, Defaults::postgres());
-    assert_eq!(
-        p.ensure_pool(&[pool_config(pool, &svc, PG_KEYS)])
-            .map(PValue::Bool)
-            .unwrap(),
-        PValue::Bool(true)
-    );
+    assert_eq!(p.ensure_pool(&[pool_config(pool, &svc, PG_KEYS)]).map(PValue::Bool).unwrap(), PValue::Bool(true));
     (p, pool.to_string())
 }
 
@@ -37,9 +26,7 @@ async fn exec(p: &Postgres, pool: &str, sql: &str, args: &[PValue]) -> PValue {
 async fn vernemq_postgres_test_lua() {
     // The sequence of apps/vmq_diversity/test/postgres_test.lua.
     let (p, pool) = pg("pg_vmq_test");
-    assert!(exec(&p, &pool, "DROP TABLE IF EXISTS vmq_auth_acl_t1", &[])
-        .await
-        .is_truthy());
+    assert!(exec(&p, &pool, "DROP TABLE IF EXISTS vmq_auth_acl_t1", &[]).await.is_truthy());
     let created = exec(
         &p,
         &pool,
@@ -60,24 +47,14 @@ async fn vernemq_postgres_test_lua() {
         .await;
         assert_eq!(r, PValue::Bool(true));
     }
-    let rows = exec(
-        &p,
-        &pool,
-        "SELECT * FROM vmq_auth_acl_t1 ORDER BY client_id",
-        &[],
-    )
-    .await;
+    let rows = exec(&p, &pool, "SELECT * FROM vmq_auth_acl_t1 ORDER BY client_id", &[]).await;
     assert_eq!(len(&rows), 4);
     let r0 = idx(&rows, 0);
     assert_eq!(field(r0, "client_id"), &s("client1"));
     assert_eq!(field(r0, "mountpoint"), &s(""));
     assert_eq!(field(r0, "username"), &s("user1"));
     assert_eq!(field(r0, "password"), &s("pw1"));
-    assert_eq!(
-        field(r0, "publish_acl"),
-        &s("null"),
-        "SQL NULL is the string \"null\""
-    );
+    assert_eq!(field(r0, "publish_acl"), &s("null"), "SQL NULL is the string \"null\"");
     let one = exec(
         &p,
         &pool,
@@ -87,60 +64,22 @@ async fn vernemq_postgres_test_lua() {
     .await;
     assert_eq!(len(&one), 1);
     // counts: UPDATE 0 rows -> false, >0 -> true; RETURNING rows are discarded
-    assert_eq!(
-        exec(
-            &p,
-            &pool,
-            "UPDATE vmq_auth_acl_t1 SET password='x' WHERE client_id='nope'",
-            &[]
-        )
-        .await,
-        PValue::Bool(false)
-    );
-    assert_eq!(
-        exec(
-            &p,
-            &pool,
-            "UPDATE vmq_auth_acl_t1 SET password='x' WHERE client_id='client1'",
-            &[]
-        )
-        .await,
-        PValue::Bool(true)
-    );
-    assert_eq!(
-        exec(
-            &p,
-            &pool,
-            "DELETE FROM vmq_auth_acl_t1 WHERE client_id=$1 RETURNING *",
-            &[s("client4")]
-        )
-        .await,
-        PValue::Bool(true)
-    );
-    assert_eq!(
-        exec(
-            &p,
-            &pool,
-            "DELETE FROM vmq_auth_acl_t1 WHERE client_id=$1 RETURNING *",
-            &[s("client4")]
-        )
-        .await,
-        PValue::Bool(false)
-    );
+    assert_eq!(exec(&p, &pool, "UPDATE vmq_auth_acl_t1 SET password='x' WHERE client_id='nope'", &[]).await, PValue::Bool(false));
+    assert_eq!(exec(&p, &pool, "UPDATE vmq_auth_acl_t1 SET password='x' WHERE client_id='client1'", &[]).await, PValue::Bool(true));
+    assert_eq!(exec(&p, &pool, "DELETE FROM vmq_auth_acl_t1 WHERE client_id=$1 RETURNING *", &[s("client4")]).await, PValue::Bool(true));
+    assert_eq!(exec(&p, &pool, "DELETE FROM vmq_auth_acl_t1 WHERE client_id=$1 RETURNING *", &[s("client4")]).await, PValue::Bool(false));
     assert_eq!(
         exec(&p, &pool, "WITH d AS (DELETE FROM vmq_auth_acl_t1 WHERE client_id='client3' RETURNING client_id) SELECT * FROM d", &[]).await,
         PValue::Array(vec![map(&[("client_id", s("client3"))])])
     );
     // SQL errors are false, not errors
+    assert_eq!(exec(&p, &pool, "SELECT * FROM no_such_table_xyz", &[]).await, PValue::Bool(false));
+    assert_eq!(exec(&p, &pool, "SELEC 1", &[]).await, PValue::Bool(false));
     assert_eq!(
-        exec(&p, &pool, "SELECT * FROM no_such_table_xyz", &[]).await,
+        exec(&p, &pool, "INSERT INTO vmq_auth_acl_t1 (mountpoint, client_id, username) VALUES ('', 'client1', 'user1')", &[]).await,
         PValue::Bool(false)
     );
-    assert_eq!(exec(&p, &pool, "SELEC 1", &[]).await, PValue::Bool(false));
-    assert_eq!(exec(&p, &pool, "INSERT INTO vmq_auth_acl_t1 (mountpoint, client_id, username) VALUES ('', 'client1', 'user1')", &[]).await, PValue::Bool(false));
-    assert!(exec(&p, &pool, "DROP TABLE vmq_auth_acl_t1", &[])
-        .await
-        .is_truthy());
+    assert!(exec(&p, &pool, "DROP TABLE vmq_auth_acl_t1", &[]).await.is_truthy());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -184,17 +123,8 @@ async fn value_mapping() {
     assert_eq!(field(r, "iv"), &s("P1Y2M3DT4H5M6S"));
     assert_eq!(field(r, "ip"), &s("192.168.1.5"));
     assert_eq!(field(r, "net"), &s("10.0.0.0/8"));
-    assert_eq!(
-        field(r, "arr"),
-        &PValue::Array(vec![n(1.0), n(2.0), s("null")])
-    );
-    assert_eq!(
-        field(r, "arr2"),
-        &PValue::Array(vec![
-            PValue::Array(vec![s("a"), s("b")]),
-            PValue::Array(vec![s("c"), s("d")])
-        ])
-    );
+    assert_eq!(field(r, "arr"), &PValue::Array(vec![n(1.0), n(2.0), s("null")]));
+    assert_eq!(field(r, "arr2"), &PValue::Array(vec![PValue::Array(vec![s("a"), s("b")]), PValue::Array(vec![s("c"), s("d")])]));
     assert_eq!(field(r, "tsinf"), &s("infinity"));
 }
 
@@ -227,11 +157,7 @@ async fn parameters_are_bound_not_spliced() {
     assert_eq!(field(r, "b"), &n(2.5));
     assert_eq!(field(r, "c"), &n(10.5));
     assert_eq!(field(r, "d"), &PValue::Bool(true));
-    assert_eq!(
-        field(r, "e"),
-        &s("3"),
-        "a Lua number bound to text is formatted like tostring"
-    );
+    assert_eq!(field(r, "e"), &s("3"), "a Lua number bound to text is formatted like tostring");
     assert_eq!(field(r, "f"), &s("2024-01-02T03:04:05Z"));
     assert_eq!(field(r, "g"), &s("2024-01-02"));
     assert_eq!(field(r, "h"), &s("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"));
@@ -241,30 +167,17 @@ async fn parameters_are_bound_not_spliced() {
 
     // an injection attempt stays a value
     let evil = "x' OR '1'='1";
-    let rows = exec(
-        &p,
-        &pool,
-        "SELECT $1::text AS v, $1::text = 'x' AS same",
-        &[s(evil)],
-    )
-    .await;
+    let rows = exec(&p, &pool, "SELECT $1::text AS v, $1::text = 'x' AS same", &[s(evil)]).await;
     assert_eq!(field(idx(&rows, 0), "v"), &s(evil));
     assert_eq!(field(idx(&rows, 0), "same"), &PValue::Bool(false));
 
     // a value that cannot be bound is an error naming the function
-    let e = err(p
-        .call("execute", &[s(&pool), s("SELECT $1::int4"), s("abc")])
-        .await);
+    let e = err(p.call("execute", &[s(&pool), s("SELECT $1::int4"), s("abc")]).await);
     assert!(e.to_string().starts_with("postgres.execute: "), "{e}");
-    let e = err(p
-        .call("execute", &[s(&pool), s("SELECT $1::int4"), n(1.5)])
-        .await);
+    let e = err(p.call("execute", &[s(&pool), s("SELECT $1::int4"), n(1.5)]).await);
     assert!(e.to_string().contains("not an integer"), "{e}");
     // wrong parameter count: the server would refuse it -> false
-    assert_eq!(
-        exec(&p, &pool, "SELECT $1::int4", &[]).await,
-        PValue::Bool(false)
-    );
+    assert_eq!(exec(&p, &pool, "SELECT $1::int4", &[]).await, PValue::Bool(false));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -273,24 +186,9 @@ async fn pools_and_arguments() {
     let p = Postgres::new(Flavor::Postgres, Defaults::postgres());
     assert_eq!(p.call("hash_method", &[]).await.unwrap(), s("crypt"));
     // a second ensure_pool with the same id is a no-op returning true, even with a bad config
-    assert_eq!(
-        ok(
-            p.call("ensure_pool", &[pool_config("pg_args", &svc, PG_KEYS)])
-                .await
-        ),
-        PValue::Bool(true)
-    );
-    assert_eq!(
-        ok(p.call(
-            "ensure_pool",
-            &[map(&[("pool_id", s("pg_args")), ("port", n(1.0))])]
-        )
-        .await),
-        PValue::Bool(true)
-    );
-    assert!(exec(&p, "pg_args", "SELECT 1 AS one", &[])
-        .await
-        .is_truthy());
+    assert_eq!(ok(p.call("ensure_pool", &[pool_config("pg_args", &svc, PG_KEYS)]).await), PValue::Bool(true));
+    assert_eq!(ok(p.call("ensure_pool", &[map(&[("pool_id", s("pg_args")), ("port", n(1.0))])]).await), PValue::Bool(true));
+    assert!(exec(&p, "pg_args", "SELECT 1 AS one", &[]).await.is_truthy());
     let e = err(p.call("execute", &[s("nope"), s("SELECT 1")]).await);
     assert_eq!(e.kind, ErrorKind::UnknownPool);
     assert!(e.to_string().contains("unknown_pool"), "{e}");
@@ -301,12 +199,7 @@ async fn pools_and_arguments() {
     assert_eq!(e.kind, ErrorKind::BadArgument);
     let e = err(p.call("ensure_pool", &[s("not a table")]).await);
     assert!(e.to_string().contains("execute_parse"), "{e}");
-    let e = err(p
-        .call(
-            "ensure_pool",
-            &[map(&[("pool_id", s("pg_bad")), ("port", s("5432"))])],
-        )
-        .await);
+    let e = err(p.call("ensure_pool", &[map(&[("pool_id", s("pg_bad")), ("port", s("5432"))])]).await);
     assert_eq!(e.kind, ErrorKind::Config);
     // a wrong password fails fast with an error
     let mut cfg = pool_config("pg_wrongpw", &svc, PG_KEYS);
@@ -315,31 +208,16 @@ async fn pools_and_arguments() {
     }
     ok(p.call("ensure_pool", &[cfg]).await);
     let e = err(p.call("execute", &[s("pg_wrongpw"), s("SELECT 1")]).await);
-    assert!(
-        e.to_string().contains("password authentication failed"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("password authentication failed"), "{e}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unreachable_port_fails_fast() {
     let p = Postgres::new(Flavor::Postgres, Defaults::postgres());
-    ok(p.call(
-        "ensure_pool",
-        &[map(&[
-            ("pool_id", s("pg_dead")),
-            ("host", s("127.0.0.1")),
-            ("port", n(1.0)),
-        ])],
-    )
-    .await);
+    ok(p.call("ensure_pool", &[map(&[("pool_id", s("pg_dead")), ("host", s("127.0.0.1")), ("port", n(1.0))])]).await);
     let t = std::time::Instant::now();
     let e = err(p.call("execute", &[s("pg_dead"), s("SELECT 1")]).await);
-    assert!(
-        t.elapsed() < std::time::Duration::from_secs(1),
-        "took {:?}",
-        t.elapsed()
-    );
+    assert!(t.elapsed() < std::time::Duration::from_secs(1), "took {:?}", t.elapsed());
     assert_eq!(e.to_string(), "postgres.execute: connection refused");
     assert_eq!(e.kind, ErrorKind::Connection);
 }
@@ -356,21 +234,10 @@ async fn cockroachdb_flavor_and_tls() {
         pairs.push((s("verify"), s("verify_none")));
     }
     ok(c.call("ensure_pool", &[cfg]).await);
-    let rows = ok(c
-        .call(
-            "execute",
-            &[
-                s("crdb_tls"),
-                s("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"),
-            ],
-        )
-        .await);
+    let rows = ok(c.call("execute", &[s("crdb_tls"), s("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")]).await);
     assert_eq!(field(idx(&rows, 0), "ssl"), &PValue::Bool(true));
     // ... while verify_peer against the system CAs rejects that certificate
-    ok(
-        c.call("ensure_pool", &[pool_config("crdb_verify", &svc, PG_KEYS)])
-            .await,
-    );
+    ok(c.call("ensure_pool", &[pool_config("crdb_verify", &svc, PG_KEYS)]).await);
     let e = err(c.call("execute", &[s("crdb_verify"), s("SELECT 1")]).await);
     assert!(e.to_string().starts_with("cockroachdb.execute: "), "{e}");
     // and ssl = "false" (string form) talks plain TCP
@@ -379,15 +246,7 @@ async fn cockroachdb_flavor_and_tls() {
         pairs.push((s("ssl"), s("false")));
     }
     ok(c.call("ensure_pool", &[cfg]).await);
-    let rows = ok(c
-        .call(
-            "execute",
-            &[
-                s("crdb_plain"),
-                s("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"),
-            ],
-        )
-        .await);
+    let rows = ok(c.call("execute", &[s("crdb_plain"), s("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")]).await);
     assert_eq!(field(idx(&rows, 0), "ssl"), &PValue::Bool(false));
 }
 
@@ -406,13 +265,7 @@ async fn auth_script_flow_with_operator_defaults() {
         ..Defaults::postgres()
     };
     let p = Postgres::new(Flavor::Postgres, d);
-    assert_eq!(
-        ok(
-            p.call("ensure_pool", &[map(&[("pool_id", s("auth_postgres"))])])
-                .await
-        ),
-        PValue::Bool(true)
-    );
+    assert_eq!(ok(p.call("ensure_pool", &[map(&[("pool_id", s("auth_postgres"))])]).await), PValue::Bool(true));
     let pool = "auth_postgres";
     exec(&p, pool, "DROP TABLE IF EXISTS vmq_auth_acl_t2", &[]).await;
     exec(
@@ -438,23 +291,11 @@ async fn auth_script_flow_with_operator_defaults() {
     );
     let query = "SELECT publish_acl::TEXT, subscribe_acl::TEXT, client_id FROM vmq_auth_acl_t2 \
                  WHERE mountpoint=$1 AND (client_id=$2 OR client_id='*') AND username=$3 AND password=crypt($4, password)";
-    let good = exec(
-        &p,
-        pool,
-        query,
-        &[s(""), s("test-client"), s("test-user"), s("123")],
-    )
-    .await;
+    let good = exec(&p, pool, query, &[s(""), s("test-client"), s("test-user"), s("123")]).await;
     assert_eq!(len(&good), 1);
     assert_eq!(field(idx(&good, 0), "publish_acl"), &s(acl));
     assert_eq!(field(idx(&good, 0), "client_id"), &s("test-client"));
-    let bad = exec(
-        &p,
-        pool,
-        query,
-        &[s(""), s("test-client"), s("test-user"), s("124")],
-    )
-    .await;
+    let bad = exec(&p, pool, query, &[s(""), s("test-client"), s("test-user"), s("124")]).await;
     assert_eq!(bad, PValue::Array(vec![]));
     exec(&p, pool, "DROP TABLE vmq_auth_acl_t2", &[]).await;
 }

@@ -9,20 +9,11 @@ use oxilua_vmq::pvalue::PValue;
 async fn redis(pool: &str, with_user: bool) -> Redis {
     let svc = service("REDIS");
     let r = Redis::new(Defaults::default());
-    let mut keys = vec![
-        ("host", "host"),
-        ("port", "port"),
-        ("password", "password"),
-        ("database", "db"),
-    ];
+    let mut keys = vec![("host", "host"), ("port", "port"), ("password", "password"), ("database", "db")];
     if with_user {
         keys.push(("user", "user"));
     }
-    assert_eq!(
-        ok(r.call("ensure_pool", &[pool_config(pool, &svc, &keys)])
-            .await),
-        PValue::Bool(true)
-    );
+    assert_eq!(ok(r.call("ensure_pool", &[pool_config(pool, &svc, &keys)]).await), PValue::Bool(true));
     r
 }
 
@@ -38,41 +29,16 @@ async fn vernemq_redis_test_lua() {
     // so the tests of this file can run in parallel).
     let r = redis("redis_vmq", false).await;
     let p = "redis_vmq";
-    cmd(
-        &r,
-        p,
-        "del t1:mykey t1:counter t1:a t1:b t1:c t1:key t1:mylist t1:empty",
-        &[],
-    )
-    .await;
-    assert_eq!(
-        cmd(&r, p, "set t1:mykey somevalue", &[]).await,
-        PValue::Bool(true)
-    );
+    cmd(&r, p, "del t1:mykey t1:counter t1:a t1:b t1:c t1:key t1:mylist t1:empty", &[]).await;
+    assert_eq!(cmd(&r, p, "set t1:mykey somevalue", &[]).await, PValue::Bool(true));
     assert_eq!(cmd(&r, p, "get t1:mykey", &[]).await, s("somevalue"));
     assert_eq!(cmd(&r, p, "set t1:mykey newval nx", &[]).await, PValue::Nil);
-    assert_eq!(
-        cmd(&r, p, "set t1:mykey newval xx", &[]).await,
-        PValue::Bool(true)
-    );
-    assert_eq!(
-        cmd(&r, p, "set t1:counter 100", &[]).await,
-        PValue::Bool(true)
-    );
-    assert_eq!(
-        cmd(&r, p, "incr t1:counter", &[]).await,
-        s("101"),
-        "integer replies are strings"
-    );
+    assert_eq!(cmd(&r, p, "set t1:mykey newval xx", &[]).await, PValue::Bool(true));
+    assert_eq!(cmd(&r, p, "set t1:counter 100", &[]).await, PValue::Bool(true));
+    assert_eq!(cmd(&r, p, "incr t1:counter", &[]).await, s("101"), "integer replies are strings");
     assert_eq!(cmd(&r, p, "incrby t1:counter 50", &[]).await, s("151"));
-    assert_eq!(
-        cmd(&r, p, "mset t1:a 10 t1:b 20 t1:c 30", &[]).await,
-        PValue::Bool(true)
-    );
-    assert_eq!(
-        cmd(&r, p, "mget t1:a t1:b t1:c", &[]).await,
-        PValue::Array(vec![s("10"), s("20"), s("30")])
-    );
+    assert_eq!(cmd(&r, p, "mset t1:a 10 t1:b 20 t1:c 30", &[]).await, PValue::Bool(true));
+    assert_eq!(cmd(&r, p, "mget t1:a t1:b t1:c", &[]).await, PValue::Array(vec![s("10"), s("20"), s("30")]));
     assert_eq!(
         cmd(&r, p, "mget t1:a t1:nokey t1:c", &[]).await,
         PValue::Array(vec![s("10"), s("undefined"), s("30")]),
@@ -82,24 +48,15 @@ async fn vernemq_redis_test_lua() {
     assert_eq!(cmd(&r, p, "exists t1:mykey", &[]).await, s("1"));
     assert_eq!(cmd(&r, p, "del t1:mykey", &[]).await, s("1"));
     assert_eq!(cmd(&r, p, "get t1:mykey", &[]).await, PValue::Nil);
-    assert_eq!(
-        cmd(&r, p, "set t1:key some-value", &[]).await,
-        PValue::Bool(true)
-    );
+    assert_eq!(cmd(&r, p, "set t1:key some-value", &[]).await, PValue::Bool(true));
     assert_eq!(cmd(&r, p, "expire t1:key 5", &[]).await, s("1"));
     assert_eq!(cmd(&r, p, "ttl t1:key", &[]).await, s("5"));
     assert_eq!(cmd(&r, p, "rpush t1:mylist A", &[]).await, s("1"));
     assert_eq!(cmd(&r, p, "rpush t1:mylist B", &[]).await, s("2"));
     assert_eq!(cmd(&r, p, "lpush t1:mylist first", &[]).await, s("3"));
-    assert_eq!(
-        cmd(&r, p, "lrange t1:mylist 0 -1", &[]).await,
-        PValue::Array(vec![s("first"), s("A"), s("B")])
-    );
+    assert_eq!(cmd(&r, p, "lrange t1:mylist 0 -1", &[]).await, PValue::Array(vec![s("first"), s("A"), s("B")]));
     // extra args are single arguments even with spaces
-    assert_eq!(
-        cmd(&r, p, "rpush t1:mylist 1 2 3 4 5", &[s("foo bar")]).await,
-        s("9")
-    );
+    assert_eq!(cmd(&r, p, "rpush t1:mylist 1 2 3 4 5", &[s("foo bar")]).await, s("9"));
     assert_eq!(cmd(&r, p, "rpop t1:mylist", &[]).await, s("foo bar"));
     assert_eq!(cmd(&r, p, "rpop t1:empty", &[]).await, PValue::Nil);
     // error replies are false
@@ -116,32 +73,14 @@ async fn acl_user_tables_and_errors() {
     let p = "redis_acl";
     assert_eq!(cmd(&r, p, "acl whoami", &[]).await, s("vmq_test_user"));
     // a table extra argument is sent as one concatenated argument (eredis)
-    assert_eq!(
-        cmd(
-            &r,
-            p,
-            "set t2:k",
-            &[PValue::Array(vec![s("a"), s("b"), n(1.0)])]
-        )
-        .await,
-        PValue::Bool(true)
-    );
+    assert_eq!(cmd(&r, p, "set t2:k", &[PValue::Array(vec![s("a"), s("b"), n(1.0)])]).await, PValue::Bool(true));
     assert_eq!(cmd(&r, p, "get t2:k", &[]).await, s("ab1"));
-    assert_eq!(
-        cmd(&r, p, "set t2:k", &[map(&[("x", s("y"))])]).await,
-        PValue::Bool(true)
-    );
+    assert_eq!(cmd(&r, p, "set t2:k", &[map(&[("x", s("y"))])]).await, PValue::Bool(true));
     assert_eq!(cmd(&r, p, "get t2:k", &[]).await, s("xy"));
     // a JSON key like the bundled auth script's, and a JSON value
     let key = r#"["","test-client","test-user"]"#;
-    assert_eq!(
-        cmd(&r, p, &format!("set {key}"), &[s(r#"{"passhash":"x"}"#)]).await,
-        PValue::Bool(true)
-    );
-    assert_eq!(
-        cmd(&r, p, &format!("get {key}"), &[]).await,
-        s(r#"{"passhash":"x"}"#)
-    );
+    assert_eq!(cmd(&r, p, &format!("set {key}"), &[s(r#"{"passhash":"x"}"#)]).await, PValue::Bool(true));
+    assert_eq!(cmd(&r, p, &format!("get {key}"), &[]).await, s(r#"{"passhash":"x"}"#));
     cmd(&r, p, &format!("del {key} t2:k"), &[]).await;
     // numbers as extra args: VerneMQ has no clause for them -> an error here
     let e = err(r.call("cmd", &[s(p), s("set t2:k"), n(1.0)]).await);
@@ -163,11 +102,7 @@ async fn acl_user_tables_and_errors() {
         ])],
     )
     .await);
-    assert!(cmd(&r, "redis_db3", "client info", &[])
-        .await
-        .as_str_lossy()
-        .unwrap()
-        .contains(" db=3 "));
+    assert!(cmd(&r, "redis_db3", "client info", &[]).await.as_str_lossy().unwrap().contains(" db=3 "));
     // wrong password: an error, not false
     ok(r.call(
         "ensure_pool",
@@ -186,21 +121,9 @@ async fn acl_user_tables_and_errors() {
 #[tokio::test(flavor = "multi_thread")]
 async fn unreachable_port_fails_fast() {
     let r = Redis::new(Defaults::default());
-    ok(r.call(
-        "ensure_pool",
-        &[map(&[
-            ("pool_id", s("redis_dead")),
-            ("host", s("127.0.0.1")),
-            ("port", n(1.0)),
-        ])],
-    )
-    .await);
+    ok(r.call("ensure_pool", &[map(&[("pool_id", s("redis_dead")), ("host", s("127.0.0.1")), ("port", n(1.0))])]).await);
     let t = std::time::Instant::now();
     let e = err(r.call("cmd", &[s("redis_dead"), s("ping")]).await);
-    assert!(
-        t.elapsed() < std::time::Duration::from_secs(1),
-        "took {:?}",
-        t.elapsed()
-    );
+    assert!(t.elapsed() < std::time::Duration::from_secs(1), "took {:?}", t.elapsed());
     assert_eq!(e.to_string(), "redis.cmd: connection refused");
 }

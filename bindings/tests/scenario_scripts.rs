@@ -44,8 +44,7 @@ fn parse(dir: &Path) -> (Vec<String>, Vec<Case>) {
         if l.is_empty() || l.starts_with('#') {
             continue;
         }
-        let v: Value = serde_json::from_str(l)
-            .unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), i + 1));
+        let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), i + 1));
         if let Some(a) = v.get("args") {
             for a in a.as_array().expect("args: an array") {
                 let a = a.as_str().expect("args: strings");
@@ -56,11 +55,7 @@ fn parse(dir: &Path) -> (Vec<String>, Vec<Case>) {
             }
             continue;
         }
-        let field = |k: &str| {
-            v.get(k)
-                .cloned()
-                .unwrap_or_else(|| panic!("{}:{}: missing {k}", path.display(), i + 1))
-        };
+        let field = |k: &str| v.get(k).cloned().unwrap_or_else(|| panic!("{}:{}: missing {k}", path.display(), i + 1));
         cases.push(Case {
             line: i + 1,
             hook: field("hook").as_str().expect("hook: a string").to_string(),

@@ -52,17 +52,10 @@ impl Serve {
                 }
             }
         });
-        let mut s = Serve {
-            child,
-            lines,
-            seen: Vec::new(),
-            addr: "127.0.0.1:0".parse().expect("address"),
-        };
+        let mut s = Serve { child, lines, seen: Vec::new(), addr: "127.0.0.1:0".parse().expect("address") };
         let l = s.wait_for("listening on ");
         let addr = l.rsplit("listening on ").next().unwrap_or_default().trim();
-        s.addr = addr
-            .parse()
-            .unwrap_or_else(|e| panic!("address in {l:?}: {e}"));
+        s.addr = addr.parse().unwrap_or_else(|e| panic!("address in {l:?}: {e}"));
         s
     }
 
@@ -78,21 +71,13 @@ impl Serve {
                         return l;
                     }
                 }
-                Err(_) => panic!(
-                    "no log line with {what:?}; the server said:\n{}",
-                    self.seen.join("\n")
-                ),
+                Err(_) => panic!("no log line with {what:?}; the server said:\n{}", self.seen.join("\n")),
             }
         }
     }
 
     fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
-            .arg(format!("-{sig}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("run kill")
-            .success();
+        let ok = Command::new("kill").arg(format!("-{sig}")).arg(self.child.id().to_string()).status().expect("run kill").success();
         assert!(ok, "kill -{sig} failed");
     }
 
@@ -103,10 +88,7 @@ impl Serve {
             if let Some(st) = self.child.try_wait().expect("wait") {
                 return st.code();
             }
-            assert!(
-                Instant::now() < end,
-                "the server did not exit within {BOUND:?}"
-            );
+            assert!(Instant::now() < end, "the server did not exit within {BOUND:?}");
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -128,11 +110,7 @@ fn register() -> serde_json::Value {
 async fn sighup_reloads_and_a_broken_version_keeps_the_old_one() {
     let dir = temp_dir("hup");
     let script = write(&dir, "versioned.lua", &versioned(1));
-    let other = write(
-        &dir,
-        "other.lua",
-        &versioned(100).replace("auth_on_register", "on_register"),
-    );
+    let other = write(&dir, "other.lua", &versioned(100).replace("auth_on_register", "on_register"));
     let mut s = Serve::start(&[
         "--script",
         script.to_str().expect("utf-8 path"),
@@ -144,39 +122,22 @@ async fn sighup_reloads_and_a_broken_version_keeps_the_old_one() {
     let inflight = |r: serde_json::Value| r["modifiers"]["max_inflight_messages"].clone();
     // one keep-alive connection across the reloads
     let mut c = connect(s.addr).await;
-    let r = bounded("v1", c.webhook("auth_on_register", &register()))
-        .await
-        .expect("request");
+    let r = bounded("v1", c.webhook("auth_on_register", &register())).await.expect("request");
     assert_eq!(inflight(r.json()), json!(1));
 
     write(&dir, "versioned.lua", &versioned(2));
     s.signal("HUP");
     s.wait_for("reload: new versions serving");
-    let r = bounded("v2", c.webhook("auth_on_register", &register()))
-        .await
-        .expect("request");
+    let r = bounded("v2", c.webhook("auth_on_register", &register())).await.expect("request");
     assert_eq!(inflight(r.json()), json!(2));
 
-    write(
-        &dir,
-        "versioned.lua",
-        "function auth_on_register(r)\n  return {\nend\n",
-    );
+    write(&dir, "versioned.lua", "function auth_on_register(r)\n  return {\nend\n");
     s.signal("HUP");
     let e = s.wait_for("reload: ");
-    assert!(
-        e.contains("versioned.lua:3:"),
-        "the error names file and line: {e}"
-    );
+    assert!(e.contains("versioned.lua:3:"), "the error names file and line: {e}");
     s.wait_for("kept their previous version");
-    let r = bounded("still v2", c.webhook("auth_on_register", &register()))
-        .await
-        .expect("request");
-    assert_eq!(
-        inflight(r.json()),
-        json!(2),
-        "the old version keeps serving"
-    );
+    let r = bounded("still v2", c.webhook("auth_on_register", &register())).await.expect("request");
+    assert_eq!(inflight(r.json()), json!(2), "the old version keeps serving");
     let r = bounded("health", c.get("/health")).await.expect("request");
     assert_eq!(r.json()["scripts"].as_array().map(Vec::len), Some(2));
 
@@ -202,11 +163,7 @@ hooks = { auth_on_publish = auth_on_publish }
 "#,
     );
     // a generous deadline: the call must not be cut short on a loaded machine
-    let conf = write(
-        &dir,
-        "vernemq.conf",
-        "vmq_diversity.limits.deadline = 25s\n",
-    );
+    let conf = write(&dir, "vernemq.conf", "vmq_diversity.limits.deadline = 25s\n");
     let mut s = Serve::start(&[
         "--config",
         conf.to_str().expect("utf-8 path"),
@@ -216,41 +173,22 @@ hooks = { auth_on_publish = auth_on_publish }
         "127.0.0.1:0",
     ]);
     let mut c = connect(s.addr).await;
-    let body =
-        json!({"username": "u", "mountpoint": "", "client_id": "p2", "qos": 0, "topic": "a/b",
+    let body = json!({"username": "u", "mountpoint": "", "client_id": "p2", "qos": 0, "topic": "a/b",
                       "payload": "aGk=", "retain": false})
-        .to_string();
-    c.send(
-        "POST",
-        "/",
-        &[("vernemq-hook", "auth_on_publish")],
-        body.as_bytes(),
-    )
-    .await
-    .expect("send");
+    .to_string();
+    c.send("POST", "/", &[("vernemq-hook", "auth_on_publish")], body.as_bytes()).await.expect("send");
     s.wait_for("slow call started");
     s.signal("TERM");
-    let r = bounded("in-flight answer", c.read_response())
-        .await
-        .expect("the request in flight is answered");
+    let r = bounded("in-flight answer", c.read_response()).await.expect("the request in flight is answered");
     assert_eq!(r.status, 200);
     let code = s.exit_code();
     while let Ok(l) = s.lines.recv_timeout(Duration::from_millis(200)) {
         s.seen.push(l);
     }
     let log = s.seen.join("\n");
-    assert_eq!(
-        r.json(),
-        json!({"result": "ok", "modifiers": {"topic": "done/a/b"}}),
-        "{log}"
-    );
+    assert_eq!(r.json(), json!({"result": "ok", "modifiers": {"topic": "done/a/b"}}), "{log}");
     assert_eq!(code, Some(0), "graceful exit:\n{log}");
-    assert!(
-        oxilua_vmq::serve::loadgen::Client::connect(s.addr)
-            .await
-            .is_err(),
-        "nothing listens after the exit"
-    );
+    assert!(oxilua_vmq::serve::loadgen::Client::connect(s.addr).await.is_err(), "nothing listens after the exit");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -260,10 +198,7 @@ async fn vernemq_conf_configures_scripts_listen_address_and_cache() {
     std::fs::create_dir_all(&scripts).expect("mkdir");
     write(&scripts, "allow.lua", &versioned(3));
     // a free port: bind, note it, release it
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
     let conf = write(
         &dir,
         "vernemq.conf",
@@ -278,10 +213,7 @@ async fn vernemq_conf_configures_scripts_listen_address_and_cache() {
     let mut s = Serve::start(&["--config", conf.to_str().expect("utf-8 path")]);
     assert_eq!(s.addr.port(), port);
     let r = hook(s.addr, "auth_on_register", register()).await;
-    assert_eq!(
-        r.json(),
-        json!({"result": "ok", "modifiers": {"max_inflight_messages": 3}})
-    );
+    assert_eq!(r.json(), json!({"result": "ok", "modifiers": {"max_inflight_messages": 3}}));
     assert_eq!(r.header("cache-control"), Some("max-age=60"));
     s.signal("INT");
     assert_eq!(s.exit_code(), Some(0));
@@ -289,30 +221,15 @@ async fn vernemq_conf_configures_scripts_listen_address_and_cache() {
 
 #[test]
 fn bad_command_lines_fail_with_a_message() {
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_oxilua-vmq"))
-            .args(args)
-            .output()
-            .expect("run oxilua-vmq")
-    };
+    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_oxilua-vmq")).args(args).output().expect("run oxilua-vmq");
     let o = run(&["serve"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("no scripts"),
-        "{o:?}"
-    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no scripts"), "{o:?}");
     let o = run(&["serve", "--script", "x.lua", "--listen", "nowhere"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("--listen \"nowhere\""),
-        "{o:?}"
-    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--listen \"nowhere\""), "{o:?}");
     let dir = temp_dir("badconf");
-    let conf = write(
-        &dir,
-        "vernemq.conf",
-        "vmq_diversity.webhooks.listen = not-an-address\n",
-    );
+    let conf = write(&dir, "vernemq.conf", "vmq_diversity.webhooks.listen = not-an-address\n");
     let o = run(&["serve", "--config", conf.to_str().expect("utf-8 path")]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);

@@ -34,13 +34,7 @@ fn fill(cache: &AuthCache) {
                         "properties",
                         PValue::map([
                             ("p_content_type", s("cache-content-type")),
-                            (
-                                "p_user_property",
-                                PValue::array([
-                                    PValue::map([("k1", s("v3"))]),
-                                    PValue::map([("k3", s("v3"))]),
-                                ]),
-                            ),
+                            ("p_user_property", PValue::array([PValue::map([("k1", s("v3"))]), PValue::map([("k3", s("v3"))])])),
                         ]),
                     ),
                 ]),
@@ -50,15 +44,9 @@ fn fill(cache: &AuthCache) {
     let sub_acls = PValue::array([
         PValue::map([("pattern", s("a/b/c"))]),
         PValue::map([("pattern", s("a/%m/%u/%c/hello/world"))]),
-        PValue::map([
-            ("pattern", s("modifiers")),
-            ("modifiers", PValue::array([PValue::array([s("hello/world"), n(2.0)])])),
-        ]),
+        PValue::map([("pattern", s("modifiers")), ("modifiers", PValue::array([PValue::array([s("hello/world"), n(2.0)])]))]),
     ]);
-    assert_eq!(
-        cache.insert(&s(""), &s("allowed-subscriber-id"), &s("test-user"), &pub_acls, &sub_acls),
-        Ok(PValue::Bool(true))
-    );
+    assert_eq!(cache.insert(&s(""), &s("allowed-subscriber-id"), &s("test-user"), &pub_acls, &sub_acls), Ok(PValue::Bool(true)));
 }
 
 fn publish(hook: Hook, cid: &str, topic: &str) -> HookArgs {
@@ -90,16 +78,10 @@ fn auth_cache_test() {
     for h in [Hook::AuthOnPublish, Hook::AuthOnPublishM5] {
         assert_eq!(c.before_hook(h, &publish(h, cid, "a/b/c")), Some(HookResult::Ok));
         // %m is substituted by the empty mountpoint word
-        assert_eq!(
-            c.before_hook(h, &publish(h, cid, "a//test-user/allowed-subscriber-id/hello/world")),
-            Some(HookResult::Ok)
-        );
+        assert_eq!(c.before_hook(h, &publish(h, cid, "a//test-user/allowed-subscriber-id/hello/world")), Some(HookResult::Ok));
     }
     for h in [Hook::AuthOnSubscribe, Hook::AuthOnSubscribeM5] {
-        let r = c.before_hook(
-            h,
-            &subscribe(h, cid, &["a/b/c", "a//test-user/allowed-subscriber-id/hello/world"]),
-        );
+        let r = c.before_hook(h, &subscribe(h, cid, &["a/b/c", "a//test-user/allowed-subscriber-id/hello/world"]));
         assert_eq!(r, Some(HookResult::Ok));
     }
     // publish to "modifiers"
@@ -114,10 +96,7 @@ fn auth_cache_test() {
     assert_eq!(p.get("p_content_type"), Some(&PropValue::Str(b"cache-content-type".to_vec())));
     assert_eq!(
         p.get("p_user_property"),
-        Some(&PropValue::UserProps(vec![
-            (b"k1".to_vec(), b"v3".to_vec()),
-            (b"k3".to_vec(), b"v3".to_vec())
-        ]))
+        Some(&PropValue::UserProps(vec![(b"k1".to_vec(), b"v3".to_vec()), (b"k3".to_vec(), b"v3".to_vec())]))
     );
     // subscribe to "modifiers"
     let r = c.before_hook(Hook::AuthOnSubscribe, &subscribe(Hook::AuthOnSubscribe, cid, &["modifiers"]));
@@ -147,10 +126,7 @@ fn auth_cache_reject_test() {
     fill(&c);
     let cid = "allowed-subscriber-id";
     for h in [Hook::AuthOnPublish, Hook::AuthOnPublishM5] {
-        assert_eq!(
-            c.before_hook(h, &publish(h, cid, "c/b/a")),
-            Some(HookResult::Error(HookError::NotAuthorized))
-        );
+        assert_eq!(c.before_hook(h, &publish(h, cid, "c/b/a")), Some(HookResult::Error(HookError::NotAuthorized)));
         assert_eq!(
             c.before_hook(h, &publish(h, cid, "a//other-user/allowed-subscriber-id/hello/world")),
             Some(HookResult::Error(HookError::NotAuthorized))
@@ -158,10 +134,7 @@ fn auth_cache_reject_test() {
     }
     let r = c.before_hook(Hook::AuthOnSubscribe, &subscribe(Hook::AuthOnSubscribe, cid, &["a/b/c", "c/b/a"]));
     assert_eq!(r, Some(HookResult::Error(HookError::NotAuthorized)));
-    assert_eq!(
-        r.unwrap().to_webhook_json(Hook::AuthOnSubscribe, B64),
-        json!({"result": {"error": "not_authorized"}})
-    );
+    assert_eq!(r.unwrap().to_webhook_json(Hook::AuthOnSubscribe, B64), json!({"result": {"error": "not_authorized"}}));
 }
 
 #[test]
@@ -171,12 +144,8 @@ fn auth_cache_pass_through_test() {
     // a client without an entry goes to the scripts
     assert_eq!(c.before_hook(Hook::AuthOnPublish, &publish(Hook::AuthOnPublish, "ignored", "c/b/a")), None);
     assert_eq!(c.before_hook(Hook::AuthOnSubscribe, &subscribe(Hook::AuthOnSubscribe, "ignored", &["x"])), None);
-    let unsub = HookArgs::from_webhook(
-        Hook::OnUnsubscribe,
-        &json!({"mountpoint": "", "client_id": "ignored", "topics": ["x"]}),
-        B64,
-    )
-    .unwrap();
+    let unsub =
+        HookArgs::from_webhook(Hook::OnUnsubscribe, &json!({"mountpoint": "", "client_id": "ignored", "topics": ["x"]}), B64).unwrap();
     assert_eq!(c.before_hook(Hook::OnUnsubscribe, &unsub), None);
 }
 
@@ -186,18 +155,12 @@ fn auth_cache_cleanup_test() {
     assert_eq!(c.entries(b"", b"allowed-subscriber-id"), (0, 0));
     fill(&c);
     assert_eq!(c.entries(b"", b"allowed-subscriber-id"), (3, 3));
-    let off = HookArgs::from_webhook(
-        Hook::OnClientOffline,
-        &json!({"mountpoint": "", "client_id": "allowed-subscriber-id"}),
-        B64,
-    )
-    .unwrap();
+    let off = HookArgs::from_webhook(Hook::OnClientOffline, &json!({"mountpoint": "", "client_id": "allowed-subscriber-id"}), B64).unwrap();
     assert_eq!(c.before_hook(Hook::OnClientOffline, &off), None);
     assert_eq!(c.entries(b"", b"allowed-subscriber-id"), (0, 0));
     // one row per call; the most recent row is the one matched
     fill(&c);
-    c.insert(&s(""), &s("allowed-subscriber-id"), &s("test-user"), &PValue::Nil, &PValue::Nil)
-        .unwrap();
+    c.insert(&s(""), &s("allowed-subscriber-id"), &s("test-user"), &PValue::Nil, &PValue::Nil).unwrap();
     assert_eq!(c.entries(b"", b"allowed-subscriber-id"), (0, 0));
     assert_eq!(
         c.before_hook(Hook::AuthOnPublish, &publish(Hook::AuthOnPublish, "allowed-subscriber-id", "a/b/c")),
@@ -215,22 +178,15 @@ fn unsubscribe_through_cache() {
     let c = AuthCache::new();
     fill(&c);
     let unsub = |topics: serde_json::Value| {
-        HookArgs::from_webhook(
-            Hook::OnUnsubscribe,
-            &json!({"mountpoint": "", "client_id": "allowed-subscriber-id", "topics": topics}),
-            B64,
-        )
-        .unwrap()
+        HookArgs::from_webhook(Hook::OnUnsubscribe, &json!({"mountpoint": "", "client_id": "allowed-subscriber-id", "topics": topics}), B64)
+            .unwrap()
     };
     assert_eq!(c.before_hook(Hook::OnUnsubscribe, &unsub(json!(["a/b/c"]))), Some(HookResult::Ok));
     assert_eq!(
         c.before_hook(Hook::OnUnsubscribe, &unsub(json!(["modifiers"]))),
         Some(HookResult::OkModifiers(Modifiers::UnsubTopics(vec!["hello/world".into()])))
     );
-    assert_eq!(
-        c.before_hook(Hook::OnUnsubscribe, &unsub(json!(["x/y"]))),
-        Some(HookResult::Error(HookError::Other("error".into())))
-    );
+    assert_eq!(c.before_hook(Hook::OnUnsubscribe, &unsub(json!(["x/y"]))), Some(HookResult::Error(HookError::Other("error".into()))));
 }
 
 /// cache_test.lua's direct `auth_cache.match_*` checks.
@@ -256,13 +212,7 @@ fn cache_test_lua_level() {
                         "properties",
                         PValue::map([
                             ("p_content_type", s("cache-content-type")),
-                            (
-                                "p_user_property",
-                                PValue::array([
-                                    PValue::map([("k1", s("v1"))]),
-                                    PValue::map([("k1", s("v3"))]),
-                                ]),
-                            ),
+                            ("p_user_property", PValue::array([PValue::map([("k1", s("v1"))]), PValue::map([("k1", s("v3"))])])),
                         ]),
                     ),
                 ]),
@@ -272,17 +222,12 @@ fn cache_test_lua_level() {
     ]);
     let sub_acls = PValue::array([
         PValue::map([("pattern", s("a/+/c")), ("max_qos", n(1.0))]),
-        PValue::map([
-            ("pattern", s("modifiers")),
-            ("modifiers", PValue::array([PValue::array([s("hello/world"), n(2.0)])])),
-        ]),
+        PValue::map([("pattern", s("modifiers")), ("modifiers", PValue::array([PValue::array([s("hello/world"), n(2.0)])]))]),
     ]);
     c.insert(&mp, &cid, &user, &pub_acls, &sub_acls).unwrap();
     let ms = |t: &str, q: f64| c.call("match_subscribe", &[mp.clone(), cid.clone(), s(t), n(q)]).unwrap();
-    let mp_ = |t: &str, q: f64, p: &str, r: bool| {
-        c.call("match_publish", &[mp.clone(), cid.clone(), s(t), n(q), s(p), PValue::Bool(r)])
-            .unwrap()
-    };
+    let mp_ =
+        |t: &str, q: f64, p: &str, r: bool| c.call("match_publish", &[mp.clone(), cid.clone(), s(t), n(q), s(p), PValue::Bool(r)]).unwrap();
     assert_eq!(ms("a/+/c", 1.0), PValue::Bool(true));
     assert_eq!(ms("a/b/c", 1.0), PValue::Bool(true));
     assert_eq!(ms("a/b/d", 1.0), PValue::Bool(false));
@@ -310,10 +255,7 @@ fn cache_test_lua_level() {
     // p_user_property comes back as a key->value table (duplicates collapse)
     assert_eq!(props.get("p_user_property").unwrap().get("k1"), Some(&s("v3")));
     // no entry → false; wrong arguments → execute_parse
-    assert_eq!(
-        c.call("match_subscribe", &[mp.clone(), s("other"), s("a/b/c"), n(0.0)]).unwrap(),
-        PValue::Bool(false)
-    );
+    assert_eq!(c.call("match_subscribe", &[mp.clone(), s("other"), s("a/b/c"), n(0.0)]).unwrap(), PValue::Bool(false));
     let e = c.call("match_subscribe", &[mp.clone(), cid.clone(), n(1.0), n(0.0)]).unwrap_err();
     assert!(e.to_string().contains("execute_parse"), "{e}");
     let e = c.call("match_publish", &[mp.clone(), cid.clone(), s("a/+"), n(0.0), s(""), PValue::Bool(false)]);

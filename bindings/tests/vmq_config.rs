@@ -89,15 +89,10 @@ fn script_dir_scan_is_sorted_and_flat() {
     for f in ["b.lua", "a.lua", "notes.txt", "auth/redis.lua"] {
         std::fs::write(dir.join(f), "").unwrap();
     }
-    let conf = format!(
-        "vmq_diversity.script_dir = {}\nvmq_diversity.auth_redis.enabled = on\nvmq_diversity.u.file = /x/u.lua\n",
-        dir.display()
-    );
+    let conf =
+        format!("vmq_diversity.script_dir = {}\nvmq_diversity.auth_redis.enabled = on\nvmq_diversity.u.file = /x/u.lua\n", dir.display());
     let c = Config::from_conf(&conf, "t.conf").unwrap();
-    assert_eq!(
-        c.script_paths(),
-        vec![dir.join("a.lua"), dir.join("b.lua"), PathBuf::from("/x/u.lua"), dir.join("auth/redis.lua")]
-    );
+    assert_eq!(c.script_paths(), vec![dir.join("a.lua"), dir.join("b.lua"), PathBuf::from("/x/u.lua"), dir.join("auth/redis.lua")]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -161,12 +156,8 @@ whatever = 1
     assert_eq!(c.providers.postgres.port, 5433);
     assert_eq!(c.limits.deadline, Duration::from_millis(250));
     assert_eq!(c.bcrypt_log_rounds, 10);
-    assert_eq!(
-        c.script_paths(),
-        vec![PathBuf::from("/etc/vernemq/my.lua"), PathBuf::from("/usr/share/vernemq/lua/auth/postgres.lua")]
-    );
-    let e = Config::from_toml("[vmq_diversity]\nnr_lua_states = 1\n\n[vmq_diversity.redis]\nbogus = 1\n", "c.toml")
-        .unwrap_err();
+    assert_eq!(c.script_paths(), vec![PathBuf::from("/etc/vernemq/my.lua"), PathBuf::from("/usr/share/vernemq/lua/auth/postgres.lua")]);
+    let e = Config::from_toml("[vmq_diversity]\nnr_lua_states = 1\n\n[vmq_diversity.redis]\nbogus = 1\n", "c.toml").unwrap_err();
     assert_eq!((e.file.as_str(), e.line), ("c.toml", 5), "{e}");
     let e = Config::from_toml("[vmq_diversity\n", "c.toml").unwrap_err();
     assert_eq!(e.line, 1, "{e}");

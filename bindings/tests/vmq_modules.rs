@@ -51,13 +51,7 @@ fn json_test_vectors() {
 
     let c = PValue::map([(
         "a",
-        PValue::map([(
-            "b",
-            PValue::map([
-                ("c", s("hello")),
-                ("d", PValue::array([n(1.0), n(2.0), n(3.0), n(4.0), n(5.0)])),
-            ]),
-        )]),
+        PValue::map([("b", PValue::map([("c", s("hello")), ("d", PValue::array([n(1.0), n(2.0), n(3.0), n(4.0), n(5.0)]))]))]),
     )]);
     assert_eq!(enc(&c), r#"{"a":{"b":{"c":"hello","d":[1,2,3,4,5]}}}"#);
     assert!(same(&dec(r#"{"a":{"b":{"c":"hello","d":[1,2,3,4,5]}}}"#), &c));
@@ -161,9 +155,7 @@ fn kv_global_is_shared_across_threads() {
     let hs: Vec<_> = (0..8)
         .map(|i| {
             std::thread::spawn(move || {
-                KvStore::global()
-                    .insert(&s("threads"), &PValue::map([(format!("k{i}"), n(i as f64))]))
-                    .unwrap();
+                KvStore::global().insert(&s("threads"), &PValue::map([(format!("k{i}"), n(i as f64))])).unwrap();
             })
         })
         .collect();
@@ -263,13 +255,7 @@ fn vmq_api_test() {
     let api = vmq_api::NoBroker;
     let sid = PValue::map([("mountpoint", s("")), ("client_id", s("unknown"))]);
     let opts = PValue::map([("do_cleanup", PValue::Bool(true))]);
-    assert_eq!(
-        vmq_api::call(&api, "disconnect_by_subscriber_id", &[sid.clone(), opts.clone()]).unwrap(),
-        s("not_found")
-    );
-    assert_eq!(
-        vmq_api::call(&api, "reauthorize_subscriptions", &[s("user"), sid, opts.clone()]).unwrap(),
-        s("ok")
-    );
+    assert_eq!(vmq_api::call(&api, "disconnect_by_subscriber_id", &[sid.clone(), opts.clone()]).unwrap(), s("not_found"));
+    assert_eq!(vmq_api::call(&api, "reauthorize_subscriptions", &[s("user"), sid, opts.clone()]).unwrap(), s("ok"));
     assert!(vmq_api::call(&api, "disconnect_by_subscriber_id", &[PValue::map([("client_id", s("x"))]), opts]).is_err());
 }

@@ -45,11 +45,7 @@ fn publish_body(client_id: &str) -> Value {
 #[test]
 fn hook_table() {
     assert_eq!(Hook::ALL.len(), 22);
-    let till_ok: Vec<_> = Hook::ALL
-        .iter()
-        .filter(|h| h.dispatch() == Dispatch::AllTillOk)
-        .map(|h| h.name())
-        .collect();
+    let till_ok: Vec<_> = Hook::ALL.iter().filter(|h| h.dispatch() == Dispatch::AllTillOk).map(|h| h.name()).collect();
     assert_eq!(till_ok.len(), 11);
     for h in Hook::ALL {
         assert_eq!(Hook::from_name(h.name()), Some(h));
@@ -79,48 +75,23 @@ fn auth_on_register_test() {
     let h = Hook::AuthOnRegister;
     let ar = args(h, register_body("allowed-subscriber-id"));
     assert_eq!(run(h, &ar, vec![PValue::Bool(true)]), HookResult::Ok);
-    assert_eq!(
-        run(h, &ar, vec![PValue::Bool(false)]),
-        HookResult::Error(HookError::InvalidCredentials)
-    );
+    assert_eq!(run(h, &ar, vec![PValue::Bool(false)]), HookResult::Error(HookError::InvalidCredentials));
     // "ignored": the script returns nothing
-    assert_eq!(
-        run(h, &ar, vec![]),
-        HookResult::Error(HookError::PluginChainExhausted)
-    );
+    assert_eq!(run(h, &ar, vec![]), HookResult::Error(HookError::PluginChainExhausted));
     // changed-subscriber-id
-    let r = run(
-        h,
-        &ar,
-        vec![t([(
-            "subscriber_id",
-            t([
-                ("mountpoint", s("override-mountpoint")),
-                ("client_id", s("override-client-id")),
-            ]),
-        )])],
-    );
+    let r =
+        run(h, &ar, vec![t([("subscriber_id", t([("mountpoint", s("override-mountpoint")), ("client_id", s("override-client-id"))]))])]);
     let HookResult::OkModifiers(m) = &r else { panic!("{r:?}") };
     assert_eq!(
         m.get("subscriber_id"),
-        Some(&ModValue::SubscriberId {
-            mountpoint: "override-mountpoint".into(),
-            client_id: b"override-client-id".to_vec()
-        })
+        Some(&ModValue::SubscriberId { mountpoint: "override-mountpoint".into(), client_id: b"override-client-id".to_vec() })
     );
     assert_eq!(
         r.to_webhook_json(h, B64),
         json!({"result": "ok", "modifiers": {"mountpoint": "override-mountpoint", "client_id": "override-client-id"}})
     );
     // change-modifiers-id
-    let r = run(
-        h,
-        &ar,
-        vec![t([
-            ("max_connection_lifetime", n(4711.0)),
-            ("max_message_size", n(1001.0)),
-        ])],
-    );
+    let r = run(h, &ar, vec![t([("max_connection_lifetime", n(4711.0)), ("max_message_size", n(1001.0))])]);
     assert_eq!(
         r.to_webhook_json(h, B64),
         json!({"result": "ok", "modifiers": {"max_message_size": 1001, "max_connection_lifetime": 4711}})
@@ -130,10 +101,7 @@ fn auth_on_register_test() {
     let HookResult::OkModifiers(m) = &r else { panic!() };
     assert_eq!(m.get("username"), Some(&ModValue::Str(b"override-username".to_vec())));
     // mountpoint alone is not a valid auth_on_register modifier
-    assert_eq!(
-        run(h, &ar, vec![t([("mountpoint", s("x"))])]),
-        HookResult::Error(HookError::InvalidModifiers)
-    );
+    assert_eq!(run(h, &ar, vec![t([("mountpoint", s("x"))])]), HookResult::Error(HookError::InvalidModifiers));
 }
 
 #[test]
@@ -189,33 +157,18 @@ fn auth_on_publish_test() {
     assert_eq!(lua.get("retain"), Some(&PValue::Bool(false)));
     assert_eq!(lua.get("properties"), None);
     assert_eq!(run(h, &ar, vec![PValue::Bool(true)]), HookResult::Ok);
-    assert_eq!(
-        run(h, &ar, vec![PValue::Bool(false)]),
-        HookResult::Error(HookError::NotAuthorized)
-    );
+    assert_eq!(run(h, &ar, vec![PValue::Bool(false)]), HookResult::Error(HookError::NotAuthorized));
     assert_eq!(run(h, &ar, vec![]), HookResult::Error(HookError::PluginChainExhausted));
     let r = run(h, &ar, vec![t([("topic", s("hello/world"))])]);
     let HookResult::OkModifiers(m) = &r else { panic!() };
     assert_eq!(m.get("topic"), Some(&ModValue::Topic("hello/world".into())));
     // payload modifiers go back base64-encoded
     let r = run(h, &ar, vec![t([("payload", s("hello world"))])]);
-    assert_eq!(
-        r.to_webhook_json(h, B64),
-        json!({"result": "ok", "modifiers": {"payload": "aGVsbG8gd29ybGQ="}})
-    );
-    assert_eq!(
-        r.to_webhook_json(h, WebhookOptions { base64: false }),
-        json!({"result": "ok", "modifiers": {"payload": "hello world"}})
-    );
-    assert_eq!(
-        run(h, &ar, vec![PValue::Bool(false)]).to_webhook_json(h, B64),
-        json!({"result": {"error": "not_authorized"}})
-    );
+    assert_eq!(r.to_webhook_json(h, B64), json!({"result": "ok", "modifiers": {"payload": "aGVsbG8gd29ybGQ="}}));
+    assert_eq!(r.to_webhook_json(h, WebhookOptions { base64: false }), json!({"result": "ok", "modifiers": {"payload": "hello world"}}));
+    assert_eq!(run(h, &ar, vec![PValue::Bool(false)]).to_webhook_json(h, B64), json!({"result": {"error": "not_authorized"}}));
     // a publish topic with wildcards is not a valid modifier
-    assert_eq!(
-        run(h, &ar, vec![t([("topic", s("a/+"))])]),
-        HookResult::Error(HookError::InvalidModifiers)
-    );
+    assert_eq!(run(h, &ar, vec![t([("topic", s("a/+"))])]), HookResult::Error(HookError::InvalidModifiers));
 }
 
 #[test]
@@ -231,39 +184,22 @@ fn auth_on_subscribe_test() {
     assert_eq!(topics.index(1).unwrap().index(1), Some(&s("test/topic")));
     assert_eq!(topics.index(1).unwrap().index(2), Some(&n(1.0)));
     assert_eq!(run(h, &ar, vec![PValue::Bool(true)]), HookResult::Ok);
-    assert_eq!(
-        run(h, &ar, vec![PValue::Bool(false)]),
-        HookResult::Error(HookError::NotAuthorized)
-    );
+    assert_eq!(run(h, &ar, vec![PValue::Bool(false)]), HookResult::Error(HookError::NotAuthorized));
     assert_eq!(run(h, &ar, vec![]), HookResult::Error(HookError::PluginChainExhausted));
     let r = run(h, &ar, vec![a([a([s("hello/world"), n(2.0)])])]);
     assert_eq!(
         r,
-        HookResult::OkModifiers(Modifiers::SubTopics(vec![SubTopicMod {
-            topic: "hello/world".into(),
-            qos: SubQos::Qos(2),
-            opts: None
-        }]))
+        HookResult::OkModifiers(Modifiers::SubTopics(vec![SubTopicMod { topic: "hello/world".into(), qos: SubQos::Qos(2), opts: None }]))
     );
-    assert_eq!(
-        r.to_webhook_json(h, B64),
-        json!({"result": "ok", "topics": [{"topic": "hello/world", "qos": 2}]})
-    );
+    assert_eq!(r.to_webhook_json(h, B64), json!({"result": "ok", "topics": [{"topic": "hello/world", "qos": 2}]}));
     // qos 128 = not allowed
-    let r = run(
-        h,
-        &ar,
-        vec![a([a([s("rewritten/topic"), n(2.0)]), a([s("forbidden/topic"), n(128.0)])])],
-    );
+    let r = run(h, &ar, vec![a([a([s("rewritten/topic"), n(2.0)]), a([s("forbidden/topic"), n(128.0)])])]);
     assert_eq!(
         r.to_webhook_json(h, B64),
         json!({"result": "ok", "topics": [{"topic": "rewritten/topic", "qos": 2}, {"topic": "forbidden/topic", "qos": 128}]})
     );
     // a table that is not a list of pairs
-    assert_eq!(
-        run(h, &ar, vec![t([("topics", a([s("x")]))])]),
-        HookResult::Error(HookError::InvalidModifiers)
-    );
+    assert_eq!(run(h, &ar, vec![t([("topics", a([s("x")]))])]), HookResult::Error(HookError::InvalidModifiers));
 }
 
 #[test]
@@ -271,7 +207,10 @@ fn notification_hooks_answer_next_and_empty_json() {
     for (h, body) in [
         (Hook::OnRegister, json!({"peer_addr": "1.2.3.4", "peer_port": 1, "mountpoint": "", "client_id": "c", "username": "u"})),
         (Hook::OnPublish, publish_body("c")),
-        (Hook::OnSubscribe, json!({"mountpoint": "", "client_id": "c", "topics": [{"topic": "a/b", "qos": 1}, {"topic": "x", "qos": 128}]})),
+        (
+            Hook::OnSubscribe,
+            json!({"mountpoint": "", "client_id": "c", "topics": [{"topic": "a/b", "qos": 1}, {"topic": "x", "qos": 128}]}),
+        ),
         (Hook::OnOfflineMessage, json!({"mountpoint": "", "client_id": "c", "qos": 2, "topic": "a", "payload": "", "retain": false})),
         (Hook::OnClientWakeup, json!({"mountpoint": "", "client_id": "c"})),
         (Hook::OnClientOffline, json!({"mountpoint": "", "client_id": "c"})),
@@ -279,21 +218,12 @@ fn notification_hooks_answer_next_and_empty_json() {
         (Hook::OnSessionExpired, json!({"mountpoint": "", "client_id": "c"})),
     ] {
         let ar = args(h, body);
-        let r = decide(
-            h,
-            [
-                script_result(h, Ok(vec![PValue::Bool(false)]), &ar),
-                script_result(h, Err("boom".into()), &ar),
-            ],
-        );
+        let r = decide(h, [script_result(h, Ok(vec![PValue::Bool(false)]), &ar), script_result(h, Err("boom".into()), &ar)]);
         assert_eq!(r, HookResult::Next, "{h}");
         assert_eq!(r.to_webhook_json(h, B64), json!({}));
     }
     // on_subscribe: a rejected subscription's qos is the string "not_allowed"
-    let ar = args(
-        Hook::OnSubscribe,
-        json!({"mountpoint": "", "client_id": "c", "topics": [{"topic": "x", "qos": 128}]}),
-    );
+    let ar = args(Hook::OnSubscribe, json!({"mountpoint": "", "client_id": "c", "topics": [{"topic": "x", "qos": 128}]}));
     let lua = ar.to_lua(Hook::OnSubscribe);
     assert_eq!(lua.get("topics").unwrap().index(1).unwrap().index(2), Some(&s("not_allowed")));
     // on_offline_message has no username
@@ -307,23 +237,14 @@ fn notification_hooks_answer_next_and_empty_json() {
 #[test]
 fn on_unsubscribe_test() {
     let h = Hook::OnUnsubscribe;
-    let ar = args(
-        h,
-        json!({"username": "test-user", "mountpoint": "", "client_id": "allowed-subscriber-id", "topics": ["test/topic"]}),
-    );
+    let ar = args(h, json!({"username": "test-user", "mountpoint": "", "client_id": "allowed-subscriber-id", "topics": ["test/topic"]}));
     assert_eq!(ar.to_lua(h).get("topics"), Some(&a([s("test/topic")])));
     // plugin_test.lua returns nothing for allowed
     assert_eq!(run(h, &ar, vec![]), HookResult::Error(HookError::PluginChainExhausted));
     let r = run(h, &ar, vec![a([s("hello/world")])]);
     assert_eq!(r, HookResult::OkModifiers(Modifiers::UnsubTopics(vec!["hello/world".into()])));
-    assert_eq!(
-        r.to_webhook_json(h, B64),
-        json!({"result": "ok", "topics": ["hello/world"]})
-    );
-    assert_eq!(
-        run(h, &ar, vec![PValue::Bool(false)]),
-        HookResult::Error(HookError::LuaScriptReturnedFalse)
-    );
+    assert_eq!(r.to_webhook_json(h, B64), json!({"result": "ok", "topics": ["hello/world"]}));
+    assert_eq!(run(h, &ar, vec![PValue::Bool(false)]), HookResult::Error(HookError::LuaScriptReturnedFalse));
 }
 
 #[test]
@@ -338,10 +259,7 @@ fn on_deliver_test() {
     let r = run(h, &ar, vec![t([("topic", s("a/b")), ("payload", s("x"))])]);
     assert!(matches!(r, HookResult::OkModifiers(_)));
     // properties are not an on_deliver (v4) modifier
-    assert_eq!(
-        run(h, &ar, vec![t([("properties", t([("p_content_type", s("x"))]))])]),
-        HookResult::Error(HookError::InvalidModifiers)
-    );
+    assert_eq!(run(h, &ar, vec![t([("properties", t([("p_content_type", s("x"))]))])]), HookResult::Error(HookError::InvalidModifiers));
 }
 
 #[test]
@@ -359,17 +277,11 @@ fn script_errors_continue_auth_hooks_and_stop_others() {
         let r = decide(h, [ScriptResult::ScriptError("connection refused".into()), ScriptResult::Continue]);
         assert_eq!(r, HookResult::Next, "{h}");
         assert_eq!(r.to_webhook_json(h, B64), json!({"result": "next"}));
-        let r = decide(
-            h,
-            [ScriptResult::ScriptError("x".into()), ScriptResult::Decided(HookResult::Ok)],
-        );
+        let r = decide(h, [ScriptResult::ScriptError("x".into()), ScriptResult::Decided(HookResult::Ok)]);
         assert_eq!(r, HookResult::Ok);
     }
     for h in [Hook::OnDeliver, Hook::OnDeliverM5, Hook::OnUnsubscribe, Hook::OnUnsubscribeM5] {
-        let r = decide(
-            h,
-            [ScriptResult::ScriptError("x".into()), ScriptResult::Decided(HookResult::Ok)],
-        );
+        let r = decide(h, [ScriptResult::ScriptError("x".into()), ScriptResult::Decided(HookResult::Ok)]);
         assert_eq!(r, HookResult::Error(HookError::LuaScriptError), "{h}");
     }
 }
@@ -407,28 +319,16 @@ fn return_values_that_continue_and_multi_values() {
     }
     assert_eq!(script_result(h, Ok(vec![]), &ar), ScriptResult::Continue);
     // 2+ values: a script error (VerneMQ hangs)
-    assert!(matches!(
-        script_result(h, Ok(vec![PValue::Bool(true), PValue::Bool(true)]), &ar),
-        ScriptResult::ScriptError(_)
-    ));
+    assert!(matches!(script_result(h, Ok(vec![PValue::Bool(true), PValue::Bool(true)]), &ar), ScriptResult::ScriptError(_)));
 }
 
 #[test]
 fn invalid_modifiers_test() {
     let h = Hook::AuthOnPublishM5;
     let ar = args(h, publish_body("invalid-modifiers"));
-    assert_eq!(
-        run(h, &ar, vec![t([("topic", n(5.0))])]),
-        HookResult::Error(HookError::InvalidModifiers)
-    );
-    assert_eq!(
-        run(h, &ar, vec![t([("unknown", n(5.0))])]),
-        HookResult::Error(HookError::InvalidModifiers)
-    );
-    assert_eq!(
-        run(h, &ar, vec![t([("topic", n(5.0))])]).to_webhook_json(h, B64),
-        json!({"result": {"error": "invalid_modifiers"}})
-    );
+    assert_eq!(run(h, &ar, vec![t([("topic", n(5.0))])]), HookResult::Error(HookError::InvalidModifiers));
+    assert_eq!(run(h, &ar, vec![t([("unknown", n(5.0))])]), HookResult::Error(HookError::InvalidModifiers));
+    assert_eq!(run(h, &ar, vec![t([("topic", n(5.0))])]).to_webhook_json(h, B64), json!({"result": {"error": "invalid_modifiers"}}));
     // an empty table is invalid for every hook but auth_on_subscribe/on_unsubscribe
     for h in [Hook::AuthOnRegister, Hook::AuthOnPublish, Hook::AuthOnRegisterM5, Hook::OnDeliver] {
         assert_eq!(
@@ -463,20 +363,11 @@ fn auth_on_register_m5_test() {
     let up = lua.get("properties").unwrap().get("p_user_property").unwrap();
     assert_eq!(up.index(1).unwrap().get("key1"), Some(&s("val1")));
     assert_eq!(run(h, &ar, vec![PValue::Bool(true)]), HookResult::Ok);
-    assert_eq!(
-        run(h, &ar, vec![PValue::Bool(false)]),
-        HookResult::Error(HookError::InvalidCredentials)
-    );
+    assert_eq!(run(h, &ar, vec![PValue::Bool(false)]), HookResult::Error(HookError::InvalidCredentials));
     assert_eq!(run(h, &ar, vec![]), HookResult::Error(HookError::PluginChainExhausted));
     // no clean_start modifier exists; clean_session is accepted
-    assert_eq!(
-        run(h, &ar, vec![t([("clean_start", PValue::Bool(true))])]),
-        HookResult::Error(HookError::InvalidModifiers)
-    );
-    assert!(matches!(
-        run(h, &ar, vec![t([("clean_session", PValue::Bool(true))])]),
-        HookResult::OkModifiers(_)
-    ));
+    assert_eq!(run(h, &ar, vec![t([("clean_start", PValue::Bool(true))])]), HookResult::Error(HookError::InvalidModifiers));
+    assert!(matches!(run(h, &ar, vec![t([("clean_session", PValue::Bool(true))])]), HookResult::OkModifiers(_)));
 }
 
 #[test]
@@ -495,24 +386,12 @@ fn auth_on_register_m5_modify_props_test() {
     assert_eq!(up.index(1).unwrap().get("k1"), Some(&s("v1")));
     assert_eq!(up.index(2).unwrap().get("k1"), Some(&s("v2")));
     assert_eq!(up.index(3).unwrap().get("k2"), Some(&s("v2")));
-    let r = run(
-        h,
-        &ar,
-        vec![t([(
-            "properties",
-            t([
-                ("p_user_property", a([t([("k3", s("v3"))])])),
-                ("p_session_expiry_interval", n(10.0)),
-            ]),
-        )])],
-    );
+    let r =
+        run(h, &ar, vec![t([("properties", t([("p_user_property", a([t([("k3", s("v3"))])])), ("p_session_expiry_interval", n(10.0))]))])]);
     let HookResult::OkModifiers(m) = &r else { panic!("{r:?}") };
     // no merge for auth_on_register_m5
     let Some(ModValue::Properties(p)) = m.get("properties") else { panic!() };
-    assert_eq!(
-        p.get("p_user_property"),
-        Some(&PropValue::UserProps(vec![(b"k3".to_vec(), b"v3".to_vec())]))
-    );
+    assert_eq!(p.get("p_user_property"), Some(&PropValue::UserProps(vec![(b"k3".to_vec(), b"v3".to_vec())])));
     assert_eq!(p.get("p_session_expiry_interval"), Some(&PropValue::Int(10)));
     assert_eq!(p.0.len(), 2);
     assert_eq!(
@@ -553,24 +432,11 @@ fn auth_on_subscribe_m5_test() {
     assert_eq!(qo.index(1), Some(&n(1.0)));
     assert_eq!(qo.index(2).unwrap().get("rap"), Some(&PValue::Bool(true)));
     assert_eq!(qo.index(2).unwrap().get("retain_handling"), Some(&s("send_retain")));
-    assert_eq!(
-        lua.get("properties").unwrap().get("p_subscription_id"),
-        Some(&a([n(1.0), n(2.0), n(3.0)]))
-    );
+    assert_eq!(lua.get("properties").unwrap().get("p_subscription_id"), Some(&a([n(1.0), n(2.0), n(3.0)])));
     assert_eq!(run(h, &ar, vec![PValue::Bool(true)]), HookResult::Ok);
-    assert_eq!(
-        run(h, &ar, vec![PValue::Bool(false)]),
-        HookResult::Error(HookError::NotAuthorized)
-    );
+    assert_eq!(run(h, &ar, vec![PValue::Bool(false)]), HookResult::Error(HookError::NotAuthorized));
     assert_eq!(run(h, &ar, vec![]), HookResult::Error(HookError::PluginChainExhausted));
-    let r = run(
-        h,
-        &ar,
-        vec![t([(
-            "topics",
-            a([a([s("hello/world"), a([n(2.0), t([("rap", PValue::Bool(true))])])])]),
-        )])],
-    );
+    let r = run(h, &ar, vec![t([("topics", a([a([s("hello/world"), a([n(2.0), t([("rap", PValue::Bool(true))])])])]))])]);
     let HookResult::OkModifiers(m) = &r else { panic!("{r:?}") };
     assert_eq!(
         m.get("topics"),
@@ -585,10 +451,7 @@ fn auth_on_subscribe_m5_test() {
         json!({"result": "ok", "modifiers": {"topics": [{"topic": "hello/world", "qos": 2, "rap": true}]}})
     );
     // properties are not an auth_on_subscribe_m5 modifier
-    assert_eq!(
-        run(h, &ar, vec![t([("properties", PValue::empty_table())])]),
-        HookResult::Error(HookError::InvalidModifiers)
-    );
+    assert_eq!(run(h, &ar, vec![t([("properties", PValue::empty_table())])]), HookResult::Error(HookError::InvalidModifiers));
 }
 
 #[test]
@@ -602,24 +465,15 @@ fn on_subscribe_m5_skips_rejected() {
     let topics = lua.get("topics").unwrap();
     assert_eq!(topics.as_sequence().unwrap().len(), 1);
     // defaults for missing subscription options
-    assert_eq!(
-        topics.index(1).unwrap().index(2).unwrap().index(2).unwrap().get("no_local"),
-        Some(&PValue::Bool(false))
-    );
+    assert_eq!(topics.index(1).unwrap().index(2).unwrap().index(2).unwrap().get("no_local"), Some(&PValue::Bool(false)));
 }
 
 #[test]
 fn on_unsubscribe_m5_test() {
     let h = Hook::OnUnsubscribeM5;
-    let ar = args(
-        h,
-        json!({"username": "u", "mountpoint": "", "client_id": "c", "topics": ["test/topic"], "properties": {}}),
-    );
+    let ar = args(h, json!({"username": "u", "mountpoint": "", "client_id": "c", "topics": ["test/topic"], "properties": {}}));
     let r = run(h, &ar, vec![t([("topics", a([s("hello/world")]))])]);
-    assert_eq!(
-        r.to_webhook_json(h, B64),
-        json!({"result": "ok", "modifiers": {"topics": ["hello/world"]}})
-    );
+    assert_eq!(r.to_webhook_json(h, B64), json!({"result": "ok", "modifiers": {"topics": ["hello/world"]}}));
 }
 
 #[test]
@@ -630,10 +484,7 @@ fn auth_on_publish_m5_test() {
     let ar = args(h, body);
     assert_eq!(ar.to_lua(h).get("properties"), Some(&PValue::empty_table()));
     assert_eq!(run(h, &ar, vec![PValue::Bool(true)]), HookResult::Ok);
-    assert_eq!(
-        run(h, &ar, vec![PValue::Bool(false)]),
-        HookResult::Error(HookError::NotAuthorized)
-    );
+    assert_eq!(run(h, &ar, vec![PValue::Bool(false)]), HookResult::Error(HookError::NotAuthorized));
     assert_eq!(run(h, &ar, vec![]), HookResult::Error(HookError::PluginChainExhausted));
     let r = run(h, &ar, vec![t([("topic", s("hello/world"))])]);
     let HookResult::OkModifiers(m) = &r else { panic!() };
@@ -666,13 +517,8 @@ fn auth_on_publish_m5_modify_props_test() {
     );
     let HookResult::OkModifiers(m) = &r else { panic!("{r:?}") };
     let Some(ModValue::Properties(p)) = m.get("properties") else { panic!() };
-    let pairs = |v: &[(&str, &str)]| {
-        PropValue::UserProps(v.iter().map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec())).collect())
-    };
-    assert_eq!(
-        p.get("p_user_property"),
-        Some(&pairs(&[("k2", "v2"), ("k4", "v4"), ("k1", "v3"), ("k3", "v3")]))
-    );
+    let pairs = |v: &[(&str, &str)]| PropValue::UserProps(v.iter().map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec())).collect());
+    assert_eq!(p.get("p_user_property"), Some(&pairs(&[("k2", "v2"), ("k4", "v4"), ("k1", "v3"), ("k3", "v3")])));
     assert_eq!(p.get("p_response_topic"), Some(&PropValue::Str(b"modified/response/topic".to_vec())));
     assert_eq!(p.get("p_payload_format_indicator"), Some(&PropValue::Str(b"undefined".to_vec())));
     assert_eq!(p.get("p_content_type"), Some(&PropValue::Str(b"modified_content_type".to_vec())));
@@ -698,13 +544,7 @@ fn on_auth_m5_test() {
         h,
         &ar,
         vec![t([
-            (
-                "properties",
-                t([
-                    ("p_authentication_method", s("AUTH_METHOD")),
-                    ("p_authentication_data", s("AUTH_DATA1")),
-                ]),
-            ),
+            ("properties", t([("p_authentication_method", s("AUTH_METHOD")), ("p_authentication_data", s("AUTH_DATA1"))])),
             ("reason_code", n(0.0)),
         ])],
     );
@@ -713,26 +553,13 @@ fn on_auth_m5_test() {
         json!({"result": "ok", "modifiers": {"reason_code": 0, "properties": {
             "p_authentication_method": "AUTH_METHOD", "p_authentication_data": "QVVUSF9EQVRBMQ=="}}})
     );
-    assert_eq!(
-        run(h, &ar, vec![PValue::Bool(false)]),
-        HookResult::Error(HookError::LuaScriptReturnedFalse)
-    );
+    assert_eq!(run(h, &ar, vec![PValue::Bool(false)]), HookResult::Error(HookError::LuaScriptReturnedFalse));
 }
 
 #[test]
 fn bad_webhook_bodies_are_errors() {
     assert!(HookArgs::from_webhook(Hook::AuthOnPublish, &json!([]), B64).is_err());
     assert!(HookArgs::from_webhook(Hook::AuthOnPublish, &json!({"client_id": "c"}), B64).is_err());
-    assert!(HookArgs::from_webhook(
-        Hook::AuthOnPublish,
-        &json!({"client_id": "c", "topic": "a", "payload": "***"}),
-        B64
-    )
-    .is_err());
-    assert!(HookArgs::from_webhook(
-        Hook::AuthOnSubscribe,
-        &json!({"client_id": "c", "topics": "a"}),
-        B64
-    )
-    .is_err());
+    assert!(HookArgs::from_webhook(Hook::AuthOnPublish, &json!({"client_id": "c", "topic": "a", "payload": "***"}), B64).is_err());
+    assert!(HookArgs::from_webhook(Hook::AuthOnSubscribe, &json!({"client_id": "c", "topics": "a"}), B64).is_err());
 }

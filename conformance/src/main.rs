@@ -129,11 +129,7 @@ fn main() {
         std::process::exit(2);
     };
     let mut files: Vec<String> = match std::fs::read_dir(&dir) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".lua"))
-            .collect(),
+        Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".lua")).collect(),
         Err(e) => {
             eprintln!("cannot read {}: {}", dir.display(), e);
             std::process::exit(2);

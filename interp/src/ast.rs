@@ -108,7 +108,9 @@ pub enum Expr {
     True,
     False,
     /// `...` (only valid inside a vararg function; the parser checks).
-    Vararg { line: Line },
+    Vararg {
+        line: Line,
+    },
     /// A numeral, with its line.
     Number(f64, Line),
     /// A string literal (or a field name used as a key), with its line.
@@ -117,17 +119,46 @@ pub enum Expr {
     Function(Box<FuncBody>),
     /// `tableconstructor -> '{' [fieldlist] '}'`
     /// `end_line`: line of the closing `}` (where the last items are stored).
-    Table { fields: Vec<Field>, line: Line, end_line: Line },
-    BinOp { op: BinOp, lhs: Box<Expr>, rhs: Box<Expr>, line: Line },
-    UnOp { op: UnOp, operand: Box<Expr>, line: Line },
+    Table {
+        fields: Vec<Field>,
+        line: Line,
+        end_line: Line,
+    },
+    BinOp {
+        op: BinOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+        line: Line,
+    },
+    UnOp {
+        op: UnOp,
+        operand: Box<Expr>,
+        line: Line,
+    },
     /// A variable name, resolved by the compiler (local, upvalue or global via `_ENV`).
-    Name { name: Name, line: Line },
+    Name {
+        name: Name,
+        line: Line,
+    },
     /// `prefixexp '[' exp ']'` and `prefixexp '.' Name` (the latter with `Expr::String` key).
-    Index { obj: Box<Expr>, key: Box<Expr>, line: Line },
+    Index {
+        obj: Box<Expr>,
+        key: Box<Expr>,
+        line: Line,
+    },
     /// `prefixexp args`
-    Call { func: Box<Expr>, args: Vec<Expr>, line: Line },
+    Call {
+        func: Box<Expr>,
+        args: Vec<Expr>,
+        line: Line,
+    },
     /// `prefixexp ':' Name args`
-    MethodCall { obj: Box<Expr>, method: Name, args: Vec<Expr>, line: Line },
+    MethodCall {
+        obj: Box<Expr>,
+        method: Name,
+        args: Vec<Expr>,
+        line: Line,
+    },
     /// `'(' exp ')'`: truncates multiple results to one.
     Paren(Box<Expr>),
 }

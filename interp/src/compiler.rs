@@ -125,11 +125,7 @@ struct Compiler<'a> {
 
 /// Compile a parsed chunk into the main function's prototype (vararg, one
 /// upvalue `_ENV`).
-pub fn compile_chunk(
-    chunk: &ast::Chunk,
-    names: &lasso::Rodeo,
-    chunkname: &[u8],
-) -> Result<Proto, SyntaxError> {
+pub fn compile_chunk(chunk: &ast::Chunk, names: &lasso::Rodeo, chunkname: &[u8]) -> Result<Proto, SyntaxError> {
     let mut c = Compiler {
         names,
         source: chunkname.into(),
@@ -140,17 +136,10 @@ pub fn compile_chunk(
     };
     c.main_func(chunk).map_err(|e| {
         // A deferred error was found before the one returned, if any.
-        let e = c
-            .funcs
-            .iter_mut()
-            .find_map(|f| f.pending_error.take())
-            .unwrap_or(e);
+        let e = c.funcs.iter_mut().find_map(|f| f.pending_error.take()).unwrap_or(e);
         let mut message = String::from_utf8_lossy(&chunk_id(chunkname)).into_owned();
         message.push_str(&format!(":{}: {}", e.line, e.msg));
-        SyntaxError {
-            message,
-            incomplete_input: false,
-        }
+        SyntaxError { message, incomplete_input: false }
     })
 }
 
@@ -187,15 +176,9 @@ impl<'a> Compiler<'a> {
     /// tokens, so `near` is given only where the grammar determines it.
     fn error_limit(&mut self, limit: usize, what: &str, near: Near) -> Box<CompileError> {
         let fs = self.fs();
-        let place = if fs.f.line_defined == 0 {
-            "main function".to_owned()
-        } else {
-            format!("function at line {}", fs.f.line_defined)
-        };
+        let place = if fs.f.line_defined == 0 { "main function".to_owned() } else { format!("function at line {}", fs.f.line_defined) };
         let near = near.map_or(String::new(), |t| format!(" near '{t}'"));
-        fs.error(&format!(
-            "too many {what} (limit is {limit}) in {place}{near}"
-        ))
+        fs.error(&format!("too many {what} (limit is {limit}) in {place}{near}"))
     }
 
     // ------------------------------------------------------------------
@@ -204,12 +187,7 @@ impl<'a> Compiler<'a> {
 
     fn open_func(&mut self, line_defined: u32) {
         let line = self.maxline;
-        let f = Proto {
-            source: self.source.clone(),
-            line_defined,
-            max_stack_size: 2,
-            ..Proto::default()
-        };
+        let f = Proto { source: self.source.clone(), line_defined, max_stack_size: 2, ..Proto::default() };
         self.funcs.push(FuncState {
             f,
             kcache: HashMap::new(),
@@ -245,11 +223,7 @@ impl<'a> Compiler<'a> {
         let env = self.env;
         let fs = self.fs();
         fs.f.is_vararg = true;
-        fs.f.upvalues.push(UpvalDesc {
-            name: Some("_ENV".into()),
-            in_stack: true,
-            index: 0,
-        });
+        fs.f.upvalues.push(UpvalDesc { name: Some("_ENV".into()), in_stack: true, index: 0 });
         fs.upval_names.push(env);
         fs.close_line = chunk.last_line;
         self.statlist(&chunk.body, 0, false)?;
@@ -265,11 +239,7 @@ impl<'a> Compiler<'a> {
         self.open_func(func.line);
         self.fs().close_line = close_line.max(func.end_line);
         for (i, &p) in func.params.iter().enumerate() {
-            let near = if i + 1 < func.params.len() || func.is_vararg {
-                ","
-            } else {
-                ")"
-            };
+            let near = if i + 1 < func.params.len() || func.is_vararg { "," } else { ")" };
             self.new_localvar(Sym::Name(p), self.name_str(p), Some(near))?;
         }
         let n = func.params.len() as u32;
@@ -305,11 +275,7 @@ impl<'a> Compiler<'a> {
             return Err(self.error_limit(MAXVARS, "local variables", near));
         }
         let fs = self.fs();
-        fs.f.loc_vars.push(LocVar {
-            name: name.into(),
-            start_pc: 0,
-            end_pc: 0,
-        });
+        fs.f.loc_vars.push(LocVar { name: name.into(), start_pc: 0, end_pc: 0 });
         let idx = fs.f.loc_vars.len() - 1;
         fs.actvar.push(ActVar { sym, idx });
         Ok(())
@@ -345,17 +311,10 @@ impl<'a> Compiler<'a> {
         let mut level = top;
         let mut found = loop {
             let fs = &mut self.funcs[level];
-            if let Some(reg) = (0..fs.nactvar)
-                .rev()
-                .find(|&i| fs.actvar[i as usize].sym == name)
-            {
+            if let Some(reg) = (0..fs.nactvar).rev().find(|&i| fs.actvar[i as usize].sym == name) {
                 if level != top {
                     // Mark the block declaring it: leaving it must close upvalues.
-                    let bi = fs
-                        .blocks
-                        .iter()
-                        .rposition(|b| b.nactvar <= reg)
-                        .unwrap_or(0);
+                    let bi = fs.blocks.iter().rposition(|b| b.nactvar <= reg).unwrap_or(0);
                     fs.blocks[bi].upval = true;
                 }
                 break ExpKind::Local(reg);
@@ -373,11 +332,7 @@ impl<'a> Compiler<'a> {
             if self.funcs[level].upval_names.len() + 1 > MAXUPVAL {
                 // Reported against the function whose limit is exceeded.
                 let defined = self.funcs[level].f.line_defined;
-                let place = if defined == 0 {
-                    "main function".to_owned()
-                } else {
-                    format!("function at line {defined}")
-                };
+                let place = if defined == 0 { "main function".to_owned() } else { format!("function at line {defined}") };
                 let msg = format!("too many upvalues (limit is {MAXUPVAL}) in {place}");
                 return Err(self.fs().error(&msg));
             }
@@ -388,11 +343,7 @@ impl<'a> Compiler<'a> {
                 ExpKind::Upval(u) => (false, u),
                 _ => unreachable!(),
             };
-            fs.f.upvalues.push(UpvalDesc {
-                name: Some(name_str.into()),
-                in_stack,
-                index: index as u8,
-            });
+            fs.f.upvalues.push(UpvalDesc { name: Some(name_str.into()), in_stack, index: index as u8 });
             fs.upval_names.push(name);
             found = ExpKind::Upval(fs.upval_names.len() as u32 - 1);
         }
@@ -406,13 +357,7 @@ impl<'a> Compiler<'a> {
     fn enter_block(&mut self, isloop: bool) {
         let fs = self.fs();
         debug_assert_eq!(fs.freereg, fs.nactvar);
-        let bl = BlockCnt {
-            firstlabel: fs.labels.len(),
-            firstgoto: fs.gotos.len(),
-            nactvar: fs.nactvar,
-            upval: false,
-            isloop,
-        };
+        let bl = BlockCnt { firstlabel: fs.labels.len(), firstgoto: fs.gotos.len(), nactvar: fs.nactvar, upval: false, isloop };
         fs.blocks.push(bl);
     }
 
@@ -431,12 +376,7 @@ impl<'a> Compiler<'a> {
             let fs = self.fs();
             let pc = fs.pc() as i32;
             let nactvar = fs.nactvar;
-            fs.labels.push(LabelDesc {
-                name: None,
-                line: 0,
-                pc,
-                nactvar,
-            });
+            fs.labels.push(LabelDesc { name: None, line: 0, pc, nactvar });
             let idx = fs.labels.len() - 1;
             self.find_gotos(idx)?;
         }
@@ -452,11 +392,7 @@ impl<'a> Compiler<'a> {
             let gt = fs.gotos[bl.firstgoto];
             let msg = match gt.name {
                 None => format!("<break> at line {} not inside a loop", gt.line),
-                Some(n) => format!(
-                    "no visible label '{}' for <goto> at line {}",
-                    self.name_str(n),
-                    gt.line
-                ),
+                Some(n) => format!("no visible label '{}' for <goto> at line {}", self.name_str(n), gt.line),
             };
             let line = self.fs().close_line;
             Err(Box::new(CompileError { line, msg }))
@@ -489,11 +425,7 @@ impl<'a> Compiler<'a> {
         let fs = self.fs();
         let bl = *fs.blocks.last().expect("no block");
         let gt = fs.gotos[g];
-        let Some(lb) = fs.labels[bl.firstlabel..]
-            .iter()
-            .find(|l| l.name == gt.name)
-            .copied()
-        else {
+        let Some(lb) = fs.labels[bl.firstlabel..].iter().find(|l| l.name == gt.name).copied() else {
             return Ok(false);
         };
         if gt.nactvar > lb.nactvar {
@@ -524,14 +456,9 @@ impl<'a> Compiler<'a> {
         let gt = fs.gotos[g];
         debug_assert!(gt.name == lb.name);
         if gt.nactvar < lb.nactvar {
-            let var = fs.f.loc_vars[fs.actvar[gt.nactvar as usize].idx]
-                .name
-                .clone();
+            let var = fs.f.loc_vars[fs.actvar[gt.nactvar as usize].idx].name.clone();
             let label = gt.name.map_or("break", |n| self.name_str(n));
-            let msg = format!(
-                "<goto {label}> at line {} jumps into the scope of local '{var}'",
-                gt.line
-            );
+            let msg = format!("<goto {label}> at line {} jumps into the scope of local '{var}'", gt.line);
             return Err(self.fs().error(&msg));
         }
         let fs = self.fs();
@@ -544,12 +471,7 @@ impl<'a> Compiler<'a> {
     fn goto_stat(&mut self, name: Option<Name>, line: u32, pc: i32) -> CResult<()> {
         let fs = self.fs();
         let nactvar = fs.nactvar;
-        fs.gotos.push(LabelDesc {
-            name,
-            line,
-            pc,
-            nactvar,
-        });
+        fs.gotos.push(LabelDesc { name, line, pc, nactvar });
         let g = fs.gotos.len() - 1;
         self.find_label(g)?;
         Ok(())
@@ -565,10 +487,7 @@ impl<'a> Compiler<'a> {
             let label = self.name_str(*name);
             let fs = self.fs();
             let bl = *fs.blocks.last().expect("no block");
-            if let Some(prev) = fs.labels[bl.firstlabel..]
-                .iter()
-                .find(|l| l.name == Some(*name))
-            {
+            if let Some(prev) = fs.labels[bl.firstlabel..].iter().find(|l| l.name == Some(*name)) {
                 let msg = format!("label '{label}' already defined on line {}", prev.line);
                 return Err(fs.error(&msg));
             }
@@ -578,12 +497,7 @@ impl<'a> Compiler<'a> {
             // (a backward goto would then skip the nil assignment).
             let pc = fs.get_label() as i32;
             let nactvar = fs.nactvar;
-            fs.labels.push(LabelDesc {
-                name: Some(*name),
-                line: *line,
-                pc,
-                nactvar,
-            });
+            fs.labels.push(LabelDesc { name: Some(*name), line: *line, pc, nactvar });
             j += 1;
         }
         let first = self.fs().labels.len() - (j - i);
@@ -598,11 +512,7 @@ impl<'a> Compiler<'a> {
         }
         // Errors are reported at the token after the labels.
         let next_line = b.stats.get(j).map_or(b.end_line, stat_line);
-        let next_line = if next_line == 0 {
-            self.fs().line
-        } else {
-            next_line
-        };
+        let next_line = if next_line == 0 { self.fs().line } else { next_line };
         for l in (first..self.fs().labels.len()).rev() {
             self.find_gotos(l).map_err(|mut e| {
                 e.line = next_line;
@@ -659,10 +569,7 @@ impl<'a> Compiler<'a> {
     fn statement(&mut self, s: &Stat) -> CResult<()> {
         // An assignment's line is where its stores happen; `goto`/`break`
         // emit their jump before their keyword is consumed.
-        if !matches!(
-            s,
-            Stat::Assign { .. } | Stat::Goto { .. } | Stat::Break { .. }
-        ) {
+        if !matches!(s, Stat::Assign { .. } | Stat::Goto { .. } | Stat::Break { .. }) {
             let line = stat_line(s);
             self.set_line(line);
         }
@@ -675,11 +582,7 @@ impl<'a> Compiler<'a> {
                 }
                 Ok(())
             }
-            Stat::Assign {
-                targets,
-                exprs,
-                line,
-            } => self.assignment(targets, exprs, *line),
+            Stat::Assign { targets, exprs, line } => self.assignment(targets, exprs, *line),
             Stat::Local { names, exprs, .. } => self.local_stat(names, exprs),
             Stat::LocalFunction { name, func, .. } => {
                 self.new_localvar(Sym::Name(*name), self.name_str(*name), Some("("))?;
@@ -691,28 +594,13 @@ impl<'a> Compiler<'a> {
                 fs.f.loc_vars[idx].start_pc = fs.pc() as u32;
                 Ok(())
             }
-            Stat::Function {
-                path, func, line, ..
-            } => self.func_stat(path, func, *line),
+            Stat::Function { path, func, line, .. } => self.func_stat(path, func, *line),
             Stat::Do(b) => self.block(b),
             Stat::While { cond, body, .. } => self.while_stat(cond, body),
             Stat::Repeat { body, cond, .. } => self.repeat_stat(body, cond),
             Stat::If { arms, orelse, .. } => self.if_stat(arms, orelse.as_ref()),
-            Stat::NumericFor {
-                var,
-                start,
-                limit,
-                step,
-                body,
-                line,
-            } => self.numeric_for(*var, start, limit, step.as_ref(), body, *line),
-            Stat::GenericFor {
-                names,
-                exprs,
-                body,
-                exprs_line,
-                ..
-            } => self.generic_for(names, exprs, body, *exprs_line),
+            Stat::NumericFor { var, start, limit, step, body, line } => self.numeric_for(*var, start, limit, step.as_ref(), body, *line),
+            Stat::GenericFor { names, exprs, body, exprs_line, .. } => self.generic_for(names, exprs, body, *exprs_line),
             Stat::Break { line } => {
                 let j = self.fs().jump();
                 self.set_line(*line);
@@ -729,10 +617,7 @@ impl<'a> Compiler<'a> {
         let end = match s {
             Stat::Do(b) | Stat::While { body: b, .. } => b.end_line,
             Stat::NumericFor { body, .. } | Stat::GenericFor { body, .. } => body.end_line,
-            Stat::If { arms, orelse, .. } => orelse
-                .as_ref()
-                .or(arms.last().map(|a| &a.1))
-                .map_or(0, |b| b.end_line),
+            Stat::If { arms, orelse, .. } => orelse.as_ref().or(arms.last().map(|a| &a.1)).map_or(0, |b| b.end_line),
             _ => 0,
         };
         self.set_line(end);
@@ -805,11 +690,7 @@ impl<'a> Compiler<'a> {
             };
             self.new_localvar(Sym::Name(n), self.name_str(n), near)?;
         }
-        let (nexps, mut e) = if exprs.is_empty() {
-            (0, ExpDesc::new(ExpKind::Void))
-        } else {
-            self.explist(exprs)?
-        };
+        let (nexps, mut e) = if exprs.is_empty() { (0, ExpDesc::new(ExpKind::Void)) } else { self.explist(exprs)? };
         self.adjust_assign(names.len(), nexps, &mut e)?;
         self.adjust_localvars(names.len() as u32);
         Ok(())
@@ -838,10 +719,7 @@ impl<'a> Compiler<'a> {
         let mut lhs: Vec<ExpDesc> = Vec::with_capacity(targets.len());
         for t in targets {
             let v = self.expr(t)?;
-            debug_assert!(matches!(
-                v.k,
-                ExpKind::Local(_) | ExpKind::Upval(_) | ExpKind::Indexed { .. }
-            ));
+            debug_assert!(matches!(v.k, ExpKind::Local(_) | ExpKind::Upval(_) | ExpKind::Indexed { .. }));
             if !lhs.is_empty() && !matches!(v.k, ExpKind::Indexed { .. }) {
                 self.check_conflict(&mut lhs, &v)?;
             }
@@ -951,13 +829,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// `test_then_block -> [IF | ELSEIF] cond THEN block`
-    fn test_then_block(
-        &mut self,
-        cond: &ast::Expr,
-        block: &Block,
-        escape: &mut i32,
-        more: bool,
-    ) -> CResult<()> {
+    fn test_then_block(&mut self, cond: &ast::Expr, block: &Block, escape: &mut i32, more: bool) -> CResult<()> {
         let mut v = self.expr(cond)?;
         // the test that skips the block belongs to the `then` line
         self.set_line(block.start_line);
@@ -1027,22 +899,11 @@ impl<'a> Compiler<'a> {
     }
 
     /// `forbody -> DO block`
-    fn for_body(
-        &mut self,
-        base: u32,
-        line: u32,
-        nvars: u32,
-        isnum: bool,
-        body: &Block,
-    ) -> CResult<()> {
+    fn for_body(&mut self, base: u32, line: u32, nvars: u32, isnum: bool, body: &Block) -> CResult<()> {
         self.adjust_localvars(3); // control variables
         self.set_line(body.start_line); // the prep/jump belongs to the `do` line
         let fs = self.fs();
-        let prep = if isnum {
-            fs.code_asbx(OpCode::ForPrep, base, NO_JUMP) as i32
-        } else {
-            fs.jump()
-        };
+        let prep = if isnum { fs.code_asbx(OpCode::ForPrep, base, NO_JUMP) as i32 } else { fs.jump() };
         self.enter_block(false); // scope of the declared variables
         self.adjust_localvars(nvars);
         self.fs().reserve_regs(nvars)?;
@@ -1095,13 +956,7 @@ impl<'a> Compiler<'a> {
     }
 
     /// `forlist -> NAME {,NAME} IN explist forbody`
-    fn generic_for(
-        &mut self,
-        names: &[Name],
-        exprs: &[ast::Expr],
-        body: &Block,
-        line: u32,
-    ) -> CResult<()> {
+    fn generic_for(&mut self, names: &[Name], exprs: &[ast::Expr], body: &Block, line: u32) -> CResult<()> {
         self.enter_block(true);
         let base = self.fs().freereg;
         let near = |i: usize| Some(if i + 1 < names.len() { "," } else { "in" });
@@ -1114,7 +969,7 @@ impl<'a> Compiler<'a> {
         let (nexps, mut e) = self.explist(exprs)?;
         self.adjust_assign(3, nexps, &mut e)?;
         self.fs().check_stack(3)?; // room to call the generator
-        // `line`: where the explist starts (the line of the token after `in`)
+                                   // `line`: where the explist starts (the line of the token after `in`)
         self.for_body(base, line, names.len() as u32, false, body)?;
         self.leave_block()
     }

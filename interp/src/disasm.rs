@@ -66,19 +66,9 @@ fn source_name(p: &Proto) -> String {
 }
 
 fn list(p: &Proto, recursive: bool, detailed: bool, id: &str, out: &mut String) {
-    let kind = if p.line_defined == 0 {
-        "main".to_owned()
-    } else {
-        format!("function #{id}")
-    };
-    let _ = writeln!(
-        out,
-        "{kind} <{}:{},{}> ({})",
-        source_name(p),
-        p.line_defined,
-        p.last_line_defined,
-        plural(p.code.len(), "instruction")
-    );
+    let kind = if p.line_defined == 0 { "main".to_owned() } else { format!("function #{id}") };
+    let _ =
+        writeln!(out, "{kind} <{}:{},{}> ({})", source_name(p), p.line_defined, p.last_line_defined, plural(p.code.len(), "instruction"));
     let _ = writeln!(
         out,
         "{}{} param{}, {}, {}, {}, {}, {}",
@@ -102,34 +92,16 @@ fn list(p: &Proto, recursive: bool, detailed: bool, id: &str, out: &mut String) 
         }
         let _ = writeln!(out, "locals ({}):", p.loc_vars.len());
         for (i, l) in p.loc_vars.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "\t{}\t{}\t{}\t{}",
-                i,
-                l.name,
-                l.start_pc + 1,
-                l.end_pc + 1
-            );
+            let _ = writeln!(out, "\t{}\t{}\t{}\t{}", i, l.name, l.start_pc + 1, l.end_pc + 1);
         }
         let _ = writeln!(out, "upvalues ({}):", p.upvalues.len());
         for (i, u) in p.upvalues.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "\t{}\t{}\t{}\t{}",
-                i,
-                u.name.as_deref().unwrap_or("-"),
-                u.in_stack as u8,
-                u.index
-            );
+            let _ = writeln!(out, "\t{}\t{}\t{}\t{}", i, u.name.as_deref().unwrap_or("-"), u.in_stack as u8, u.index);
         }
     }
     if recursive {
         for (i, child) in p.protos.iter().enumerate() {
-            let cid = if id.is_empty() {
-                format!("{}", i + 1)
-            } else {
-                format!("{id}.{}", i + 1)
-            };
+            let cid = if id.is_empty() { format!("{}", i + 1) } else { format!("{id}.{}", i + 1) };
             list(child, recursive, detailed, &cid, out);
         }
     }
@@ -171,9 +143,7 @@ pub fn constant(k: &Constant) -> String {
 }
 
 fn kst(p: &Proto, i: u32) -> String {
-    p.constants
-        .get(i as usize)
-        .map_or_else(|| format!("<bad constant {i}>"), constant)
+    p.constants.get(i as usize).map_or_else(|| format!("<bad constant {i}>"), constant)
 }
 
 fn upval(p: &Proto, i: u32) -> String {
@@ -192,10 +162,7 @@ pub fn instruction_line(p: &Proto, pc: usize) -> String {
 /// (empty for the main function), used to name CLOSURE's prototype.
 fn line_in(p: &Proto, pc: usize, id: &str) -> String {
     let i: Instruction = p.code[pc];
-    let line = p
-        .line_info
-        .get(pc)
-        .map_or("-".to_owned(), |l| l.to_string());
+    let line = p.line_info.get(pc).map_or("-".to_owned(), |l| l.to_string());
     let Some(op) = i.op() else {
         return format!("\t{}\t[{}]\t<bad opcode {}>", pc + 1, line, i.raw_op());
     };
@@ -217,19 +184,11 @@ fn line_in(p: &Proto, pc: usize, id: &str) -> String {
                 comment.push(upval(p, i.a()));
             }
             if info.b != Arg::N {
-                let v = if info.b == Arg::K {
-                    rk(i.b())
-                } else {
-                    i.b() as i64
-                };
+                let v = if info.b == Arg::K { rk(i.b()) } else { i.b() as i64 };
                 let _ = write!(operands, " {v}");
             }
             if info.c != Arg::N {
-                let v = if info.c == Arg::K {
-                    rk(i.c())
-                } else {
-                    i.c() as i64
-                };
+                let v = if info.c == Arg::K { rk(i.c()) } else { i.c() as i64 };
                 let _ = write!(operands, " {v}");
             }
             if r.upval_b {
@@ -237,18 +196,10 @@ fn line_in(p: &Proto, pc: usize, id: &str) -> String {
             }
             // RK operands: print constants, and `-` for a register when the
             // other RK operand is a constant.
-            let rks: Vec<u32> = [(info.b, i.b()), (info.c, i.c())]
-                .iter()
-                .filter(|(kind, _)| *kind == Arg::K)
-                .map(|&(_, v)| v)
-                .collect();
+            let rks: Vec<u32> = [(info.b, i.b()), (info.c, i.c())].iter().filter(|(kind, _)| *kind == Arg::K).map(|&(_, v)| v).collect();
             if rks.iter().any(|&v| is_k(v)) {
                 for v in rks {
-                    comment.push(if is_k(v) {
-                        kst(p, index_k(v))
-                    } else {
-                        "-".into()
-                    });
+                    comment.push(if is_k(v) { kst(p, index_k(v)) } else { "-".into() });
                 }
             }
         }

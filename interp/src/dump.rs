@@ -76,10 +76,7 @@ fn put_u32(out: &mut Vec<u8>, v: u32) {
 }
 
 fn put_len(out: &mut Vec<u8>, n: usize) {
-    put_u32(
-        out,
-        u32::try_from(n).expect("length exceeds the binary format"),
-    );
+    put_u32(out, u32::try_from(n).expect("length exceeds the binary format"));
 }
 
 fn put_str(out: &mut Vec<u8>, s: &[u8]) {
@@ -228,9 +225,7 @@ impl Loader<'_> {
 
     fn utf8(&mut self) -> Result<Box<str>, Fail> {
         let s = self.string()?;
-        std::str::from_utf8(s)
-            .map(Into::into)
-            .map_err(|_| Fail::Corrupted)
+        std::str::from_utf8(s).map(Into::into).map_err(|_| Fail::Corrupted)
     }
 
     fn bool(&mut self) -> Result<bool, Fail> {
@@ -260,9 +255,7 @@ impl Loader<'_> {
             _ => return Err(Fail::Corrupted),
         };
         let n = self.count(4)?;
-        p.code = (0..n)
-            .map(|_| self.u32().map(Instruction))
-            .collect::<Result<_, _>>()?;
+        p.code = (0..n).map(|_| self.u32().map(Instruction)).collect::<Result<_, _>>()?;
         let n = self.count(1)?;
         p.constants.reserve(n);
         for _ in 0..n {
@@ -280,11 +273,7 @@ impl Loader<'_> {
         for _ in 0..n {
             let in_stack = self.bool()?;
             let index = self.u8()?;
-            p.upvalues.push(UpvalDesc {
-                name: None,
-                in_stack,
-                index,
-            });
+            p.upvalues.push(UpvalDesc { name: None, in_stack, index });
         }
         // The smallest function: 11 bytes of fields, a source flag and 7 counts.
         let n = self.count(11 + 1 + 7 * 4)?;
@@ -301,11 +290,7 @@ impl Loader<'_> {
             let name = self.utf8()?;
             let start_pc = self.u32()?;
             let end_pc = self.u32()?;
-            p.loc_vars.push(LocVar {
-                name,
-                start_pc,
-                end_pc,
-            });
+            p.loc_vars.push(LocVar { name, start_pc, end_pc });
         }
         let n = self.count(1)?;
         if n != 0 && n != p.upvalues.len() {
@@ -332,11 +317,7 @@ fn load_name(chunkname: &[u8]) -> String {
 /// Load a binary chunk produced by [`dump`]. Errors are the messages `load`
 /// returns, e.g. `x.lua: truncated precompiled chunk`.
 pub fn undump(bytes: &[u8], chunkname: &[u8]) -> Result<Proto, String> {
-    let mut l = Loader {
-        data: bytes,
-        pos: 0,
-        name: load_name(chunkname),
-    };
+    let mut l = Loader { data: bytes, pos: 0, name: load_name(chunkname) };
     let h = header();
     let got = match l.bytes(HEADER_SIZE) {
         Ok(b) => b.to_vec(),
@@ -408,10 +389,7 @@ fn verify_function(p: &Proto) -> Result<(), String> {
     if !p.line_info.is_empty() && p.line_info.len() != n {
         return Err("line info does not match code".into());
     }
-    if p.loc_vars
-        .iter()
-        .any(|v| v.start_pc > v.end_pc || v.end_pc as usize > n)
-    {
+    if p.loc_vars.iter().any(|v| v.start_pc > v.end_pc || v.end_pc as usize > n) {
         return Err("bad local variable range".into());
     }
     if code.last().and_then(|i| i.op()) != Some(OpCode::Return) {
@@ -421,8 +399,7 @@ fn verify_function(p: &Proto) -> Result<(), String> {
     let reg = |r: u32| r < stack;
     let rk = |x: u32| if is_k(x) { index_k(x) < nk } else { x < stack };
     // Is `t` a valid place to transfer control to?
-    let target =
-        |t: i64| t >= 0 && (t as usize) < n && code[t as usize].op() != Some(OpCode::ExtraArg);
+    let target = |t: i64| t >= 0 && (t as usize) < n && code[t as usize].op() != Some(OpCode::ExtraArg);
     let jump_to = |pc: usize, i: Instruction| pc as i64 + 1 + i.sbx() as i64;
     let mut targets = vec![false; n];
     for pc in 0..n {
@@ -436,9 +413,7 @@ fn verify_function(p: &Proto) -> Result<(), String> {
         let ok = match op {
             OpCode::Move | OpCode::Unm | OpCode::Not | OpCode::Len => reg(a) && reg(b),
             OpCode::LoadK => reg(a) && i.bx() < nk,
-            OpCode::LoadKx => {
-                reg(a) && next_op == Some(OpCode::ExtraArg) && next.is_some_and(|x| x.ax_arg() < nk)
-            }
+            OpCode::LoadKx => reg(a) && next_op == Some(OpCode::ExtraArg) && next.is_some_and(|x| x.ax_arg() < nk),
             OpCode::LoadBool => reg(a) && b <= 1 && (c == 0 || target(pc as i64 + 2)),
             OpCode::LoadNil => a + b < stack,
             OpCode::GetUpval => reg(a) && b < nups,
@@ -449,9 +424,7 @@ fn verify_function(p: &Proto) -> Result<(), String> {
             OpCode::SetTable => reg(a) && rk(b) && rk(c),
             OpCode::NewTable => reg(a),
             OpCode::SelfOp => a + 1 < stack && reg(b) && rk(c),
-            OpCode::Add | OpCode::Sub | OpCode::Mul | OpCode::Div | OpCode::Mod | OpCode::Pow => {
-                reg(a) && rk(b) && rk(c)
-            }
+            OpCode::Add | OpCode::Sub | OpCode::Mul | OpCode::Div | OpCode::Mod | OpCode::Pow => reg(a) && rk(b) && rk(c),
             OpCode::Concat => reg(a) && b < c && reg(c),
             OpCode::Jmp => {
                 let t = jump_to(pc, i);
@@ -482,17 +455,10 @@ fn verify_function(p: &Proto) -> Result<(), String> {
                 if target(t) {
                     targets[t as usize] = true;
                 }
-                a + 3 < stack
-                    && target(t)
-                    && code[t as usize].op() == Some(OpCode::ForLoop)
-                    && code[t as usize].a() == a
+                a + 3 < stack && target(t) && code[t as usize].op() == Some(OpCode::ForLoop) && code[t as usize].a() == a
             }
             OpCode::TForCall => {
-                c >= 1
-                    && a + 5 < stack
-                    && a + 2 + c < stack
-                    && next_op == Some(OpCode::TForLoop)
-                    && next.is_some_and(|x| x.a() == a + 2)
+                c >= 1 && a + 5 < stack && a + 2 + c < stack && next_op == Some(OpCode::TForLoop) && next.is_some_and(|x| x.a() == a + 2)
             }
             OpCode::TForLoop => {
                 let t = jump_to(pc, i);
@@ -501,9 +467,7 @@ fn verify_function(p: &Proto) -> Result<(), String> {
                 }
                 a + 1 < stack && target(t)
             }
-            OpCode::SetList => {
-                reg(a) && (b == 0 || a + b < stack) && (c != 0 || next_op == Some(OpCode::ExtraArg))
-            }
+            OpCode::SetList => reg(a) && (b == 0 || a + b < stack) && (c != 0 || next_op == Some(OpCode::ExtraArg)),
             OpCode::Closure => {
                 reg(a)
                     && (i.bx() as usize) < p.protos.len()

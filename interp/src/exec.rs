@@ -10,11 +10,11 @@
 //! current `pc` is saved in the frame (`save!`), so error positions, variable
 //! hints and tracebacks see the right instruction.
 
+use crate::meta::{ArithOp, Origin};
 use crate::object::{Closure, Cont, FrameKind};
 use crate::opcodes::{fb_to_int, index_k, is_k, op, LFIELDS_PER_FLUSH};
 use crate::value::Value;
 use crate::vm::{LResult, Next, Vm};
-use crate::meta::{ArithOp, Origin};
 
 impl Vm {
     pub(crate) fn run(&mut self) -> LResult<Next> {
@@ -502,7 +502,12 @@ impl Vm {
 
     /// Lua 5.2's closure cache: the last closure of `p` if its upvalues are
     /// exactly the ones a new closure would get.
-    fn cached_closure(&self, p: &std::rc::Rc<crate::object::FuncProto>, base: usize, cl: crate::value::FuncRef) -> Option<crate::value::FuncRef> {
+    fn cached_closure(
+        &self,
+        p: &std::rc::Rc<crate::object::FuncProto>,
+        base: usize,
+        cl: crate::value::FuncRef,
+    ) -> Option<crate::value::FuncRef> {
         let c = p.cache.get()?;
         if !self.heap.funcs.is_live(c.idx()) {
             return None;

@@ -65,7 +65,14 @@ enum Exit {
 }
 
 #[inline(never)]
-pub(crate) fn run_fast(th: &mut Thread, heap: &mut Heap, cur: ThreadRef, index_name: StrRef, max_depth: usize, budget_out: &mut i64) -> bool {
+pub(crate) fn run_fast(
+    th: &mut Thread,
+    heap: &mut Heap,
+    cur: ThreadRef,
+    index_name: StrRef,
+    max_depth: usize,
+    budget_out: &mut i64,
+) -> bool {
     let Thread { stack, frames, top, open_upvals, hook_mask, .. } = th;
     if *hook_mask != 0 {
         return false;
@@ -73,317 +80,327 @@ pub(crate) fn run_fast(th: &mut Thread, heap: &mut Heap, cur: ThreadRef, index_n
     let mut budget = *budget_out;
     let mut changed = false;
     'frame: loop {
-    let fi = frames.len() - 1;
-    let (base, mut pc, func_slot) = {
-        let f = &frames[fi];
-        (f.base, f.pc, f.func)
-    };
-    let cl = match stack[func_slot] {
-        Value::Func(f) => f,
-        _ => unreachable!("Lua frame without a function"),
-    };
-    // SAFETY: nothing in this function frees, moves or changes a closure
-    // (no allocation, no collection, no closure creation), so the
-    // prototype of `cl` (an `Rc` allocation of its own) and its upvalue list
-    // (a boxed slice of its own) stay alive and unchanged until we return,
-    // even if the function slot is overwritten; writes through `heap` only
-    // touch tables and upvalue cells, never these allocations.
-    let (proto, ups): (&crate::object::FuncProto, &[crate::value::UpvalRef]) = match heap.func(cl) {
-        Closure::Lua { proto, upvals } => unsafe { (&*std::rc::Rc::as_ptr(proto), &*(&**upvals as *const [crate::value::UpvalRef])) },
-        _ => unreachable!("Lua frame with a native function"),
-    };
-    let code = &proto.code[..];
-    let k = &proto.k[..];
-    debug_assert!(base + proto.max_stack as usize <= stack.len());
-    let (below, regs) = stack.split_at_mut(base);
-    macro_rules! r {
-        ($x:expr) => {
-            *{
-                let x = $x as usize;
-                debug_assert!(x < regs.len());
-                // SAFETY: verified register operand, frame fits in the stack (module docs)
-                unsafe { regs.get_unchecked_mut(x) }
-            }
+        let fi = frames.len() - 1;
+        let (base, mut pc, func_slot) = {
+            let f = &frames[fi];
+            (f.base, f.pc, f.func)
         };
-    }
-    macro_rules! rk {
-        ($x:expr) => {{
-            let x = $x;
-            if is_k(x) {
-                let j = index_k(x) as usize;
-                debug_assert!(j < k.len());
-                // SAFETY: verified constant index (module docs)
-                unsafe { *k.get_unchecked(j) }
-            } else {
-                r!(x)
-            }
-        }};
-    }
-    macro_rules! bail {
-        () => {{
-            frames[fi].pc = pc;
-            *budget_out = budget;
-            return changed;
-        }};
-    }
-    macro_rules! arith {
-        ($i:ident, $f:expr) => {{
-            if let (Value::Num(x), Value::Num(y)) = (rk!($i.b()), rk!($i.c())) {
-                r!($i.a()) = Value::Num($f(x, y));
-            } else {
+        let cl = match stack[func_slot] {
+            Value::Func(f) => f,
+            _ => unreachable!("Lua frame without a function"),
+        };
+        // SAFETY: nothing in this function frees, moves or changes a closure
+        // (no allocation, no collection, no closure creation), so the
+        // prototype of `cl` (an `Rc` allocation of its own) and its upvalue list
+        // (a boxed slice of its own) stay alive and unchanged until we return,
+        // even if the function slot is overwritten; writes through `heap` only
+        // touch tables and upvalue cells, never these allocations.
+        let (proto, ups): (&crate::object::FuncProto, &[crate::value::UpvalRef]) = match heap.func(cl) {
+            Closure::Lua { proto, upvals } => unsafe { (&*std::rc::Rc::as_ptr(proto), &*(&**upvals as *const [crate::value::UpvalRef])) },
+            _ => unreachable!("Lua frame with a native function"),
+        };
+        let code = &proto.code[..];
+        let k = &proto.k[..];
+        debug_assert!(base + proto.max_stack as usize <= stack.len());
+        let (below, regs) = stack.split_at_mut(base);
+        macro_rules! r {
+            ($x:expr) => {
+                *{
+                    let x = $x as usize;
+                    debug_assert!(x < regs.len());
+                    // SAFETY: verified register operand, frame fits in the stack (module docs)
+                    unsafe { regs.get_unchecked_mut(x) }
+                }
+            };
+        }
+        macro_rules! rk {
+            ($x:expr) => {{
+                let x = $x;
+                if is_k(x) {
+                    let j = index_k(x) as usize;
+                    debug_assert!(j < k.len());
+                    // SAFETY: verified constant index (module docs)
+                    unsafe { *k.get_unchecked(j) }
+                } else {
+                    r!(x)
+                }
+            }};
+        }
+        macro_rules! bail {
+            () => {{
+                frames[fi].pc = pc;
+                *budget_out = budget;
+                return changed;
+            }};
+        }
+        macro_rules! arith {
+            ($i:ident, $f:expr) => {{
+                if let (Value::Num(x), Value::Num(y)) = (rk!($i.b()), rk!($i.c())) {
+                    r!($i.a()) = Value::Num($f(x, y));
+                } else {
+                    bail!();
+                }
+            }};
+        }
+        macro_rules! upval {
+            ($n:expr) => {{
+                let n = $n as usize;
+                debug_assert!(n < ups.len());
+                // SAFETY: verified upvalue index (below the prototype's upvalue count)
+                unsafe { *ups.get_unchecked(n) }
+            }};
+        }
+        let exit = loop {
+            if budget <= 1 {
                 bail!();
             }
-        }};
-    }
-    macro_rules! upval {
-        ($n:expr) => {{
-            let n = $n as usize;
-            debug_assert!(n < ups.len());
-            // SAFETY: verified upvalue index (below the prototype's upvalue count)
-            unsafe { *ups.get_unchecked(n) }
-        }};
-    }
-    let exit = loop {
-        if budget <= 1 {
-            bail!();
-        }
-        debug_assert!(pc < code.len());
-        // SAFETY: `pc` stays inside verified code (module docs)
-        let i = unsafe { *code.get_unchecked(pc) };
-        let a = i.a();
-        match i.raw_op() {
-            op::Move => r!(a) = r!(i.b()),
-            op::LoadK => {
-                let j = i.bx() as usize;
-                debug_assert!(j < k.len());
-                // SAFETY: verified constant index (module docs)
-                r!(a) = unsafe { *k.get_unchecked(j) };
-            }
-            op::LoadBool => {
-                r!(a) = Value::Bool(i.b() != 0);
-                if i.c() != 0 {
-                    pc += 1;
+            debug_assert!(pc < code.len());
+            // SAFETY: `pc` stays inside verified code (module docs)
+            let i = unsafe { *code.get_unchecked(pc) };
+            let a = i.a();
+            match i.raw_op() {
+                op::Move => r!(a) = r!(i.b()),
+                op::LoadK => {
+                    let j = i.bx() as usize;
+                    debug_assert!(j < k.len());
+                    // SAFETY: verified constant index (module docs)
+                    r!(a) = unsafe { *k.get_unchecked(j) };
                 }
-            }
-            op::LoadNil => {
-                for j in 0..=i.b() {
-                    r!(a + j) = Value::Nil;
-                }
-            }
-            op::GetUpval => {
-                let u = upval!(i.b());
-                r!(a) = match *heap.upvals.get(u.idx()) {
-                    UpVal::Closed(v) => v,
-                    UpVal::Open { thread, idx } if thread == cur => {
-                        let idx = idx as usize;
-                        if idx < base { below[idx] } else { regs[idx - base] }
+                op::LoadBool => {
+                    r!(a) = Value::Bool(i.b() != 0);
+                    if i.c() != 0 {
+                        pc += 1;
                     }
-                    _ => bail!(),
-                };
-            }
-            op::SetUpval => {
-                let u = upval!(i.b());
-                let v = r!(a);
-                if heap.iso.upval_is_old(u) {
-                    bail!(); // the general path logs the write (isolate.rs)
                 }
-                match heap.upvals.get_mut(u.idx()) {
-                    UpVal::Closed(slot) => *slot = v,
-                    UpVal::Open { thread, idx } if *thread == cur => {
-                        let idx = *idx as usize;
-                        if idx < base {
-                            below[idx] = v;
-                        } else {
-                            regs[idx - base] = v;
+                op::LoadNil => {
+                    for j in 0..=i.b() {
+                        r!(a + j) = Value::Nil;
+                    }
+                }
+                op::GetUpval => {
+                    let u = upval!(i.b());
+                    r!(a) = match *heap.upvals.get(u.idx()) {
+                        UpVal::Closed(v) => v,
+                        UpVal::Open { thread, idx } if thread == cur => {
+                            let idx = idx as usize;
+                            if idx < base {
+                                below[idx]
+                            } else {
+                                regs[idx - base]
+                            }
                         }
-                    }
-                    _ => bail!(),
+                        _ => bail!(),
+                    };
                 }
-            }
-            op::GetTabUp | op::GetTable | op::SelfOp => {
-                let t = match i.raw_op() {
-                    op::GetTabUp => {
-                        let u = upval!(i.b());
+                op::SetUpval => {
+                    let u = upval!(i.b());
+                    let v = r!(a);
+                    if heap.iso.upval_is_old(u) {
+                        bail!(); // the general path logs the write (isolate.rs)
+                    }
+                    match heap.upvals.get_mut(u.idx()) {
+                        UpVal::Closed(slot) => *slot = v,
+                        UpVal::Open { thread, idx } if *thread == cur => {
+                            let idx = *idx as usize;
+                            if idx < base {
+                                below[idx] = v;
+                            } else {
+                                regs[idx - base] = v;
+                            }
+                        }
+                        _ => bail!(),
+                    }
+                }
+                op::GetTabUp | op::GetTable | op::SelfOp => {
+                    let t = match i.raw_op() {
+                        op::GetTabUp => {
+                            let u = upval!(i.b());
+                            match *heap.upvals.get(u.idx()) {
+                                UpVal::Closed(v) => v,
+                                UpVal::Open { thread, idx } if thread == cur => {
+                                    let idx = idx as usize;
+                                    if idx < base {
+                                        below[idx]
+                                    } else {
+                                        regs[idx - base]
+                                    }
+                                }
+                                _ => bail!(),
+                            }
+                        }
+                        _ => r!(i.b()),
+                    };
+                    let Value::Table(tr) = t else { bail!() };
+                    let key = rk!(i.c());
+                    let Some(v) = index_chain(heap, tr, key, index_name) else { bail!() };
+                    if i.raw_op() == op::SelfOp {
+                        r!(a + 1) = t;
+                    }
+                    r!(a) = v;
+                }
+                op::SetTabUp | op::SetTable => {
+                    let t = if i.raw_op() == op::SetTabUp {
+                        let u = upval!(a);
                         match *heap.upvals.get(u.idx()) {
                             UpVal::Closed(v) => v,
                             UpVal::Open { thread, idx } if thread == cur => {
-                        let idx = idx as usize;
-                        if idx < base { below[idx] } else { regs[idx - base] }
-                    }
+                                let idx = idx as usize;
+                                if idx < base {
+                                    below[idx]
+                                } else {
+                                    regs[idx - base]
+                                }
+                            }
                             _ => bail!(),
                         }
+                    } else {
+                        r!(a)
+                    };
+                    let Value::Table(tr) = t else { bail!() };
+                    if heap.iso.table_is_old(tr) {
+                        bail!(); // the general path logs the write (isolate.rs)
                     }
-                    _ => r!(i.b()),
-                };
-                let Value::Table(tr) = t else { bail!() };
-                let key = rk!(i.c());
-                let Some(v) = index_chain(heap, tr, key, index_name) else { bail!() };
-                if i.raw_op() == op::SelfOp {
-                    r!(a + 1) = t;
-                }
-                r!(a) = v;
-            }
-            op::SetTabUp | op::SetTable => {
-                let t = if i.raw_op() == op::SetTabUp {
-                    let u = upval!(a);
-                    match *heap.upvals.get(u.idx()) {
-                        UpVal::Closed(v) => v,
-                        UpVal::Open { thread, idx } if thread == cur => {
-                        let idx = idx as usize;
-                        if idx < base { below[idx] } else { regs[idx - base] }
-                    }
-                        _ => bail!(),
-                    }
-                } else {
-                    r!(a)
-                };
-                let Value::Table(tr) = t else { bail!() };
-                if heap.iso.table_is_old(tr) {
-                    bail!(); // the general path logs the write (isolate.rs)
-                }
-                let key = rk!(i.b());
-                let val = rk!(i.c());
-                let tb = heap.tables.get_mut(tr.idx());
-                if let Value::Num(n) = key {
-                    let idx = n as usize;
-                    if idx as f64 == n && idx >= 1 && idx <= tb.array.len() {
-                        let slot = &mut tb.array[idx - 1];
-                        if slot.is_nil() && tb.meta.is_some() {
-                            bail!();
-                        }
-                        *slot = val;
-                        pc += 1;
-                        budget -= 1;
-                        continue;
-                    }
-                }
-                if tb.meta.is_some() {
-                    if tb.get(key).is_nil() {
-                        bail!();
-                    }
-                    let _ = tb.set(key, val);
-                } else {
-                    match tb.set(key, val) {
-                        Ok(0) => {}
-                        Ok(delta) => {
-                            heap.adjust(delta);
-                            // growth may make a collection due: let the
-                            // general path reach its safepoints
-                            if heap.gc_due() {
-                                pc += 1;
-                                budget -= 1;
+                    let key = rk!(i.b());
+                    let val = rk!(i.c());
+                    let tb = heap.tables.get_mut(tr.idx());
+                    if let Value::Num(n) = key {
+                        let idx = n as usize;
+                        if idx as f64 == n && idx >= 1 && idx <= tb.array.len() {
+                            let slot = &mut tb.array[idx - 1];
+                            if slot.is_nil() && tb.meta.is_some() {
                                 bail!();
                             }
-                        }
-                        Err(_) => bail!(),
-                    }
-                }
-            }
-            op::Add => arith!(i, |x: f64, y: f64| x + y),
-            op::Sub => arith!(i, |x: f64, y: f64| x - y),
-            op::Mul => arith!(i, |x: f64, y: f64| x * y),
-            op::Div => arith!(i, |x: f64, y: f64| x / y),
-            op::Mod => arith!(i, crate::meta::lua_mod),
-            op::Pow => arith!(i, crate::meta::lua_pow),
-            op::Unm => {
-                let Value::Num(x) = r!(i.b()) else { bail!() };
-                r!(a) = Value::Num(-x);
-            }
-            op::Not => r!(a) = Value::Bool(!r!(i.b()).truthy()),
-            op::Len => match r!(i.b()) {
-                Value::Str(s) => r!(a) = Value::Num(heap.str(s).len() as f64),
-                Value::Table(t) if heap.table(t).meta.is_none() => r!(a) = Value::Num(heap.table(t).length() as f64),
-                _ => bail!(),
-            },
-            op::Jmp => {
-                if a != 0 {
-                    bail!();
-                }
-                pc = (pc as i64 + 1 + i.sbx() as i64) as usize;
-                budget -= 1;
-                continue;
-            }
-            op::Eq => {
-                let (b, c) = (rk!(i.b()), rk!(i.c()));
-                let res = if b == c {
-                    true
-                } else {
-                    match (b, c) {
-                        (Value::Table(_), Value::Table(_)) | (Value::UserData(_), Value::UserData(_)) => bail!(),
-                        _ => false,
-                    }
-                };
-                if res != (a != 0) {
-                    pc += 1;
-                }
-            }
-            op::Lt | op::Le => {
-                let lt = i.raw_op() == op::Lt;
-                let res = match (rk!(i.b()), rk!(i.c())) {
-                    (Value::Num(x), Value::Num(y)) => {
-                        if lt {
-                            x < y
-                        } else {
-                            x <= y
+                            *slot = val;
+                            pc += 1;
+                            budget -= 1;
+                            continue;
                         }
                     }
-                    (Value::Str(x), Value::Str(y)) => {
-                        let o = heap.str(x).cmp(heap.str(y));
-                        if lt {
-                            o.is_lt()
-                        } else {
-                            o.is_le()
+                    if tb.meta.is_some() {
+                        if tb.get(key).is_nil() {
+                            bail!();
+                        }
+                        let _ = tb.set(key, val);
+                    } else {
+                        match tb.set(key, val) {
+                            Ok(0) => {}
+                            Ok(delta) => {
+                                heap.adjust(delta);
+                                // growth may make a collection due: let the
+                                // general path reach its safepoints
+                                if heap.gc_due() {
+                                    pc += 1;
+                                    budget -= 1;
+                                    bail!();
+                                }
+                            }
+                            Err(_) => bail!(),
                         }
                     }
+                }
+                op::Add => arith!(i, |x: f64, y: f64| x + y),
+                op::Sub => arith!(i, |x: f64, y: f64| x - y),
+                op::Mul => arith!(i, |x: f64, y: f64| x * y),
+                op::Div => arith!(i, |x: f64, y: f64| x / y),
+                op::Mod => arith!(i, crate::meta::lua_mod),
+                op::Pow => arith!(i, crate::meta::lua_pow),
+                op::Unm => {
+                    let Value::Num(x) = r!(i.b()) else { bail!() };
+                    r!(a) = Value::Num(-x);
+                }
+                op::Not => r!(a) = Value::Bool(!r!(i.b()).truthy()),
+                op::Len => match r!(i.b()) {
+                    Value::Str(s) => r!(a) = Value::Num(heap.str(s).len() as f64),
+                    Value::Table(t) if heap.table(t).meta.is_none() => r!(a) = Value::Num(heap.table(t).length() as f64),
                     _ => bail!(),
-                };
-                if res != (a != 0) {
-                    pc += 1;
+                },
+                op::Jmp => {
+                    if a != 0 {
+                        bail!();
+                    }
+                    pc = (pc as i64 + 1 + i.sbx() as i64) as usize;
+                    budget -= 1;
+                    continue;
                 }
-            }
-            op::Test => {
-                if r!(a).truthy() != (i.c() != 0) {
-                    pc += 1;
+                op::Eq => {
+                    let (b, c) = (rk!(i.b()), rk!(i.c()));
+                    let res = if b == c {
+                        true
+                    } else {
+                        match (b, c) {
+                            (Value::Table(_), Value::Table(_)) | (Value::UserData(_), Value::UserData(_)) => bail!(),
+                            _ => false,
+                        }
+                    };
+                    if res != (a != 0) {
+                        pc += 1;
+                    }
                 }
-            }
-            op::TestSet => {
-                let v = r!(i.b());
-                if v.truthy() != (i.c() != 0) {
-                    pc += 1;
-                } else {
-                    r!(a) = v;
+                op::Lt | op::Le => {
+                    let lt = i.raw_op() == op::Lt;
+                    let res = match (rk!(i.b()), rk!(i.c())) {
+                        (Value::Num(x), Value::Num(y)) => {
+                            if lt {
+                                x < y
+                            } else {
+                                x <= y
+                            }
+                        }
+                        (Value::Str(x), Value::Str(y)) => {
+                            let o = heap.str(x).cmp(heap.str(y));
+                            if lt {
+                                o.is_lt()
+                            } else {
+                                o.is_le()
+                            }
+                        }
+                        _ => bail!(),
+                    };
+                    if res != (a != 0) {
+                        pc += 1;
+                    }
                 }
-            }
-            op::ForLoop => {
-                let (Value::Num(idx), Value::Num(limit), Value::Num(step)) = (r!(a), r!(a + 1), r!(a + 2)) else {
-                    bail!()
-                };
-                let idx = idx + step;
-                let go = if step > 0.0 { idx <= limit } else { limit <= idx };
-                if go {
-                    pc = (pc as i64 + i.sbx() as i64) as usize;
-                    r!(a) = Value::Num(idx);
-                    r!(a + 3) = Value::Num(idx);
+                op::Test => {
+                    if r!(a).truthy() != (i.c() != 0) {
+                        pc += 1;
+                    }
                 }
-            }
-            op::TForLoop => {
-                let v = r!(a + 1);
-                if !v.is_nil() {
-                    r!(a) = v;
-                    pc = (pc as i64 + i.sbx() as i64) as usize;
+                op::TestSet => {
+                    let v = r!(i.b());
+                    if v.truthy() != (i.c() != 0) {
+                        pc += 1;
+                    } else {
+                        r!(a) = v;
+                    }
                 }
+                op::ForLoop => {
+                    let (Value::Num(idx), Value::Num(limit), Value::Num(step)) = (r!(a), r!(a + 1), r!(a + 2)) else { bail!() };
+                    let idx = idx + step;
+                    let go = if step > 0.0 { idx <= limit } else { limit <= idx };
+                    if go {
+                        pc = (pc as i64 + i.sbx() as i64) as usize;
+                        r!(a) = Value::Num(idx);
+                        r!(a + 3) = Value::Num(idx);
+                    }
+                }
+                op::TForLoop => {
+                    let v = r!(a + 1);
+                    if !v.is_nil() {
+                        r!(a) = v;
+                        pc = (pc as i64 + i.sbx() as i64) as usize;
+                    }
+                }
+                op::Call => break Exit::Call(i),
+                op::Return => break Exit::Return(i),
+                _ => bail!(),
             }
-            op::Call => break Exit::Call(i),
-            op::Return => break Exit::Return(i),
-            _ => bail!(),
-        }
-        pc += 1;
-        budget -= 1;
-    };
-    // Calls and returns, out of the instruction loop so its state stays small.
-    match exit {
-        Exit::Call(i) => {
-            let a = i.a();
+            pc += 1;
+            budget -= 1;
+        };
+        // Calls and returns, out of the instruction loop so its state stays small.
+        match exit {
+            Exit::Call(i) => {
+                let a = i.a();
                 // A plain call of a Lua function with fixed parameters.
                 let func = base + a as usize;
                 let b = i.b();
@@ -421,8 +438,8 @@ pub(crate) fn run_fast(th: &mut Thread, heap: &mut Heap, cur: ThreadRef, index_n
                 changed = true;
                 continue 'frame;
             }
-        Exit::Return(i) => {
-            let a = i.a();
+            Exit::Return(i) => {
+                let a = i.a();
                 // Return to a Lua caller through an ordinary call.
                 if fi == 0 || frames[fi].cont != Cont::Call || frames[fi - 1].kind != FrameKind::Lua {
                     bail!();
@@ -452,6 +469,6 @@ pub(crate) fn run_fast(th: &mut Thread, heap: &mut Heap, cur: ThreadRef, index_n
                 changed = true;
                 continue 'frame;
             }
-    }
+        }
     }
 }

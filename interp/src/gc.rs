@@ -377,11 +377,7 @@ impl Vm {
     fn mark_thread_stack(&mut self, m: &mut Marker, th_is_current: bool, t: Option<ThreadRef>) {
         // Copy out the live part; clear the dead part so stale handles cannot survive.
         let (live, hook): (Vec<Value>, Value) = {
-            let th: &mut Thread = if th_is_current {
-                &mut self.th
-            } else {
-                self.heap.threads.get_mut(t.expect("thread").idx())
-            };
+            let th: &mut Thread = if th_is_current { &mut self.th } else { self.heap.threads.get_mut(t.expect("thread").idx()) };
             // Live part: up to the thread's top, as in lua5.2. A running Lua
             // frame's top is its frame top, or the first free register at
             // the NEWTABLE/CLOSURE safepoints; the registers of frames below
@@ -544,11 +540,7 @@ impl Vm {
     }
 
     fn mark_roots(&mut self, m: &mut Marker) {
-        let mut roots: Vec<Value> = vec![
-            Value::Table(self.registry),
-            Value::Thread(self.main_thread),
-            Value::Thread(self.cur),
-        ];
+        let mut roots: Vec<Value> = vec![Value::Table(self.registry), Value::Thread(self.main_thread), Value::Thread(self.cur)];
         roots.extend(self.type_meta.iter().flatten().map(|t| Value::Table(*t)));
         roots.extend(self.names.all().map(Value::Str));
         roots.extend(self.api_roots.values());

@@ -374,26 +374,22 @@ impl Vm {
             Undo::UdMeta { u, old } => self.heap.userdata.get_mut(u.idx()).meta = old,
             Undo::UserValue { u, old } => self.heap.userdata.get_mut(u.idx()).user_value = old,
             Undo::TypeMeta { idx, old } => self.type_meta[idx] = old,
-            Undo::Upval { u, old } => {
-                {
-                    match *self.heap.upvals.get(u.idx()) {
-                        UpVal::Closed(_) => *self.heap.upvals.get_mut(u.idx()) = UpVal::Closed(old),
-                        UpVal::Open { thread, idx } => {
-                            let idx = idx as usize;
-                            if thread == self.cur {
-                                if idx < self.th.stack.len() {
-                                    self.th.stack[idx] = old;
-                                }
-                            } else if self.heap.threads.is_live(thread.idx()) {
-                                let st = &mut self.heap.threads.get_mut(thread.idx()).stack;
-                                if idx < st.len() {
-                                    st[idx] = old;
-                                }
-                            }
+            Undo::Upval { u, old } => match *self.heap.upvals.get(u.idx()) {
+                UpVal::Closed(_) => *self.heap.upvals.get_mut(u.idx()) = UpVal::Closed(old),
+                UpVal::Open { thread, idx } => {
+                    let idx = idx as usize;
+                    if thread == self.cur {
+                        if idx < self.th.stack.len() {
+                            self.th.stack[idx] = old;
+                        }
+                    } else if self.heap.threads.is_live(thread.idx()) {
+                        let st = &mut self.heap.threads.get_mut(thread.idx()).stack;
+                        if idx < st.len() {
+                            st[idx] = old;
                         }
                     }
                 }
-            }
+            },
         }
     }
 }

@@ -2,9 +2,9 @@
 //! bytecode (PUC's symbolic execution: which instruction last set a
 //! register), function names for messages and tracebacks, and debug hooks.
 
+use crate::meta::Origin;
 use crate::object::{Closure, FrameKind, FuncProto, Thread};
 use crate::opcodes::{index_k, is_k, OpCode};
-use crate::meta::Origin;
 use crate::value::{ThreadRef, Value};
 use crate::vm::{LResult, Vm};
 
@@ -369,9 +369,7 @@ impl Vm {
                     None => out.push(b'?'),
                 }
             } else {
-                out.extend_from_slice(
-                    format!("function <{}:{}>", String::from_utf8_lossy(&info.short_src), info.line_defined).as_bytes(),
-                );
+                out.extend_from_slice(format!("function <{}:{}>", String::from_utf8_lossy(&info.short_src), info.line_defined).as_bytes());
             }
             if info.is_tail_call {
                 out.extend_from_slice(b"\n\t(...tail calls...)");

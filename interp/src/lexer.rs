@@ -358,10 +358,7 @@ pub fn format_error(chunkid: &[u8], e: &LexError) -> crate::proto::SyntaxError {
             out.extend_from_slice(s.as_bytes());
         }
     }
-    crate::proto::SyntaxError {
-        message: String::from_utf8_lossy(&out).into_owned(),
-        incomplete_input: incomplete,
-    }
+    crate::proto::SyntaxError { message: String::from_utf8_lossy(&out).into_owned(), incomplete_input: incomplete }
 }
 
 /// The lexer. Produces one [`Token`] per call to [`Lexer::next_token`].
@@ -378,11 +375,7 @@ fn is_space(c: u8) -> bool {
 
 impl<'s> Lexer<'s> {
     pub fn new(src: &'s [u8]) -> Self {
-        Lexer {
-            src,
-            raw: Raw::lexer(src),
-            line: 1,
-        }
+        Lexer { src, raw: Raw::lexer(src), line: 1 }
     }
 
     /// Position of the next unread byte.
@@ -407,11 +400,7 @@ impl<'s> Lexer<'s> {
     }
 
     fn err(&self, msg: &str, near: Near) -> LexError {
-        LexError {
-            msg: msg.into(),
-            line: self.line,
-            near,
-        }
+        LexError { msg: msg.into(), line: self.line, near }
     }
 
     /// Read the next token, skipping whitespace and comments.
@@ -419,12 +408,7 @@ impl<'s> Lexer<'s> {
         loop {
             let Some(raw) = self.raw.next() else {
                 let end = self.src.len();
-                return Ok(Token {
-                    tok: Tok::Eof,
-                    line: self.line,
-                    start: end,
-                    end,
-                });
+                return Ok(Token { tok: Tok::Eof, line: self.line, start: end, end });
             };
             let span = self.raw.span();
             let tok = match raw {
@@ -441,29 +425,14 @@ impl<'s> Lexer<'s> {
                     }
                     Raw::Quote => {
                         let s = self.read_short_string(self.src[span.start])?;
-                        return Ok(Token {
-                            tok: Tok::String(s),
-                            line: self.line,
-                            start: span.start,
-                            end: self.pos(),
-                        });
+                        return Ok(Token { tok: Tok::String(s), line: self.line, start: span.start, end: self.pos() });
                     }
                     Raw::LongOpen => {
                         let level = span.len() - 2;
                         let s = self.read_long_body(level, false)?.unwrap_or_default();
-                        return Ok(Token {
-                            tok: Tok::String(s),
-                            line: self.line,
-                            start: span.start,
-                            end: self.pos(),
-                        });
+                        return Ok(Token { tok: Tok::String(s), line: self.line, start: span.start, end: self.pos() });
                     }
-                    Raw::BadLongOpen => {
-                        return Err(self.err(
-                            "invalid long string delimiter",
-                            Near::Text(self.src[span.clone()].to_vec()),
-                        ))
-                    }
+                    Raw::BadLongOpen => return Err(self.err("invalid long string delimiter", Near::Text(self.src[span.clone()].to_vec()))),
                     Raw::Name => Tok::Name(names.get_or_intern(
                         // Names are ASCII by construction of the automaton.
                         std::str::from_utf8(&self.src[span.clone()]).unwrap_or("?"),
@@ -472,17 +441,8 @@ impl<'s> Lexer<'s> {
                         let end = self.read_numeral(span.start);
                         let text = &self.src[span.start..end];
                         match crate::numfmt::str2number(text) {
-                            Some(n) => {
-                                return Ok(Token {
-                                    tok: Tok::Number(n),
-                                    line: self.line,
-                                    start: span.start,
-                                    end,
-                                })
-                            }
-                            None => {
-                                return Err(self.err("malformed number", Near::Text(text.to_vec())))
-                            }
+                            Some(n) => return Ok(Token { tok: Tok::Number(n), line: self.line, start: span.start, end }),
+                            None => return Err(self.err("malformed number", Near::Text(text.to_vec()))),
                         }
                     }
                     Raw::And => Tok::And,
@@ -536,12 +496,7 @@ impl<'s> Lexer<'s> {
                     Raw::Dots => Tok::Dots,
                 },
             };
-            return Ok(Token {
-                tok,
-                line: self.line,
-                start: span.start,
-                end: span.end,
-            });
+            return Ok(Token { tok, line: self.line, start: span.start, end: span.end });
         }
     }
 
@@ -554,8 +509,7 @@ impl<'s> Lexer<'s> {
         let mut i = self.pos();
         // `first` is the numeral's first digit (after a leading `.`).
         let first_at = if src[start] == b'.' { start + 1 } else { start };
-        let hex =
-            src[first_at] == b'0' && i == first_at + 1 && matches!(src.get(i), Some(b'x' | b'X'));
+        let hex = src[first_at] == b'0' && i == first_at + 1 && matches!(src.get(i), Some(b'x' | b'X'));
         if hex {
             i += 1;
         }
@@ -591,10 +545,7 @@ impl<'s> Lexer<'s> {
             }
         }
         // Line comment: up to (not including) the line break.
-        let n = self.src[p..]
-            .iter()
-            .position(|&c| c == b'\n' || c == b'\r')
-            .unwrap_or(self.src.len() - p);
+        let n = self.src[p..].iter().position(|&c| c == b'\n' || c == b'\r').unwrap_or(self.src.len() - p);
         self.bump(n);
         Ok(())
     }
@@ -602,11 +553,7 @@ impl<'s> Lexer<'s> {
     /// Read a long bracket body after its opening `[=*[` (of `level` `=`s),
     /// through the matching close. Returns the contents (with line breaks
     /// normalised to `\n` and a first line break dropped), or `None` for comments.
-    fn read_long_body(
-        &mut self,
-        level: usize,
-        comment: bool,
-    ) -> Result<Option<Box<[u8]>>, LexError> {
+    fn read_long_body(&mut self, level: usize, comment: bool) -> Result<Option<Box<[u8]>>, LexError> {
         let start = self.pos();
         let src = self.src;
         let mut i = start;
@@ -621,11 +568,7 @@ impl<'s> Lexer<'s> {
             match src.get(i) {
                 None => {
                     self.bump(i - start);
-                    let what = if comment {
-                        "unfinished long comment"
-                    } else {
-                        "unfinished long string"
-                    };
+                    let what = if comment { "unfinished long comment" } else { "unfinished long string" };
                     return Err(self.err(what, Near::Eof));
                 }
                 Some(b']') => {
@@ -638,11 +581,7 @@ impl<'s> Lexer<'s> {
                             out.extend_from_slice(&src[seg..i]);
                         }
                         self.bump(j + 1 - start);
-                        return Ok(if comment {
-                            None
-                        } else {
-                            Some(out.into_boxed_slice())
-                        });
+                        return Ok(if comment { None } else { Some(out.into_boxed_slice()) });
                     }
                     i += 1;
                 }
@@ -722,9 +661,7 @@ impl<'s> Lexer<'s> {
                                             t.push(h);
                                         }
                                         self.bump(i + k - start);
-                                        return Err(
-                                            self.err("hexadecimal digit expected", Near::Text(t))
-                                        );
+                                        return Err(self.err("hexadecimal digit expected", Near::Text(t)));
                                     }
                                 }
                             }
@@ -764,9 +701,7 @@ impl<'s> Lexer<'s> {
                         }
                         _ => {
                             self.bump(i + 1 - start);
-                            return Err(
-                                self.err("invalid escape sequence", Near::Text(vec![b'\\', e]))
-                            );
+                            return Err(self.err("invalid escape sequence", Near::Text(vec![b'\\', e])));
                         }
                     }
                 }
@@ -775,9 +710,7 @@ impl<'s> Lexer<'s> {
                     return Ok(out.into_boxed_slice());
                 }
                 _ => {
-                    let run = src[i..]
-                        .iter()
-                        .position(|&b| b == q || matches!(b, b'\\' | b'\n' | b'\r'));
+                    let run = src[i..].iter().position(|&b| b == q || matches!(b, b'\\' | b'\n' | b'\r'));
                     let n = run.unwrap_or(src.len() - i).max(1);
                     out.extend_from_slice(&src[i..i + n]);
                     i += n;
@@ -800,10 +733,7 @@ impl<'s> Lexer<'s> {
                 let open = self.src[t.start];
                 let mut v = Vec::with_capacity(s.len() + 4);
                 if open == b'[' {
-                    let level = self.src[t.start + 1..]
-                        .iter()
-                        .take_while(|&&c| c == b'=')
-                        .count();
+                    let level = self.src[t.start + 1..].iter().take_while(|&&c| c == b'=').count();
                     v.push(b'[');
                     v.extend(std::iter::repeat_n(b'=', level));
                     v.push(b'[');
@@ -882,24 +812,13 @@ mod tests {
         assert_eq!(
             kinds(b"and break do else elseif end false for function goto if in local nil not or repeat return then true until while"),
             vec![
-                And, Break, Do, Else, Elseif, End, False, For, Function, Goto, If, In, Local, Nil, Not, Or, Repeat,
-                Return, Then, True, Until, While, Eof
+                And, Break, Do, Else, Elseif, End, False, For, Function, Goto, If, In, Local, Nil, Not, Or, Repeat, Return, Then, True,
+                Until, While, Eof
             ]
         );
         assert!(matches!(kinds(b"ands")[0], Name(_)));
         assert!(matches!(kinds(b"_end1")[0], Name(_)));
-        assert_eq!(
-            kinds(b"@ $ \x01 \xff ~ !"),
-            vec![
-                Other(b'@'),
-                Other(b'$'),
-                Other(1),
-                Other(0xff),
-                Other(b'~'),
-                Other(b'!'),
-                Eof
-            ]
-        );
+        assert_eq!(kinds(b"@ $ \x01 \xff ~ !"), vec![Other(b'@'), Other(b'$'), Other(1), Other(0xff), Other(b'~'), Other(b'!'), Eof]);
     }
 
     fn shape(src: &[u8]) -> String {
@@ -936,10 +855,7 @@ mod tests {
 
     #[test]
     fn escapes() {
-        assert_eq!(
-            string(br#""\a\b\f\n\r\t\v\\\"\'""#),
-            b"\x07\x08\x0c\n\r\t\x0b\\\"'"
-        );
+        assert_eq!(string(br#""\a\b\f\n\r\t\v\\\"\'""#), b"\x07\x08\x0c\n\r\t\x0b\\\"'");
         assert_eq!(string(b"'a\\\nb'"), b"a\nb");
         assert_eq!(string(b"'a\\\r\nb'"), b"a\nb");
         assert_eq!(string(b"'a\\z  \n\r\t  b'"), b"ab");
@@ -951,60 +867,15 @@ mod tests {
 
     #[test]
     fn escape_errors() {
-        assert_eq!(
-            err(b"'\\q'"),
-            (
-                "invalid escape sequence".into(),
-                1,
-                Near::Text(b"\\q".to_vec())
-            )
-        );
-        assert_eq!(
-            err(b"'\\256'"),
-            (
-                "decimal escape too large".into(),
-                1,
-                Near::Text(b"\\256".to_vec())
-            )
-        );
-        assert_eq!(
-            err(b"'\\9999'"),
-            (
-                "decimal escape too large".into(),
-                1,
-                Near::Text(b"\\999".to_vec())
-            )
-        );
-        assert_eq!(
-            err(b"'\\xg'"),
-            (
-                "hexadecimal digit expected".into(),
-                1,
-                Near::Text(b"\\xg".to_vec())
-            )
-        );
-        assert_eq!(
-            err(b"'\\x5'"),
-            (
-                "hexadecimal digit expected".into(),
-                1,
-                Near::Text(b"\\x5'".to_vec())
-            )
-        );
-        assert_eq!(
-            err(b"'\\x"),
-            (
-                "hexadecimal digit expected".into(),
-                1,
-                Near::Text(b"\\x".to_vec())
-            )
-        );
+        assert_eq!(err(b"'\\q'"), ("invalid escape sequence".into(), 1, Near::Text(b"\\q".to_vec())));
+        assert_eq!(err(b"'\\256'"), ("decimal escape too large".into(), 1, Near::Text(b"\\256".to_vec())));
+        assert_eq!(err(b"'\\9999'"), ("decimal escape too large".into(), 1, Near::Text(b"\\999".to_vec())));
+        assert_eq!(err(b"'\\xg'"), ("hexadecimal digit expected".into(), 1, Near::Text(b"\\xg".to_vec())));
+        assert_eq!(err(b"'\\x5'"), ("hexadecimal digit expected".into(), 1, Near::Text(b"\\x5'".to_vec())));
+        assert_eq!(err(b"'\\x"), ("hexadecimal digit expected".into(), 1, Near::Text(b"\\x".to_vec())));
         assert_eq!(err(b"'abc"), ("unfinished string".into(), 1, Near::Eof));
         assert_eq!(err(b"'abc\\"), ("unfinished string".into(), 1, Near::Eof));
-        assert_eq!(
-            err(b"\n'a\\tc\nx'"),
-            ("unfinished string".into(), 2, Near::Text(b"'a\tc".to_vec()))
-        );
+        assert_eq!(err(b"\n'a\\tc\nx'"), ("unfinished string".into(), 2, Near::Text(b"'a\tc".to_vec())));
     }
 
     #[test]
@@ -1016,35 +887,13 @@ mod tests {
         assert_eq!(string(b"[==[a]]b]=]c]==]"), b"a]]b]=]c");
         assert_eq!(string(b"[[a\r\nb\n\rc\rd]]"), b"a\nb\nc\nd");
         assert_eq!(toks(b"[[a\nb]] x").unwrap()[0].1, 2);
-        assert_eq!(
-            err(b"[[abc"),
-            ("unfinished long string".into(), 1, Near::Eof)
-        );
-        assert_eq!(
-            err(b"[==[abc]=]\n"),
-            ("unfinished long string".into(), 2, Near::Eof)
-        );
-        assert_eq!(
-            err(b"--[[abc"),
-            ("unfinished long comment".into(), 1, Near::Eof)
-        );
-        assert_eq!(
-            err(b"[=x"),
-            (
-                "invalid long string delimiter".into(),
-                1,
-                Near::Text(b"[=".to_vec())
-            )
-        );
+        assert_eq!(err(b"[[abc"), ("unfinished long string".into(), 1, Near::Eof));
+        assert_eq!(err(b"[==[abc]=]\n"), ("unfinished long string".into(), 2, Near::Eof));
+        assert_eq!(err(b"--[[abc"), ("unfinished long comment".into(), 1, Near::Eof));
+        assert_eq!(err(b"[=x"), ("invalid long string delimiter".into(), 1, Near::Text(b"[=".to_vec())));
         assert_eq!(shape(b"[x"), "[ N <eof>");
-        assert_eq!(
-            kinds(b"--[==[ a\n]] ]==] 1 --[ 2\n 3 -- x"),
-            vec![Tok::Number(1.0), Tok::Number(3.0), Tok::Eof]
-        );
-        assert_eq!(
-            err(b"--[[x]"),
-            ("unfinished long comment".into(), 1, Near::Eof)
-        );
+        assert_eq!(kinds(b"--[==[ a\n]] ]==] 1 --[ 2\n 3 -- x"), vec![Tok::Number(1.0), Tok::Number(3.0), Tok::Eof]);
+        assert_eq!(err(b"--[[x]"), ("unfinished long comment".into(), 1, Near::Eof));
         assert_eq!(kinds(b"--[x]\n"), vec![Tok::Eof]);
     }
 
@@ -1067,17 +916,7 @@ mod tests {
         assert_eq!(number(b"08"), 8.0);
         assert_eq!(number(b"1e400"), f64::INFINITY);
         assert_eq!(shape(b"3x"), "<number> N <eof>");
-        for bad in [
-            &b"3..2"[..],
-            b"3e",
-            b"1e+",
-            b"0x",
-            b"0xg",
-            b".0x5",
-            b"1.2.3",
-            b"0x1p",
-            b"0xp1",
-        ] {
+        for bad in [&b"3..2"[..], b"3e", b"1e+", b"0x", b"0xg", b".0x5", b"1.2.3", b"0x1p", b"0xp1"] {
             let (msg, _, near) = err(bad);
             assert_eq!(msg, "malformed number", "{}", String::from_utf8_lossy(bad));
             assert!(matches!(near, Near::Text(_)));

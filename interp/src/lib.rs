@@ -28,10 +28,10 @@ pub mod table;
 pub mod value;
 pub mod vm;
 
-pub use api::prelude;
-pub use api::*;
 /// Run a future to completion on this thread (for examples without a runtime).
 pub use api::block_on as api_block_on;
+pub use api::prelude;
+pub use api::*;
 
 /// Parse and compile a chunk. `chunkname` is the name given to `load`
 /// (`@file`, `=name`, or the source itself), used in error messages.

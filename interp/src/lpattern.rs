@@ -236,14 +236,7 @@ impl<'a> MatchState<'a> {
     /// Creates a matcher for subject `src` and pattern `pat`.  `fuel` is the
     /// step budget, shared by all attempts made with this state.
     pub fn new(src: &'a [u8], pat: &'a [u8], fuel: &'a mut u64) -> Self {
-        MatchState {
-            src,
-            pat,
-            fuel,
-            level: 0,
-            caps: [(0, Slot::Open); MAX_CAPTURES],
-            depth_left: MAX_MATCH_DEPTH,
-        }
+        MatchState { src, pat, fuel, level: 0, caps: [(0, Slot::Open); MAX_CAPTURES], depth_left: MAX_MATCH_DEPTH }
     }
 
     /// The subject.
@@ -299,10 +292,7 @@ impl<'a> MatchState<'a> {
     pub fn get_capture(&self, i: usize, whole: (usize, usize)) -> Result<Capture, PatError> {
         if i >= self.level {
             if i == 0 {
-                Ok(Capture::Span {
-                    start: whole.0,
-                    end: whole.1,
-                })
+                Ok(Capture::Span { start: whole.0, end: whole.1 })
             } else {
                 err("invalid capture index")
             }
@@ -311,10 +301,7 @@ impl<'a> MatchState<'a> {
             match slot {
                 Slot::Open => err("unfinished capture"),
                 Slot::Pos => Ok(Capture::Position(init + 1)),
-                Slot::Closed(len) => Ok(Capture::Span {
-                    start: init,
-                    end: init + len,
-                }),
+                Slot::Closed(len) => Ok(Capture::Span { start: init, end: init + len }),
             }
         }
     }
@@ -324,11 +311,7 @@ impl<'a> MatchState<'a> {
     /// pattern without captures yields the whole match as its single
     /// capture; with `None` (as `string.find` uses it) it yields nothing.
     pub fn captures(&self, whole: Option<(usize, usize)>) -> Result<Vec<Capture>, PatError> {
-        let n = if self.level == 0 && whole.is_some() {
-            1
-        } else {
-            self.level
-        };
+        let n = if self.level == 0 && whole.is_some() { 1 } else { self.level };
         let w = whole.unwrap_or((0, 0));
         (0..n).map(|i| self.get_capture(i, w)).collect()
     }
@@ -337,12 +320,7 @@ impl<'a> MatchState<'a> {
     /// whose whole match is `whole`; appends the result to `out`.  Unlike
     /// the free function [`expand_replacement`], an unfinished capture is an
     /// error only if the replacement refers to it (as in PUC).
-    pub fn expand_replacement(
-        &self,
-        repl: &[u8],
-        whole: (usize, usize),
-        out: &mut Vec<u8>,
-    ) -> Result<(), PatError> {
+    pub fn expand_replacement(&self, repl: &[u8], whole: (usize, usize), out: &mut Vec<u8>) -> Result<(), PatError> {
         expand_with(repl, whole, self.src, out, |i| self.get_capture(i, whole))
     }
 
@@ -493,9 +471,7 @@ impl<'a> MatchState<'a> {
                     let ep = self.class_end(p)?;
                     let prev = if s == 0 { 0 } else { self.src[s - 1] };
                     let cur = if s < self.src.len() { self.src[s] } else { 0 };
-                    if !self.bracket_matches(prev, p, ep - 1)
-                        && self.bracket_matches(cur, p, ep - 1)
-                    {
+                    if !self.bracket_matches(prev, p, ep - 1) && self.bracket_matches(cur, p, ep - 1) {
                         p = ep;
                     } else {
                         return Ok(None);
@@ -585,10 +561,7 @@ impl<'a> MatchState<'a> {
     }
 
     fn end_capture(&mut self, s: usize, p: usize) -> Result<Option<usize>, PatError> {
-        let l = match (0..self.level)
-            .rev()
-            .find(|&l| self.caps[l].1 == Slot::Open)
-        {
+        let l = match (0..self.level).rev().find(|&l| self.caps[l].1 == Slot::Open) {
             Some(l) => l,
             None => return err("invalid pattern capture"),
         };
@@ -631,10 +604,7 @@ impl<'a> MatchState<'a> {
     fn match_back_ref(&mut self, s: usize, d: u8) -> Result<Option<usize>, PatError> {
         let idx = d as i32 - b'1' as i32;
         if idx < 0 || idx as usize >= self.level || self.caps[idx as usize].1 == Slot::Open {
-            return Err(PatError::Malformed(format!(
-                "invalid capture index %{}",
-                idx + 1
-            )));
+            return Err(PatError::Malformed(format!("invalid capture index %{}", idx + 1)));
         }
         let (init, slot) = self.caps[idx as usize];
         let len = match slot {
@@ -663,12 +633,7 @@ impl<'a> MatchState<'a> {
 /// match and the pattern's explicit captures (empty when the pattern has
 /// none; `string.match` then returns the whole match instead).  An unclosed
 /// capture in a successful match is the error `unfinished capture`.
-pub fn find(
-    src: &[u8],
-    pat: &[u8],
-    init: usize,
-    fuel: &mut u64,
-) -> Result<Option<(usize, usize, Vec<Capture>)>, PatError> {
+pub fn find(src: &[u8], pat: &[u8], init: usize, fuel: &mut u64) -> Result<Option<(usize, usize, Vec<Capture>)>, PatError> {
     if init > src.len() {
         return Ok(None);
     }
@@ -688,13 +653,7 @@ pub fn find(
     }
 }
 
-fn expand_with<F>(
-    repl: &[u8],
-    whole: (usize, usize),
-    src: &[u8],
-    out: &mut Vec<u8>,
-    get: F,
-) -> Result<(), PatError>
+fn expand_with<F>(repl: &[u8], whole: (usize, usize), src: &[u8], out: &mut Vec<u8>, get: F) -> Result<(), PatError>
 where
     F: Fn(usize) -> Result<Capture, PatError>,
 {
@@ -726,21 +685,12 @@ where
 /// match), `%%` a single `%`.  Position captures expand to their decimal
 /// number.  Any other `%x` is `invalid use of '%' in replacement string`,
 /// a reference past the captures is `invalid capture index`.
-pub fn expand_replacement(
-    repl: &[u8],
-    whole: (usize, usize),
-    caps: &[Capture],
-    src: &[u8],
-    out: &mut Vec<u8>,
-) -> Result<(), PatError> {
+pub fn expand_replacement(repl: &[u8], whole: (usize, usize), caps: &[Capture], src: &[u8], out: &mut Vec<u8>) -> Result<(), PatError> {
     expand_with(repl, whole, src, out, |i| {
         if i < caps.len() {
             Ok(caps[i])
         } else if i == 0 {
-            Ok(Capture::Span {
-                start: whole.0,
-                end: whole.1,
-            })
+            Ok(Capture::Span { start: whole.0, end: whole.1 })
         } else {
             err("invalid capture index")
         }
@@ -755,11 +705,7 @@ mod tests {
 
     /// Lua-style result of string.find: 1-based start/end and the captures
     /// rendered as strings (positions as numbers).
-    fn lfind(
-        src: &str,
-        pat: &str,
-        init: usize,
-    ) -> Result<Option<(usize, usize, Vec<String>)>, PatError> {
+    fn lfind(src: &str, pat: &str, init: usize) -> Result<Option<(usize, usize, Vec<String>)>, PatError> {
         let mut fuel = BIG;
         let r = find(src.as_bytes(), pat.as_bytes(), init, &mut fuel)?;
         Ok(r.map(|(s, e, caps)| (s + 1, e, render(src.as_bytes(), &caps))))
@@ -792,12 +738,7 @@ mod tests {
     }
 
     /// gsub with a string replacement, following lstrlib's loop.
-    fn gsub(
-        src: &str,
-        pat: &str,
-        repl: &str,
-        max_n: Option<usize>,
-    ) -> Result<(String, usize), PatError> {
+    fn gsub(src: &str, pat: &str, repl: &str, max_n: Option<usize>) -> Result<(String, usize), PatError> {
         let s = src.as_bytes();
         let p = pat.as_bytes();
         let anchored = p.first() == Some(&b'^');
@@ -847,24 +788,15 @@ mod tests {
 
     #[test]
     fn basic_find() {
-        assert_eq!(
-            lfind("hello world", "o w", 0).unwrap(),
-            Some((5, 7, vec![]))
-        );
+        assert_eq!(lfind("hello world", "o w", 0).unwrap(), Some((5, 7, vec![])));
         assert_eq!(lfind("hello", "l+", 0).unwrap(), Some((3, 4, vec![])));
         assert_eq!(lfind("hello", "xyz", 0).unwrap(), None);
         assert_eq!(lfind("", "", 0).unwrap(), Some((1, 0, vec![])));
         assert_eq!(lfind("alo", "", 0).unwrap(), Some((1, 0, vec![])));
         assert_eq!(lfind("alo", "", 3).unwrap(), Some((4, 3, vec![])));
         assert_eq!(lfind("alo", "", 4).unwrap(), None);
-        assert_eq!(
-            lfind("a\0o a\0o a\0o", "a", 1).unwrap(),
-            Some((5, 5, vec![]))
-        );
-        assert_eq!(
-            lfind("a\0a\0a\0a\0\0ab", "b", 0).unwrap(),
-            Some((11, 11, vec![]))
-        );
+        assert_eq!(lfind("a\0o a\0o a\0o", "a", 1).unwrap(), Some((5, 5, vec![])));
+        assert_eq!(lfind("a\0a\0a\0a\0\0ab", "b", 0).unwrap(), Some((11, 11, vec![])));
         assert_eq!(lfind("a\0a\0a\0a\0\0ab", "b\0", 0).unwrap(), None);
         assert_eq!(lfind("", "\0", 0).unwrap(), None);
         assert_eq!(lfind("alo123alo", "12", 0).unwrap(), Some((4, 5, vec![])));
@@ -932,48 +864,24 @@ mod tests {
         assert_eq!(lmatch("alo ", "(%w*)$"), Some(vec![s("")]));
         assert_eq!(lmatch("alo ", "(%w+)$"), None);
         assert_eq!(lfind("(álo)", "%(á", 0).unwrap(), Some((1, 3, vec![])));
-        assert_eq!(
-            lmatch("âlo alo", "^(((.).).* (%w*))$"),
-            Some(vec![s("âlo alo"), s("â"), s("\u{fffd}"), s("alo")])
-        );
-        assert_eq!(
-            lmatch("0123456789", "(.+(.?)())"),
-            Some(vec![s("0123456789"), s(""), s("#11")])
-        );
+        assert_eq!(lmatch("âlo alo", "^(((.).).* (%w*))$"), Some(vec![s("âlo alo"), s("â"), s("\u{fffd}"), s("alo")]));
+        assert_eq!(lmatch("0123456789", "(.+(.?)())"), Some(vec![s("0123456789"), s(""), s("#11")]));
         assert_eq!(lmatch("  abc", "^%s*()"), Some(vec![s("#3")]));
         assert_eq!(lfind("abc", "()", 0).unwrap(), Some((1, 0, vec![s("#1")])));
-        assert_eq!(
-            lfind("abc", "()()", 3).unwrap(),
-            Some((4, 3, vec![s("#4"), s("#4")]))
-        );
+        assert_eq!(lfind("abc", "()()", 3).unwrap(), Some((4, 3, vec![s("#4"), s("#4")])));
         // nested captures are numbered by their opening parenthesis
-        assert_eq!(
-            lmatch("abcd", "((a)(b(c)))(d)"),
-            Some(vec![s("abc"), s("a"), s("bc"), s("c"), s("d")])
-        );
-        assert_eq!(
-            lmatch("key = value", "(%w+)%s*=%s*(%w+)"),
-            Some(vec![s("key"), s("value")])
-        );
+        assert_eq!(lmatch("abcd", "((a)(b(c)))(d)"), Some(vec![s("abc"), s("a"), s("bc"), s("c"), s("d")]));
+        assert_eq!(lmatch("key = value", "(%w+)%s*=%s*(%w+)"), Some(vec![s("key"), s("value")]));
         // the pattern "(a" matches, but reading the capture is an error
         assert_eq!(perr("a", "(a"), "unfinished capture");
     }
 
     #[test]
     fn back_references() {
-        assert_eq!(
-            lmatch("x = [[a]]", "%[(=*)%[(.-)%]%1%]"),
-            Some(vec![s(""), s("a")])
-        );
-        assert_eq!(
-            lmatch("[==[a]=]==]", "%[(=*)%[(.-)%]%1%]"),
-            Some(vec![s("=="), s("a]=")])
-        );
+        assert_eq!(lmatch("x = [[a]]", "%[(=*)%[(.-)%]%1%]"), Some(vec![s(""), s("a")]));
+        assert_eq!(lmatch("[==[a]=]==]", "%[(=*)%[(.-)%]%1%]"), Some(vec![s("=="), s("a]=")]));
         assert_eq!(lmatch("abab", "(ab)%1"), Some(vec![s("ab")]));
-        assert_eq!(
-            lmatch("\"a'b\" 'x'", "([\"'])(.-)%1"),
-            Some(vec![s("\""), s("a'b")])
-        );
+        assert_eq!(lmatch("\"a'b\" 'x'", "([\"'])(.-)%1"), Some(vec![s("\""), s("a'b")]));
         assert_eq!(lmatch("abcabd", "(ab)c%1d"), Some(vec![s("ab")]));
         // back-reference to a position capture never matches
         assert_eq!(lmatch("aa", "()a%1"), None);
@@ -991,34 +899,13 @@ mod tests {
         assert_eq!(m1("((x)", "%b()"), Some(s("(x)")));
         assert_eq!(m1("'abc' x'", "%b''"), Some(s("'abc'")));
         assert_eq!(m1("(((", "%b()"), None);
-        assert_eq!(
-            gsub("alo 'oi' alo", "%b''", "\"", None).unwrap(),
-            (s("alo \" alo"), 1)
-        );
-        assert_eq!(
-            gsub("aaa aa a aaa a", "%f[%w]%a", "x", None).unwrap(),
-            (s("xaa xa x xaa x"), 5)
-        );
-        assert_eq!(
-            gsub("[[]] [][] [[[[", "%f[[].", "x", None).unwrap(),
-            (s("x[]] x]x] x[[["), 4)
-        );
-        assert_eq!(
-            gsub("01abc45de3", "%f[%d]", ".", None).unwrap(),
-            (s(".01abc.45de.3"), 3)
-        );
-        assert_eq!(
-            gsub("01abc45 de3x", "%f[%D]%w", ".", None).unwrap(),
-            (s("01.bc45 de3."), 2)
-        );
-        assert_eq!(
-            gsub("function", "%f[\x01-\u{7f}]%w", ".", None).unwrap(),
-            (s(".unction"), 1)
-        );
-        assert_eq!(
-            gsub("function", "%f[^\x01-\u{7f}]", "x", None).unwrap(),
-            (s("functionx"), 1)
-        );
+        assert_eq!(gsub("alo 'oi' alo", "%b''", "\"", None).unwrap(), (s("alo \" alo"), 1));
+        assert_eq!(gsub("aaa aa a aaa a", "%f[%w]%a", "x", None).unwrap(), (s("xaa xa x xaa x"), 5));
+        assert_eq!(gsub("[[]] [][] [[[[", "%f[[].", "x", None).unwrap(), (s("x[]] x]x] x[[["), 4));
+        assert_eq!(gsub("01abc45de3", "%f[%d]", ".", None).unwrap(), (s(".01abc.45de.3"), 3));
+        assert_eq!(gsub("01abc45 de3x", "%f[%D]%w", ".", None).unwrap(), (s("01.bc45 de3."), 2));
+        assert_eq!(gsub("function", "%f[\x01-\u{7f}]%w", ".", None).unwrap(), (s(".unction"), 1));
+        assert_eq!(gsub("function", "%f[^\x01-\u{7f}]", "x", None).unwrap(), (s("functionx"), 1));
         assert_eq!(lfind("a", "%f[a]", 0).unwrap(), Some((1, 0, vec![])));
         assert_eq!(lfind("a", "%f[^%z]", 0).unwrap(), Some((1, 0, vec![])));
         assert_eq!(lfind("a", "%f[^%l]", 0).unwrap(), Some((2, 1, vec![])));
@@ -1026,10 +913,7 @@ mod tests {
         assert_eq!(lfind("aba", "%f[%z]", 0).unwrap(), Some((4, 3, vec![])));
         assert_eq!(lfind("aba", "%f[%l%z]", 0).unwrap(), None);
         assert_eq!(lfind("aba", "%f[^%l%z]", 0).unwrap(), None);
-        assert_eq!(
-            lfind("THE (quick) fox", "%f[%a]%a+", 4).unwrap(),
-            Some((6, 10, vec![]))
-        );
+        assert_eq!(lfind("THE (quick) fox", "%f[%a]%a+", 4).unwrap(), Some((6, 10, vec![])));
         // the byte before `init` counts for the frontier
         assert_eq!(lfind("ab", "%f[%w]", 1).unwrap(), None);
         assert_eq!(lfind("ab", "%f[%W]", 0).unwrap(), Some((3, 2, vec![])));
@@ -1085,10 +969,7 @@ mod tests {
         assert_eq!(lfind("baaa", "^a", 0).unwrap(), None);
         assert_eq!(lfind("a^b", "^b", 0).unwrap(), None);
         assert_eq!(m1("^x", "^^x"), Some(s("^x")));
-        assert_eq!(
-            gsub("hello world", "^%w+", "X", None).unwrap(),
-            (s("X world"), 1)
-        );
+        assert_eq!(gsub("hello world", "^%w+", "X", None).unwrap(), (s("X world"), 1));
         assert_eq!(gsub("abc", "", "-", None).unwrap(), (s("-a-b-c-"), 4));
         assert_eq!(gsub("abc", "^", "-", None).unwrap(), (s("-abc"), 1));
         assert_eq!(gsub("abc", "$", "-", None).unwrap(), (s("abc-"), 1));
@@ -1096,43 +977,19 @@ mod tests {
 
     #[test]
     fn gsub_replacements() {
-        assert_eq!(
-            gsub("hello world", "(%w+)", "<%1>", None).unwrap(),
-            (s("<hello> <world>"), 2)
-        );
-        assert_eq!(
-            gsub("hello world", "%w+", "%0 %0", Some(1)).unwrap(),
-            (s("hello hello world"), 1)
-        );
-        assert_eq!(
-            gsub("hello world", "(%w+)%s*(%w+)", "%2 %1", None).unwrap(),
-            (s("world hello"), 1)
-        );
+        assert_eq!(gsub("hello world", "(%w+)", "<%1>", None).unwrap(), (s("<hello> <world>"), 2));
+        assert_eq!(gsub("hello world", "%w+", "%0 %0", Some(1)).unwrap(), (s("hello hello world"), 1));
+        assert_eq!(gsub("hello world", "(%w+)%s*(%w+)", "%2 %1", None).unwrap(), (s("world hello"), 1));
         assert_eq!(gsub("abc", "b", "[%1]", None).unwrap(), (s("a[b]c"), 1));
         assert_eq!(gsub("abc", "()b", "[%1]", None).unwrap(), (s("a[2]c"), 1));
         assert_eq!(gsub("abc", "b", "%%", None).unwrap(), (s("a%c"), 1));
         assert_eq!(gsub("a", "(a", "x", None).unwrap(), (s("x"), 1));
-        assert_eq!(
-            gsub("a", "(a", "%1", None).unwrap_err().message(),
-            "unfinished capture"
-        );
-        assert_eq!(
-            gsub("abc", "b", "[%2]", None).unwrap_err().message(),
-            "invalid capture index"
-        );
-        assert_eq!(
-            gsub("a", "a", "%z", None).unwrap_err().message(),
-            "invalid use of '%' in replacement string"
-        );
-        assert_eq!(
-            gsub("a", "(a)", "%", None).unwrap_err().message(),
-            "invalid use of '%' in replacement string"
-        );
+        assert_eq!(gsub("a", "(a", "%1", None).unwrap_err().message(), "unfinished capture");
+        assert_eq!(gsub("abc", "b", "[%2]", None).unwrap_err().message(), "invalid capture index");
+        assert_eq!(gsub("a", "a", "%z", None).unwrap_err().message(), "invalid use of '%' in replacement string");
+        assert_eq!(gsub("a", "(a)", "%", None).unwrap_err().message(), "invalid use of '%' in replacement string");
         assert_eq!(gsub("abc", "%w", "%1%0", None).unwrap(), (s("aabbcc"), 3));
-        assert_eq!(
-            gsub("um (dois) tres (quatro)", "(%(%w+%))", "<%1>", None).unwrap(),
-            (s("um <(dois)> tres <(quatro)>"), 2)
-        );
+        assert_eq!(gsub("um (dois) tres (quatro)", "(%(%w+%))", "<%1>", None).unwrap(), (s("um <(dois)> tres <(quatro)>"), 2));
         // free-function form
         let src = b"x=1, y=2";
         let mut fuel = BIG;
@@ -1141,12 +998,7 @@ mod tests {
         expand_replacement(b"%2=%1 [%0] %%", (st, e), &caps, src, &mut out).unwrap();
         assert_eq!(out, b"1=x [x=1] %");
         let mut out = Vec::new();
-        assert_eq!(
-            expand_replacement(b"%3", (st, e), &caps, src, &mut out)
-                .unwrap_err()
-                .message(),
-            "invalid capture index"
-        );
+        assert_eq!(expand_replacement(b"%3", (st, e), &caps, src, &mut out).unwrap_err().message(), "invalid capture index");
         let mut out = Vec::new();
         expand_replacement(b"<%1>", (2, 3), &[], src, &mut out).unwrap();
         assert_eq!(out, b"<1>");
@@ -1163,81 +1015,41 @@ mod tests {
         assert_eq!(perr("a", "%f"), "missing '[' after '%f' in pattern");
         assert_eq!(perr("a", "%fa"), "missing '[' after '%f' in pattern");
         assert_eq!(perr("a", "%f[a"), "malformed pattern (missing ']')");
-        assert_eq!(
-            perr("a", "%b"),
-            "malformed pattern (missing arguments to '%b')"
-        );
-        assert_eq!(
-            perr("a", "%ba"),
-            "malformed pattern (missing arguments to '%b')"
-        );
+        assert_eq!(perr("a", "%b"), "malformed pattern (missing arguments to '%b')");
+        assert_eq!(perr("a", "%ba"), "malformed pattern (missing arguments to '%b')");
         assert_eq!(perr("a", "a)"), "invalid pattern capture");
         assert_eq!(perr("a", ")"), "invalid pattern capture");
         assert_eq!(perr("a", "(a"), "unfinished capture");
         assert_eq!(perr("a", &"()".repeat(33)), "too many captures");
-        assert_eq!(
-            perr("a", &format!("{}a{}", "(".repeat(200), ")".repeat(200))),
-            "too many captures"
-        );
+        assert_eq!(perr("a", &format!("{}a{}", "(".repeat(200), ")".repeat(200))), "too many captures");
         // 32 captures are fine
-        assert_eq!(
-            lfind("a", &"()".repeat(32), 0).unwrap().unwrap().2.len(),
-            32
-        );
+        assert_eq!(lfind("a", &"()".repeat(32), 0).unwrap().unwrap().2.len(), 32);
         // errors are raised lazily, only when the item is reached
         assert_eq!(lfind("b", "a[", 0).unwrap(), None);
         assert_eq!(lfind("b", "a%", 0).unwrap(), None);
         assert_eq!(lfind("b", "a)", 0).unwrap(), None);
         assert_eq!(lfind("b", "a%1", 0).unwrap(), None);
-        assert_eq!(
-            PatError::OutOfFuel.message(),
-            "pattern matching step limit exceeded"
-        );
+        assert_eq!(PatError::OutOfFuel.message(), "pattern matching step limit exceeded");
     }
 
     #[test]
     fn depth_limit_matches_puc() {
         for n in [1usize, 100, 198, 199] {
             let src = "a".repeat(n);
-            assert_eq!(
-                lfind(&src, &"a?".repeat(n), 0).unwrap(),
-                Some((1, n, vec![])),
-                "n={}",
-                n
-            );
+            assert_eq!(lfind(&src, &"a?".repeat(n), 0).unwrap(), Some((1, n, vec![])), "n={}", n);
         }
         for n in [200usize, 201, 1000] {
             let src = "a".repeat(n);
-            assert_eq!(
-                perr(&src, &"a?".repeat(n)),
-                "pattern too complex",
-                "n={}",
-                n
-            );
+            assert_eq!(perr(&src, &"a?".repeat(n)), "pattern too complex", "n={}", n);
         }
         // non-matching optional items do not nest
-        assert_eq!(
-            lfind("b", &"a*".repeat(250), 0).unwrap(),
-            Some((1, 0, vec![]))
-        );
-        assert_eq!(
-            lfind("b", &"a-".repeat(250), 0).unwrap(),
-            Some((1, 0, vec![]))
-        );
-        assert_eq!(
-            lfind("b", &"a?".repeat(250), 0).unwrap(),
-            Some((1, 0, vec![]))
-        );
-        assert_eq!(
-            lfind("aaa", &"a*".repeat(250), 0).unwrap(),
-            Some((1, 3, vec![]))
-        );
+        assert_eq!(lfind("b", &"a*".repeat(250), 0).unwrap(), Some((1, 0, vec![])));
+        assert_eq!(lfind("b", &"a-".repeat(250), 0).unwrap(), Some((1, 0, vec![])));
+        assert_eq!(lfind("b", &"a?".repeat(250), 0).unwrap(), Some((1, 0, vec![])));
+        assert_eq!(lfind("aaa", &"a*".repeat(250), 0).unwrap(), Some((1, 3, vec![])));
         // a deep pattern against a long subject reports "too complex" quickly
         let big = "a".repeat(100_000);
-        assert_eq!(
-            perr(&big, &format!("{}b", "a*".repeat(1000))),
-            "pattern too complex"
-        );
+        assert_eq!(perr(&big, &format!("{}b", "a*".repeat(1000))), "pattern too complex");
         // long single-item repetitions are iterative
         assert_eq!(lfind(&big, "a*", 0).unwrap(), Some((1, 100_000, vec![])));
         assert_eq!(lfind(&big, "a-$", 0).unwrap(), Some((1, 100_000, vec![])));
@@ -1257,12 +1069,7 @@ mod tests {
         // back-reference and %b consume fuel proportional to their work
         let mut fuel = 100u64;
         let src = "x".repeat(1000);
-        let r = find(
-            format!("{}{}", src, src).as_bytes(),
-            b"^(x*)%1$",
-            0,
-            &mut fuel,
-        );
+        let r = find(format!("{}{}", src, src).as_bytes(), b"^(x*)%1$", 0, &mut fuel);
         assert_eq!(r, Err(PatError::OutOfFuel));
         let mut fuel = 100u64;
         let r = find(format!("({}", src).as_bytes(), b"%b()", 0, &mut fuel);
@@ -1270,17 +1077,7 @@ mod tests {
         // enough fuel: same result as unlimited
         let mut fuel = 10_000u64;
         let r = find(b"hello world", b"(%w+) (%w+)", 0, &mut fuel).unwrap();
-        assert_eq!(
-            r,
-            Some((
-                0,
-                11,
-                vec![
-                    Capture::Span { start: 0, end: 5 },
-                    Capture::Span { start: 6, end: 11 }
-                ]
-            ))
-        );
+        assert_eq!(r, Some((0, 11, vec![Capture::Span { start: 0, end: 5 }, Capture::Span { start: 6, end: 11 }])));
         assert!(fuel > 0 && fuel < 10_000);
     }
 
@@ -1291,14 +1088,8 @@ mod tests {
         let mut ms = MatchState::new(src, b"(%w+)=(%w+)", &mut fuel);
         assert_eq!(ms.try_match(0, 0).unwrap(), Some(5));
         assert_eq!(ms.level(), 2);
-        assert_eq!(
-            ms.get_capture(1, (0, 5)).unwrap(),
-            Capture::Span { start: 3, end: 5 }
-        );
-        assert_eq!(
-            ms.get_capture(2, (0, 5)).unwrap_err().message(),
-            "invalid capture index"
-        );
+        assert_eq!(ms.get_capture(1, (0, 5)).unwrap(), Capture::Span { start: 3, end: 5 });
+        assert_eq!(ms.get_capture(2, (0, 5)).unwrap_err().message(), "invalid capture index");
         assert_eq!(ms.try_match(5, 0).unwrap(), None);
         assert_eq!(ms.try_match(6, 0).unwrap(), Some(11));
         assert_eq!(ms.captures(Some((6, 11))).unwrap().len(), 2);
@@ -1306,14 +1097,8 @@ mod tests {
         let mut ms = MatchState::new(src, b"%w+", &mut fuel);
         assert_eq!(ms.try_match(0, 0).unwrap(), Some(2));
         assert_eq!(ms.captures(None).unwrap(), vec![]);
-        assert_eq!(
-            ms.captures(Some((0, 2))).unwrap(),
-            vec![Capture::Span { start: 0, end: 2 }]
-        );
-        assert_eq!(
-            ms.get_capture(0, (0, 2)).unwrap(),
-            Capture::Span { start: 0, end: 2 }
-        );
+        assert_eq!(ms.captures(Some((0, 2))).unwrap(), vec![Capture::Span { start: 0, end: 2 }]);
+        assert_eq!(ms.get_capture(0, (0, 2)).unwrap(), Capture::Span { start: 0, end: 2 });
         assert!(has_specials(b"a.b"));
         assert!(has_specials(b"a\0%"));
         assert!(!has_specials(b"abc)]"));

@@ -303,11 +303,7 @@ fn run() -> i32 {
                 j += 1;
                 argv.get(j).cloned().unwrap_or_default()
             };
-            let r = if a.starts_with("-e") {
-                rn.load_and_run(val.as_bytes(), b"=(command line)", &[])
-            } else {
-                rn.require(&val)
-            };
+            let r = if a.starts_with("-e") { rn.load_and_run(val.as_bytes(), b"=(command line)", &[]) } else { rn.require(&val) };
             if r.is_err() {
                 return 1;
             }

@@ -529,9 +529,7 @@ impl Vm {
     /// The error for calling a non-function at stack slot `func`.
     pub(crate) fn call_error(&mut self, func: usize, v: Value) -> LuaError {
         let origin = match self.th.frames.last() {
-            Some(f) if f.kind == crate::object::FrameKind::Lua && func >= f.base && func < f.top => {
-                Origin::Reg((func - f.base) as u32)
-            }
+            Some(f) if f.kind == crate::object::FrameKind::Lua && func >= f.base && func < f.top => Origin::Reg((func - f.base) as u32),
             _ => Origin::None,
         };
         self.type_error(v, origin, "call")

@@ -175,11 +175,7 @@ pub fn fmt_g14(n: f64, out: &mut Vec<u8>) {
         }
         return;
     }
-    let spec = Spec {
-        precision: Some(14),
-        conv: b'g',
-        ..Spec::default()
-    };
+    let spec = Spec { precision: Some(14), conv: b'g', ..Spec::default() };
     format_float(&spec, n, out);
 }
 
@@ -195,11 +191,7 @@ pub fn number_to_string(n: f64) -> String {
 fn sci_digits(x: f64, prec: usize) -> (Vec<u8>, i32) {
     let s = format!("{:.*e}", prec, x);
     let epos = s.find('e').expect("exponent");
-    let digits: Vec<u8> = s.as_bytes()[..epos]
-        .iter()
-        .copied()
-        .filter(|&c| c != b'.')
-        .collect();
+    let digits: Vec<u8> = s.as_bytes()[..epos].iter().copied().filter(|&c| c != b'.').collect();
     let exp: i32 = s[epos + 1..].parse().expect("exponent value");
     (digits, exp)
 }
@@ -329,11 +321,7 @@ fn hex_float_body(a: f64, precision: Option<usize>, hash: bool, upper: bool, bod
     let bits = a.to_bits();
     let biased = ((bits >> 52) & 0x7ff) as i32;
     let frac = bits & ((1u64 << 52) - 1);
-    let (mut lead, exp) = if biased == 0 {
-        (0u64, if frac == 0 { 0 } else { -1022 })
-    } else {
-        (1u64, biased - 1023)
-    };
+    let (mut lead, exp) = if biased == 0 { (0u64, if frac == 0 { 0 } else { -1022 }) } else { (1u64, biased - 1023) };
     let hexd = |v: u64| -> u8 {
         let c = b"0123456789abcdef"[v as usize];
         if upper {
@@ -409,11 +397,7 @@ fn int_digits(mut digits: Vec<u8>, zero_value: bool, precision: Option<usize>) -
 
 /// `%d` / `%i` of a signed 64-bit integer (`%lld`), with all flags.
 pub fn format_int(spec: &Spec, n: i64, out: &mut Vec<u8>) {
-    let digits = int_digits(
-        n.unsigned_abs().to_string().into_bytes(),
-        n == 0,
-        spec.precision,
-    );
+    let digits = int_digits(n.unsigned_abs().to_string().into_bytes(), n == 0, spec.precision);
     let sign = sign_prefix(spec, n < 0);
     pad_out(spec, sign, &digits, spec.precision.is_none(), out);
 }
@@ -525,8 +509,7 @@ pub fn str2number(s: &[u8]) -> Option<f64> {
         negative = s[i] == b'-';
         i += 1;
     }
-    let (value, end) = if i + 1 < s.len() && s[i] == b'0' && (s[i + 1] == b'x' || s[i + 1] == b'X')
-    {
+    let (value, end) = if i + 1 < s.len() && s[i] == b'0' && (s[i + 1] == b'x' || s[i + 1] == b'X') {
         let (v, e) = parse_hex_float(s, i + 2)?;
         (if negative { -v } else { v }, e)
     } else {
@@ -721,11 +704,7 @@ pub fn str2number_base(s: &[u8], base: u32) -> Option<f64> {
     let mut n: f64 = 0.0;
     while i < s.len() && s[i].is_ascii_alphanumeric() {
         let c = s[i];
-        let d = if c.is_ascii_digit() {
-            (c - b'0') as u32
-        } else {
-            (c.to_ascii_uppercase() - b'A') as u32 + 10
-        };
+        let d = if c.is_ascii_digit() { (c - b'0') as u32 } else { (c.to_ascii_uppercase() - b'A') as u32 + 10 };
         if d >= base {
             return None;
         }
@@ -774,9 +753,7 @@ mod tests {
                     (b'd' | b'i', Arg::I(n)) => format_int(&spec, n, &mut out),
                     (b'd' | b'i', Arg::F(f)) => format_int(&spec, f as i64, &mut out),
                     (b'o' | b'u' | b'x' | b'X', Arg::U(n)) => format_uint(&spec, n, &mut out),
-                    (b'o' | b'u' | b'x' | b'X', Arg::F(f)) => {
-                        format_uint(&spec, f as u64, &mut out)
-                    }
+                    (b'o' | b'u' | b'x' | b'X', Arg::F(f)) => format_uint(&spec, f as u64, &mut out),
                     (b'c', Arg::I(n)) => format_char(&spec, n as u8, &mut out),
                     (b's', Arg::S(s)) => format_str(&spec, s, &mut out),
                     (b'q', Arg::S(s)) => quote_string(s, &mut out),
@@ -1936,7 +1913,11 @@ mod tests {
         ("%99d", 123456, "                                                                                             123456"),
         ("%99d", 9007199254740992, "                                                                                   9007199254740992"),
         ("%99d", -9007199254740992, "                                                                                  -9007199254740992"),
-        ("%99d", 4611686018427387904, "                                                                                4611686018427387904"),
+        (
+            "%99d",
+            4611686018427387904,
+            "                                                                                4611686018427387904",
+        ),
     ];
 
     /// `(format, value, lua5.2 output)` for `%o %u %x %X`.
@@ -2305,11 +2286,7 @@ mod tests {
         (b"10", 16, "0x1p+4"),
         (b"-0", 10, "-0x0p+0"),
         (b"zzzzzzzzzzzzzzzzzzzz", 36, "0x1.517168a4523fdp+103"),
-        (
-            b"11111111111111111111111111111111111111111111111111111111111111111",
-            2,
-            "0x1p+65",
-        ),
+        (b"11111111111111111111111111111111111111111111111111111111111111111", 2, "0x1p+65"),
         (b"8", 8, "nil"),
         (b"7", 8, "0x1.cp+2"),
         (b"1e1", 10, "nil"),
@@ -2343,36 +2320,17 @@ mod tests {
     fn float_formats_match_lua() {
         for &(f, bits, want) in FLOAT_CASES {
             let got = sfmt(f.as_bytes(), &[Arg::F(f64::from_bits(bits))]).unwrap();
-            assert_eq!(
-                show(&got),
-                want,
-                "format {:?} of {:e} (bits {:#x})",
-                f,
-                f64::from_bits(bits),
-                bits
-            );
+            assert_eq!(show(&got), want, "format {:?} of {:e} (bits {:#x})", f, f64::from_bits(bits), bits);
         }
     }
 
     #[test]
     fn int_formats_match_lua() {
         for &(f, n, want) in INT_CASES {
-            assert_eq!(
-                show(&sfmt(f.as_bytes(), &[Arg::I(n)]).unwrap()),
-                want,
-                "format {:?} of {}",
-                f,
-                n
-            );
+            assert_eq!(show(&sfmt(f.as_bytes(), &[Arg::I(n)]).unwrap()), want, "format {:?} of {}", f, n);
         }
         for &(f, n, want) in UINT_CASES {
-            assert_eq!(
-                show(&sfmt(f.as_bytes(), &[Arg::U(n)]).unwrap()),
-                want,
-                "format {:?} of {}",
-                f,
-                n
-            );
+            assert_eq!(show(&sfmt(f.as_bytes(), &[Arg::U(n)]).unwrap()), want, "format {:?} of {}", f, n);
         }
         let mut v = Vec::new();
         format_int(&parse_spec(b"d", 0).unwrap().0, i64::MIN, &mut v);
@@ -2390,22 +2348,10 @@ mod tests {
             assert_eq!(v, want, "%q of {:?}", show(s));
         }
         for &(f, s, want) in STR_CASES {
-            assert_eq!(
-                sfmt(f, &[Arg::S(s)]).unwrap(),
-                want,
-                "format {:?} of {:?}",
-                show(f),
-                show(s)
-            );
+            assert_eq!(sfmt(f, &[Arg::S(s)]).unwrap(), want, "format {:?} of {:?}", show(f), show(s));
         }
         for &(f, c, want) in CHAR_CASES {
-            assert_eq!(
-                sfmt(f, &[Arg::I(c)]).unwrap(),
-                want,
-                "format {:?} of {}",
-                show(f),
-                c
-            );
+            assert_eq!(sfmt(f, &[Arg::I(c)]).unwrap(), want, "format {:?} of {}", show(f), c);
         }
         // %q ignores flags, width and precision
         assert_eq!(sfmt(b"%-20.3q|", &[Arg::S(b"x")]).unwrap(), b"\"x\"|");
@@ -2425,34 +2371,16 @@ mod tests {
         let (s, next) = parse_spec(b"%-+ #012.34e!", 1).unwrap();
         assert_eq!(
             s,
-            Spec {
-                minus: true,
-                plus: true,
-                space: true,
-                hash: true,
-                zero: true,
-                width: Some(12),
-                precision: Some(34),
-                conv: b'e'
-            }
+            Spec { minus: true, plus: true, space: true, hash: true, zero: true, width: Some(12), precision: Some(34), conv: b'e' }
         );
         assert_eq!(next, 12);
         let (s, next) = parse_spec(b"%.f", 1).unwrap();
-        assert_eq!(
-            (s.width, s.precision, s.conv, next),
-            (None, Some(0), b'f', 3)
-        );
+        assert_eq!((s.width, s.precision, s.conv, next), (None, Some(0), b'f', 3));
         let (s, _) = parse_spec(b"%5s", 1).unwrap();
         assert_eq!((s.width, s.precision), (Some(5), None));
-        assert_eq!(
-            parse_spec(b"%", 1).unwrap_err(),
-            b"invalid option '%\0' to 'format'"
-        );
+        assert_eq!(parse_spec(b"%", 1).unwrap_err(), b"invalid option '%\0' to 'format'");
         assert!(parse_spec(b"%00000d", 1).unwrap().0.zero);
-        assert_eq!(
-            parse_spec(b"%000000d", 1).unwrap_err(),
-            b"invalid format (repeated flags)"
-        );
+        assert_eq!(parse_spec(b"%000000d", 1).unwrap_err(), b"invalid format (repeated flags)");
     }
 
     #[test]
@@ -2529,9 +2457,7 @@ mod tests {
             assert_eq!(got, want, "tonumber({:?})", show(s));
         }
         for &(s, base, want) in TONUMBER_BASE_CASES {
-            let got = str2number_base(s, base)
-                .map(a)
-                .unwrap_or_else(|| "nil".to_string());
+            let got = str2number_base(s, base).map(a).unwrap_or_else(|| "nil".to_string());
             assert_eq!(got, want, "tonumber({:?}, {})", show(s), base);
         }
         assert_eq!(str2number(b" 0x1p4 "), Some(16.0));
@@ -2548,10 +2474,7 @@ mod tests {
         assert!(str2number(b"-0").unwrap().is_sign_negative());
         assert_eq!(str2number(b"0.1"), Some(0.1));
         assert_eq!(str2number(b"9007199254740993"), Some(9007199254740992.0));
-        assert_eq!(
-            str2number(b"9007199254740993.0000000000000000001"),
-            Some(9007199254740994.0)
-        );
+        assert_eq!(str2number(b"9007199254740993.0000000000000000001"), Some(9007199254740994.0));
         assert_eq!(str2number_base(b"ff", 16), Some(255.0));
         assert_eq!(str2number_base(b"FF", 16), Some(255.0));
         assert_eq!(str2number_base(b"8", 8), None);
@@ -2576,20 +2499,11 @@ mod tests {
         }
         // ties: halfway between 1 and 1+2^-52 rounds to even; above halfway rounds up
         assert_eq!(str2number(b"0x1.00000000000008p0"), Some(1.0));
-        assert_eq!(
-            str2number(b"0x1.00000000000018p0"),
-            Some(1.0 + 2.0 * f64::EPSILON)
-        );
-        assert_eq!(
-            str2number(b"0x1.000000000000080000000000000001p0"),
-            Some(1.0 + f64::EPSILON)
-        );
+        assert_eq!(str2number(b"0x1.00000000000018p0"), Some(1.0 + 2.0 * f64::EPSILON));
+        assert_eq!(str2number(b"0x1.000000000000080000000000000001p0"), Some(1.0 + f64::EPSILON));
         assert_eq!(str2number(b"0x1p-1075"), Some(0.0));
         assert_eq!(str2number(b"0x1.0000000001p-1075"), Some(5e-324));
-        assert_eq!(
-            str2number(b"0x1.fffffffffffff8p-1023"),
-            Some(f64::MIN_POSITIVE)
-        );
+        assert_eq!(str2number(b"0x1.fffffffffffff8p-1023"), Some(f64::MIN_POSITIVE));
         assert_eq!(str2number(b"0x1.fffffffffffff8p1023"), Some(f64::INFINITY));
         assert_eq!(str2number(b"0x1.fffffffffffff7ffffp1023"), Some(f64::MAX));
     }

@@ -79,7 +79,10 @@ impl Closure {
 #[derive(Debug, Clone, Copy)]
 pub enum UpVal {
     /// Still on a thread's stack, at slot `idx`.
-    Open { thread: ThreadRef, idx: u32 },
+    Open {
+        thread: ThreadRef,
+        idx: u32,
+    },
     Closed(Value),
 }
 
@@ -197,9 +200,7 @@ impl Thread {
     }
 
     pub fn byte_size(&self) -> usize {
-        std::mem::size_of::<Thread>()
-            + self.stack.capacity() * 16
-            + self.frames.capacity() * std::mem::size_of::<Frame>()
+        std::mem::size_of::<Thread>() + self.stack.capacity() * 16 + self.frames.capacity() * std::mem::size_of::<Frame>()
     }
 }
 

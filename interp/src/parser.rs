@@ -69,17 +69,10 @@ struct Parser<'s, 'n> {
 /// `chunkname` is used only to prefix error messages (see [`chunk_id`]).
 /// Errors are worded as `lua5.2` words them; `incomplete_input` is set when the
 /// error is at the end of the input.
-pub fn parse(
-    source: &[u8],
-    chunkname: &[u8],
-    names: &mut Rodeo,
-) -> Result<ast::Chunk, SyntaxError> {
+pub fn parse(source: &[u8], chunkname: &[u8], names: &mut Rodeo) -> Result<ast::Chunk, SyntaxError> {
     parse_inner(source, names).map_err(|e| {
         // PUC builds the chunk id from a C string: it ends at a NUL byte.
-        let name = &chunkname[..chunkname
-            .iter()
-            .position(|&b| b == 0)
-            .unwrap_or(chunkname.len())];
+        let name = &chunkname[..chunkname.iter().position(|&b| b == 0).unwrap_or(chunkname.len())];
         format_error(&chunk_id(name), &e)
     })
 }
@@ -94,10 +87,7 @@ fn parse_inner(source: &[u8], names: &mut Rodeo) -> R<ast::Chunk> {
         ahead: None,
         last_line: 1,
         depth: C_LEVEL_BASE,
-        funcs: vec![FuncState {
-            is_vararg: true,
-            line_defined: 0,
-        }],
+        funcs: vec![FuncState { is_vararg: true, line_defined: 0 }],
     };
     p.mainfunc()
 }
@@ -168,11 +158,7 @@ impl Parser<'_, '_> {
 
     /// A syntax error near the current token.
     fn error(&self, msg: impl Into<String>) -> Box<LexError> {
-        Box::new(LexError {
-            msg: msg.into(),
-            line: self.lx.line,
-            near: self.lx.near(&self.t),
-        })
+        Box::new(LexError { msg: msg.into(), line: self.lx.line, near: self.lx.near(&self.t) })
     }
 
     fn error_expected(&self, k: &Tok) -> Box<LexError> {
@@ -200,12 +186,7 @@ impl Parser<'_, '_> {
         if line == self.lx.line {
             Err(self.error_expected(what))
         } else {
-            Err(self.error(format!(
-                "{} expected (to close {} at line {})",
-                what.describe(),
-                who.describe(),
-                line
-            )))
+            Err(self.error(format!("{} expected (to close {} at line {})", what.describe(), who.describe(), line)))
         }
     }
 
@@ -221,14 +202,8 @@ impl Parser<'_, '_> {
 
     fn limit_error(&self) -> Box<LexError> {
         let line = self.funcs.last().map_or(0, |f| f.line_defined);
-        let wh = if line == 0 {
-            "main function".to_string()
-        } else {
-            format!("function at line {line}")
-        };
-        self.error(format!(
-            "too many C levels (limit is {MAX_C_LEVELS}) in {wh}"
-        ))
+        let wh = if line == 0 { "main function".to_string() } else { format!("function at line {line}") };
+        self.error(format!("too many C levels (limit is {MAX_C_LEVELS}) in {wh}"))
     }
 
     fn enter_level(&mut self) -> R<()> {
@@ -258,19 +233,13 @@ impl Parser<'_, '_> {
     fn mainfunc(&mut self) -> R<ast::Chunk> {
         let body = self.block()?;
         self.check(&Tok::Eof)?;
-        Ok(ast::Chunk {
-            body,
-            last_line: self.lx.line,
-        })
+        Ok(ast::Chunk { body, last_line: self.lx.line })
     }
 
     // block -> statlist
     // statlist -> { stat [';'] } [retstat]
     fn block(&mut self) -> R<Block> {
-        let mut b = Block {
-            start_line: self.last_line,
-            ..Block::default()
-        };
+        let mut b = Block { start_line: self.last_line, ..Block::default() };
         while !self.block_follow(true) {
             if self.is(&Tok::Return) {
                 self.enter_level()?;
@@ -288,21 +257,14 @@ impl Parser<'_, '_> {
     fn retstat(&mut self) -> R<ast::Return> {
         let line = self.t.line;
         self.next()?;
-        let exprs = if self.block_follow(true) || self.is(&Tok::Semi) {
-            Vec::new()
-        } else {
-            self.explist()?
-        };
+        let exprs = if self.block_follow(true) || self.is(&Tok::Semi) { Vec::new() } else { self.explist()? };
         self.testnext(&Tok::Semi)?;
         Ok(ast::Return { exprs, line })
     }
 
     // body -> '(' parlist ')' block END
     fn body(&mut self, is_method: bool, line: u32) -> R<Box<FuncBody>> {
-        self.funcs.push(FuncState {
-            is_vararg: false,
-            line_defined: line,
-        });
+        self.funcs.push(FuncState { is_vararg: false, line_defined: line });
         let mut params = Vec::new();
         if is_method {
             params.push(self.names.get_or_intern_static("self"));
@@ -315,13 +277,7 @@ impl Parser<'_, '_> {
         let end_line = self.lx.line;
         self.check_match(&Tok::End, &Tok::Function, line)?;
         self.funcs.pop();
-        Ok(Box::new(FuncBody {
-            params,
-            is_vararg,
-            body,
-            line,
-            end_line,
-        }))
+        Ok(Box::new(FuncBody { params, is_vararg, body, line, end_line }))
     }
 
     // parlist -> [ param { ',' param } ]
@@ -428,11 +384,7 @@ impl Parser<'_, '_> {
         while self.is(&Tok::Elseif) {
             arms.push(self.test_then_block()?);
         }
-        let orelse = if self.testnext(&Tok::Else)? {
-            Some(self.block()?)
-        } else {
-            None
-        };
+        let orelse = if self.testnext(&Tok::Else)? { Some(self.block()?) } else { None };
         self.check_match(&Tok::End, &Tok::If, line)?;
         out.push(Stat::If { arms, orelse, line });
         Ok(())
@@ -480,20 +432,9 @@ impl Parser<'_, '_> {
                 let start = self.expr()?;
                 self.checknext(&Tok::Comma)?;
                 let limit = self.expr()?;
-                let step = if self.testnext(&Tok::Comma)? {
-                    Some(self.expr()?)
-                } else {
-                    None
-                };
+                let step = if self.testnext(&Tok::Comma)? { Some(self.expr()?) } else { None };
                 let body = self.forbody()?;
-                Stat::NumericFor {
-                    var,
-                    start,
-                    limit,
-                    step,
-                    body,
-                    line,
-                }
+                Stat::NumericFor { var, start, limit, step, body, line }
             }
             Tok::Comma | Tok::In => {
                 let mut names = vec![var];
@@ -504,13 +445,7 @@ impl Parser<'_, '_> {
                 let exprs_line = self.t.line;
                 let exprs = self.explist()?;
                 let body = self.forbody()?;
-                Stat::GenericFor {
-                    names,
-                    exprs,
-                    body,
-                    line,
-                    exprs_line,
-                }
+                Stat::GenericFor { names, exprs, body, line, exprs_line }
             }
             _ => return Err(self.error("'=' or 'in' expected")),
         };
@@ -538,12 +473,7 @@ impl Parser<'_, '_> {
             path.push(self.str_checkname()?);
         }
         let func = self.body(method, line)?;
-        out.push(Stat::Function {
-            path,
-            method,
-            func,
-            line,
-        });
+        out.push(Stat::Function { path, method, func, line });
         Ok(())
     }
 
@@ -561,11 +491,7 @@ impl Parser<'_, '_> {
         while self.testnext(&Tok::Comma)? {
             names.push(self.str_checkname()?);
         }
-        let exprs = if self.testnext(&Tok::Assign)? {
-            self.explist()?
-        } else {
-            Vec::new()
-        };
+        let exprs = if self.testnext(&Tok::Assign)? { self.explist()? } else { Vec::new() };
         out.push(Stat::Local { names, exprs, line });
         Ok(())
     }
@@ -597,11 +523,7 @@ impl Parser<'_, '_> {
         }
         self.checknext(&Tok::Assign)?;
         let exprs = self.explist()?;
-        out.push(Stat::Assign {
-            targets,
-            exprs,
-            line: self.last_line,
-        });
+        out.push(Stat::Assign { targets, exprs, line: self.last_line });
         Ok(())
     }
 
@@ -656,11 +578,7 @@ impl Parser<'_, '_> {
         let line = self.t.line;
         self.next()?;
         let operand = self.subexpr(UNARY_PRIORITY)?;
-        Ok(Expr::UnOp {
-            op,
-            operand: Box::new(operand),
-            line,
-        })
+        Ok(Expr::UnOp { op, operand: Box::new(operand), line })
     }
 
     // simpleexp -> NUMBER | STRING | NIL | TRUE | FALSE | '...'
@@ -673,9 +591,7 @@ impl Parser<'_, '_> {
                 let f = self.body(false, self.lx.line)?;
                 Ok(Expr::Function(f))
             }
-            Tok::Number(_) | Tok::String(_) | Tok::Nil | Tok::True | Tok::False | Tok::Dots => {
-                self.simple_token()
-            }
+            Tok::Number(_) | Tok::String(_) | Tok::Nil | Tok::True | Tok::False | Tok::Dots => self.simple_token(),
             _ => self.suffixedexp(),
         }
     }
@@ -743,11 +659,7 @@ impl Parser<'_, '_> {
         let line = self.t.line;
         let name = self.str_checkname()?;
         let key = Expr::String(self.names.resolve(&name).as_bytes().into(), line);
-        Ok(Expr::Index {
-            obj: Box::new(obj),
-            key: Box::new(key),
-            line,
-        })
+        Ok(Expr::Index { obj: Box::new(obj), key: Box::new(key), line })
     }
 
     // yindex -> '[' expr ']'
@@ -756,11 +668,7 @@ impl Parser<'_, '_> {
         let key = self.expr()?;
         let line = self.t.line;
         self.checknext(&Tok::RBracket)?;
-        Ok(Expr::Index {
-            obj: Box::new(obj),
-            key: Box::new(key),
-            line,
-        })
+        Ok(Expr::Index { obj: Box::new(obj), key: Box::new(key), line })
     }
 
     // ':' NAME funcargs
@@ -768,12 +676,7 @@ impl Parser<'_, '_> {
         self.next()?;
         let method = self.str_checkname()?;
         let args = self.funcargs(line)?;
-        Ok(Expr::MethodCall {
-            obj: Box::new(obj),
-            method,
-            args,
-            line,
-        })
+        Ok(Expr::MethodCall { obj: Box::new(obj), method, args, line })
     }
 
     // funcargs -> '(' [explist] ')' | constructor | STRING
@@ -781,11 +684,7 @@ impl Parser<'_, '_> {
         match self.t.tok {
             Tok::LParen => {
                 self.next()?;
-                let args = if self.is(&Tok::RParen) {
-                    Vec::new()
-                } else {
-                    self.explist()?
-                };
+                let args = if self.is(&Tok::RParen) { Vec::new() } else { self.explist()? };
                 self.check_match(&Tok::RParen, &Tok::LParen, line)?;
                 Ok(args)
             }
@@ -857,20 +756,11 @@ impl Parser<'_, '_> {
 }
 
 fn make_binop(op: BinOp, lhs: Expr, rhs: Expr, line: u32) -> Expr {
-    Expr::BinOp {
-        op,
-        lhs: Box::new(lhs),
-        rhs: Box::new(rhs),
-        line,
-    }
+    Expr::BinOp { op, lhs: Box::new(lhs), rhs: Box::new(rhs), line }
 }
 
 fn make_call(func: Expr, args: Vec<Expr>, line: u32) -> Expr {
-    Expr::Call {
-        func: Box::new(func),
-        args,
-        line,
-    }
+    Expr::Call { func: Box::new(func), args, line }
 }
 
 #[cfg(test)]
@@ -970,9 +860,7 @@ mod tests {
                     self.list(args);
                     self.out.push(')');
                 }
-                Expr::MethodCall {
-                    obj, method, args, ..
-                } => {
+                Expr::MethodCall { obj, method, args, .. } => {
                     self.e(obj);
                     self.out.push(':');
                     self.n(method);
@@ -996,8 +884,7 @@ mod tests {
                 self.n(p);
             }
             if f.is_vararg {
-                self.out
-                    .push_str(if f.params.is_empty() { "..." } else { ", ..." });
+                self.out.push_str(if f.params.is_empty() { "..." } else { ", ..." });
             }
             self.out.push_str(") ");
             self.block(&f.body);
@@ -1041,16 +928,10 @@ mod tests {
                     self.out.push_str(" = ");
                     self.func(func);
                 }
-                Stat::Function {
-                    path, method, func, ..
-                } => {
+                Stat::Function { path, method, func, .. } => {
                     for (i, n) in path.iter().enumerate() {
                         if i > 0 {
-                            self.out.push(if *method && i == path.len() - 1 {
-                                ':'
-                            } else {
-                                '.'
-                            });
+                            self.out.push(if *method && i == path.len() - 1 { ':' } else { '.' });
                         }
                         self.n(n);
                     }
@@ -1088,14 +969,7 @@ mod tests {
                     }
                     self.out.push_str("end");
                 }
-                Stat::NumericFor {
-                    var,
-                    start,
-                    limit,
-                    step,
-                    body,
-                    ..
-                } => {
+                Stat::NumericFor { var, start, limit, step, body, .. } => {
                     self.out.push_str("for ");
                     self.n(var);
                     self.out.push_str(" = ");
@@ -1110,9 +984,7 @@ mod tests {
                     self.block(body);
                     self.out.push_str("end");
                 }
-                Stat::GenericFor {
-                    names, exprs, body, ..
-                } => {
+                Stat::GenericFor { names, exprs, body, .. } => {
                     self.out.push_str("for ");
                     for (i, n) in names.iter().enumerate() {
                         if i > 0 {
@@ -1142,18 +1014,10 @@ mod tests {
 
     fn show(src: &str) -> String {
         let mut names = Rodeo::default();
-        let c = parse(src.as_bytes(), src.as_bytes(), &mut names)
-            .unwrap_or_else(|e| panic!("{src}: {e}"));
-        let mut s = Show {
-            names: &names,
-            out: String::new(),
-        };
+        let c = parse(src.as_bytes(), src.as_bytes(), &mut names).unwrap_or_else(|e| panic!("{src}: {e}"));
+        let mut s = Show { names: &names, out: String::new() };
         s.block(&c.body);
-        s.out
-            .trim_end()
-            .trim_end_matches(';')
-            .trim_end()
-            .to_string()
+        s.out.trim_end().trim_end_matches(';').trim_end().to_string()
     }
 
     fn exp(src: &str) -> String {
@@ -1163,9 +1027,7 @@ mod tests {
 
     fn err(src: &str) -> String {
         let mut names = Rodeo::default();
-        parse(src.as_bytes(), b"=t", &mut names)
-            .unwrap_err()
-            .message
+        parse(src.as_bytes(), b"=t", &mut names).unwrap_err().message
     }
 
     #[test]
@@ -1204,47 +1066,29 @@ mod tests {
         assert_eq!(exp("..."), "...");
         assert_eq!(exp("f(...)"), "f(...)");
         assert_eq!(exp("{1, x = 2, [3] = 4; 5,}"), "{1, [\"x\"]=2, [3]=4, 5}");
-        assert_eq!(
-            exp("{f = function(a, ...) return ... end}"),
-            "{[\"f\"]=function(a, ...) return ...; end}"
-        );
+        assert_eq!(exp("{f = function(a, ...) return ... end}"), "{[\"f\"]=function(a, ...) return ...; end}");
         assert_eq!(exp("{x}"), "{x}");
         assert_eq!(exp("{x == 1}"), "{(x == 1)}");
-        assert_eq!(
-            exp("nil, true, false, 1.5, 0x10, 'a\\n'"),
-            "nil, true, false, 1.5, 16, \"a\\n\""
-        );
+        assert_eq!(exp("nil, true, false, 1.5, 0x10, 'a\\n'"), "nil, true, false, 1.5, 16, \"a\\n\"");
     }
 
     #[test]
     fn statements() {
         assert_eq!(show("local a, b = 1 x = a"), "local a, b = 1; x = a");
         assert_eq!(show("a, b.c, d[1] = 1, 2"), "a, b[\"c\"], d[1] = 1, 2");
-        assert_eq!(
-            show("function a.b:c(x) return self end"),
-            "a.b:c = function(self, x) return self; end"
-        );
+        assert_eq!(show("function a.b:c(x) return self end"), "a.b:c = function(self, x) return self; end");
         assert_eq!(show("function f(...) end"), "f = function(...) end");
         assert_eq!(show("local function f() end"), "local f = function() end");
-        assert_eq!(
-            show("if a then b() elseif c then d() else e() end"),
-            "if a then b(); elseif c then d(); else e(); end"
-        );
+        assert_eq!(show("if a then b() elseif c then d() else e() end"), "if a then b(); elseif c then d(); else e(); end");
         assert_eq!(show("while x do break end"), "while x do break; end");
         assert_eq!(show("repeat local x until x"), "repeat local x; until x");
-        assert_eq!(
-            show("for i = 1, 10, 2 do end for k, v in pairs(t) do end"),
-            "for i = 1, 10, 2 do end; for k, v in pairs(t) do end"
-        );
+        assert_eq!(show("for i = 1, 10, 2 do end for k, v in pairs(t) do end"), "for i = 1, 10, 2 do end; for k, v in pairs(t) do end");
         assert_eq!(show("do ::a:: goto a end ;;"), "do ::a::; goto a; end");
         assert_eq!(show("return"), "return");
         assert_eq!(show("return 1;"), "return 1");
         assert_eq!(show("f() return f()"), "f(); return f()");
         assert_eq!(show("a.b.c = 1"), "a[\"b\"][\"c\"] = 1");
-        assert_eq!(
-            err("local x <const> = 1"),
-            "t:1: unexpected symbol near '<'"
-        );
+        assert_eq!(err("local x <const> = 1"), "t:1: unexpected symbol near '<'");
     }
 
     #[test]
@@ -1252,22 +1096,13 @@ mod tests {
         assert_eq!(err("x ="), "t:1: unexpected symbol near <eof>");
         assert_eq!(err("f() = 1"), "t:1: syntax error near '='");
         assert_eq!(err("(a) = 1"), "t:1: syntax error near '='");
-        assert_eq!(
-            err("function f() return ... end"),
-            "t:1: cannot use '...' outside a vararg function near '...'"
-        );
-        assert_eq!(
-            err("function f()\n"),
-            "t:2: 'end' expected (to close 'function' at line 1) near <eof>"
-        );
+        assert_eq!(err("function f() return ... end"), "t:1: cannot use '...' outside a vararg function near '...'");
+        assert_eq!(err("function f()\n"), "t:2: 'end' expected (to close 'function' at line 1) near <eof>");
         assert_eq!(err("function f()"), "t:1: 'end' expected near <eof>");
         assert_eq!(err("x = }"), "t:1: unexpected symbol near '}'");
         assert_eq!(err("local 1"), "t:1: <name> expected near '1'");
         assert_eq!(err("x = \x01"), "t:1: unexpected symbol near char(1)");
-        assert_eq!(
-            err("a.b:c = 1"),
-            "t:1: function arguments expected near '='"
-        );
+        assert_eq!(err("a.b:c = 1"), "t:1: function arguments expected near '='");
         let mut names = Rodeo::default();
         let e = parse(b"if x then", b"=t", &mut names).unwrap_err();
         assert!(e.incomplete_input);
@@ -1278,72 +1113,35 @@ mod tests {
     #[test]
     fn lines() {
         let mut names = Rodeo::default();
-        let c = parse(
-            b"local function f\n(a)\nend\nx = 1 +\n2\nf(\n1)\nfunction g\n()\nend",
-            b"=t",
-            &mut names,
-        )
-        .unwrap();
-        let Stat::LocalFunction { func, line, .. } = &c.body.stats[0] else {
-            panic!()
-        };
+        let c = parse(b"local function f\n(a)\nend\nx = 1 +\n2\nf(\n1)\nfunction g\n()\nend", b"=t", &mut names).unwrap();
+        let Stat::LocalFunction { func, line, .. } = &c.body.stats[0] else { panic!() };
         assert_eq!((*line, func.line, func.end_line), (1, 2, 3));
-        let Stat::Assign { exprs, line, .. } = &c.body.stats[1] else {
-            panic!()
-        };
+        let Stat::Assign { exprs, line, .. } = &c.body.stats[1] else { panic!() };
         assert_eq!(*line, 5);
-        let Expr::BinOp { line, .. } = &exprs[0] else {
-            panic!()
-        };
+        let Expr::BinOp { line, .. } = &exprs[0] else { panic!() };
         assert_eq!(*line, 4);
-        let Stat::Call(Expr::Call { line, .. }) = &c.body.stats[2] else {
-            panic!()
-        };
+        let Stat::Call(Expr::Call { line, .. }) = &c.body.stats[2] else { panic!() };
         assert_eq!(*line, 6);
-        let Stat::Function { func, line, .. } = &c.body.stats[3] else {
-            panic!()
-        };
+        let Stat::Function { func, line, .. } = &c.body.stats[3] else { panic!() };
         assert_eq!((*line, func.line, func.end_line), (8, 8, 10));
         assert_eq!(c.last_line, 10);
 
         // Index: line of the key's last token; calls: where the suffixed expression starts.
-        let c = parse(
-            b"x = a\n.b\n[\n1\n]:m\n(\n)\nif x then\nelse\nend\n\n",
-            b"=t",
-            &mut names,
-        )
-        .unwrap();
-        let Stat::Assign { exprs, line, .. } = &c.body.stats[0] else {
-            panic!()
-        };
+        let c = parse(b"x = a\n.b\n[\n1\n]:m\n(\n)\nif x then\nelse\nend\n\n", b"=t", &mut names).unwrap();
+        let Stat::Assign { exprs, line, .. } = &c.body.stats[0] else { panic!() };
         assert_eq!(*line, 7);
-        let Expr::MethodCall { obj, line, .. } = &exprs[0] else {
-            panic!()
-        };
+        let Expr::MethodCall { obj, line, .. } = &exprs[0] else { panic!() };
         assert_eq!(*line, 1);
-        let Expr::Index { obj, line, .. } = &**obj else {
-            panic!()
-        };
+        let Expr::Index { obj, line, .. } = &**obj else { panic!() };
         assert_eq!(*line, 5);
-        let Expr::Index { line, .. } = &**obj else {
-            panic!()
-        };
+        let Expr::Index { line, .. } = &**obj else { panic!() };
         assert_eq!(*line, 2);
-        let Stat::If { arms, orelse, line } = &c.body.stats[1] else {
-            panic!()
-        };
-        assert_eq!(
-            (*line, arms[0].1.end_line, orelse.as_ref().unwrap().end_line),
-            (8, 9, 10)
-        );
+        let Stat::If { arms, orelse, line } = &c.body.stats[1] else { panic!() };
+        assert_eq!((*line, arms[0].1.end_line, orelse.as_ref().unwrap().end_line), (8, 9, 10));
         assert_eq!((c.body.end_line, c.last_line), (12, 12));
         let c = parse(b"x = function\n(\n)\nend", b"=t", &mut names).unwrap();
-        let Stat::Assign { exprs, .. } = &c.body.stats[0] else {
-            panic!()
-        };
-        let Expr::Function(f) = &exprs[0] else {
-            panic!()
-        };
+        let Stat::Assign { exprs, .. } = &c.body.stats[0] else { panic!() };
+        let Expr::Function(f) = &exprs[0] else { panic!() };
         assert_eq!((f.line, f.end_line), (2, 4));
     }
 
@@ -1353,25 +1151,15 @@ mod tests {
     }
 
     fn stack_of(bytes: usize, f: impl FnOnce() + Send + 'static) {
-        std::thread::Builder::new()
-            .stack_size(bytes)
-            .spawn(f)
-            .unwrap()
-            .join()
-            .unwrap();
+        std::thread::Builder::new().stack_size(bytes).spawn(f).unwrap().join().unwrap();
     }
 
     #[test]
     fn long_left_chains_do_not_recurse() {
         small_stack(|| {
-            for (head, rep) in [
-                ("x = 1", " + 1"),
-                ("x = a", ".b"),
-                ("x = f", "(1)"),
-                ("x = t", "[1]"),
-                ("x = o", ":m()"),
-                ("x = 1", " or 1"),
-            ] {
+            for (head, rep) in
+                [("x = 1", " + 1"), ("x = a", ".b"), ("x = f", "(1)"), ("x = t", "[1]"), ("x = o", ":m()"), ("x = 1", " or 1")]
+            {
                 let src = format!("{head}{}", rep.repeat(100_000));
                 let mut names = Rodeo::default();
                 let c = parse(src.as_bytes(), b"=t", &mut names).unwrap();
@@ -1390,122 +1178,54 @@ mod tests {
     fn nesting_limit_on_small_stack() {
         stack_of(1 << 20, || {
             let cases: Vec<(String, String)> = vec![
-                (
-                    format!("x = {}1{}", "(".repeat(196), ")".repeat(196)),
-                    String::new(),
-                ),
+                (format!("x = {}1{}", "(".repeat(196), ")".repeat(196)), String::new()),
                 (
                     format!("x = {}1{}", "(".repeat(197), ")".repeat(197)),
                     "t:1: too many C levels (limit is 200) in main function near '1'".into(),
                 ),
-                (
-                    format!("{}{}", "do ".repeat(198), "end ".repeat(198)),
-                    String::new(),
-                ),
+                (format!("{}{}", "do ".repeat(198), "end ".repeat(198)), String::new()),
                 (
                     format!("{}{}", "do ".repeat(199), "end ".repeat(199)),
                     "t:1: too many C levels (limit is 200) in main function near 'do'".into(),
                 ),
-                (
-                    format!("x = {}{}", "{".repeat(197), "}".repeat(197)),
-                    String::new(),
-                ),
+                (format!("x = {}{}", "{".repeat(197), "}".repeat(197)), String::new()),
                 (
                     format!("x = {}{}", "{".repeat(198), "}".repeat(198)),
                     "t:1: too many C levels (limit is 200) in main function near '{'".into(),
                 ),
-                (
-                    format!("x = {}{}", "f(".repeat(197), ")".repeat(197)),
-                    String::new(),
-                ),
+                (format!("x = {}{}", "f(".repeat(197), ")".repeat(197)), String::new()),
                 (
                     format!("x = {}{}", "f(".repeat(198), ")".repeat(198)),
                     "t:1: too many C levels (limit is 200) in main function near 'f'".into(),
                 ),
+                (format!("x = {}1{}", "function() return ".repeat(98), " end".repeat(98)), String::new()),
                 (
-                    format!(
-                        "x = {}1{}",
-                        "function() return ".repeat(98),
-                        " end".repeat(98)
-                    ),
-                    String::new(),
+                    format!("x = {}1{}", "function() return ".repeat(99), " end".repeat(99)),
+                    "t:1: too many C levels (limit is 200) in function at line 1 near 'return'".into(),
                 ),
-                (
-                    format!(
-                        "x = {}1{}",
-                        "function() return ".repeat(99),
-                        " end".repeat(99)
-                    ),
-                    "t:1: too many C levels (limit is 200) in function at line 1 near 'return'"
-                        .into(),
-                ),
-                (
-                    format!("{}{}", "if x then ".repeat(197), "end ".repeat(197)),
-                    String::new(),
-                ),
-                (
-                    format!("{}{}", "for i = 1, 2 do ".repeat(197), "end ".repeat(197)),
-                    String::new(),
-                ),
-                (
-                    format!("x = {}{}", "{f(".repeat(98), ")}".repeat(98)),
-                    String::new(),
-                ),
-                (
-                    format!("x = {}1{}", "a[".repeat(196), "]".repeat(196)),
-                    String::new(),
-                ),
-                (
-                    format!("x = {}1{}", "{a=".repeat(196), "}".repeat(196)),
-                    String::new(),
-                ),
+                (format!("{}{}", "if x then ".repeat(197), "end ".repeat(197)), String::new()),
+                (format!("{}{}", "for i = 1, 2 do ".repeat(197), "end ".repeat(197)), String::new()),
+                (format!("x = {}{}", "{f(".repeat(98), ")}".repeat(98)), String::new()),
+                (format!("x = {}1{}", "a[".repeat(196), "]".repeat(196)), String::new()),
+                (format!("x = {}1{}", "{a=".repeat(196), "}".repeat(196)), String::new()),
                 (format!("x = {}1", "- ".repeat(196)), String::new()),
-                (
-                    format!("x = {}1", "- ".repeat(197)),
-                    "t:1: too many C levels (limit is 200) in main function near '1'".into(),
-                ),
+                (format!("x = {}1", "- ".repeat(197)), "t:1: too many C levels (limit is 200) in main function near '1'".into()),
                 (format!("x = 1{}", " ^ 1".repeat(196)), String::new()),
+                (format!("x = 1{}", " .. 1".repeat(197)), "t:1: too many C levels (limit is 200) in main function near '1'".into()),
+                ((1..=198).map(|i| format!("a{i}")).collect::<Vec<_>>().join(",") + " = 1", String::new()),
                 (
-                    format!("x = 1{}", " .. 1".repeat(197)),
-                    "t:1: too many C levels (limit is 200) in main function near '1'".into(),
-                ),
-                (
-                    (1..=198)
-                        .map(|i| format!("a{i}"))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                        + " = 1",
-                    String::new(),
-                ),
-                (
-                    (1..=199)
-                        .map(|i| format!("a{i}"))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                        + " = 1",
+                    (1..=199).map(|i| format!("a{i}")).collect::<Vec<_>>().join(",") + " = 1",
                     "t:1: too many C levels (limit is 200) in main function near '='".into(),
                 ),
                 // Far beyond the limit: still an error, never a stack overflow.
-                (
-                    format!("x = {}", "(".repeat(100_000)),
-                    "t:1: too many C levels (limit is 200) in main function near '('".into(),
-                ),
-                (
-                    format!("x = {}", "{".repeat(100_000)),
-                    "t:1: too many C levels (limit is 200) in main function near '{'".into(),
-                ),
-                (
-                    "if x then ".repeat(100_000),
-                    "t:1: too many C levels (limit is 200) in main function near 'x'".into(),
-                ),
+                (format!("x = {}", "(".repeat(100_000)), "t:1: too many C levels (limit is 200) in main function near '('".into()),
+                (format!("x = {}", "{".repeat(100_000)), "t:1: too many C levels (limit is 200) in main function near '{'".into()),
+                ("if x then ".repeat(100_000), "t:1: too many C levels (limit is 200) in main function near 'x'".into()),
                 (
                     (1..=1000).map(|i| format!("::a{i}:: ")).collect(),
                     "t:1: too many C levels (limit is 200) in main function near '::'".into(),
                 ),
-                (
-                    (1..=197).map(|i| format!("::a{i}:: ; ")).collect(),
-                    String::new(),
-                ),
+                ((1..=197).map(|i| format!("::a{i}:: ; ")).collect(), String::new()),
                 (
                     (1..=198).map(|i| format!("::a{i}:: ; ")).collect(),
                     "t:1: too many C levels (limit is 200) in main function near ';'".into(),
@@ -1650,12 +1370,7 @@ mod tests {
                 }
                 if let Err(e) = parse(&v, b"=f", &mut names) {
                     assert!(e.message.starts_with("f:"), "{:?}", e.message);
-                    assert_eq!(
-                        e.incomplete_input,
-                        e.message.ends_with("<eof>"),
-                        "{:?}",
-                        e.message
-                    );
+                    assert_eq!(e.incomplete_input, e.message.ends_with("<eof>"), "{:?}", e.message);
                 }
             }
         });

@@ -80,7 +80,6 @@ fn as_index(n: f64) -> Option<usize> {
 
 const MAX_ARRAY_BITS: usize = 26;
 
-
 impl Table {
     pub fn new() -> Self {
         Self::default()

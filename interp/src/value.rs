@@ -150,10 +150,7 @@ impl Value {
     /// Whether the value is a collectable heap object.
     #[inline]
     pub fn is_collectable(self) -> bool {
-        matches!(
-            self,
-            Value::Str(_) | Value::Table(_) | Value::Func(_) | Value::UserData(_) | Value::Thread(_)
-        )
+        matches!(self, Value::Str(_) | Value::Table(_) | Value::Func(_) | Value::UserData(_) | Value::Thread(_))
     }
 }
 

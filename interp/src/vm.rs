@@ -180,14 +180,7 @@ pub struct LimitState {
 
 impl Default for LimitState {
     fn default() -> Self {
-        LimitState {
-            fuel: None,
-            deadline: None,
-            max_depth: 200_000,
-            max_string: usize::MAX / 2,
-            interrupted: false,
-            tripped: None,
-        }
+        LimitState { fuel: None, deadline: None, max_depth: 200_000, max_string: usize::MAX / 2, interrupted: false, tripped: None }
     }
 }
 

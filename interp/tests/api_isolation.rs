@@ -145,10 +145,7 @@ fn new_objects_are_not_logged_and_host_handles_stay_valid() {
     let lua = Lua::new();
     lua.load("keep = {}").exec().unwrap();
     let iso = lua.begin_isolation();
-    let t: LuaTable = lua
-        .load("local t = {} for i = 1, 1000 do t[i] = { i } end t.name = 'x' keep.ref = t return t")
-        .eval()
-        .unwrap();
+    let t: LuaTable = lua.load("local t = {} for i = 1, 1000 do t[i] = { i } end t.name = 'x' keep.ref = t return t").eval().unwrap();
     // only the store into `keep` is logged, not the 1,000 stores into new tables
     assert_eq!(lua.isolation_log_len(), 1);
     iso.rollback();
@@ -184,13 +181,8 @@ fn upvalues_open_and_closed_are_restored() {
 fn cost_is_proportional_to_writes_not_to_the_heap() {
     let lua = Lua::new();
     // a large heap: 200,000 tables reachable from globals
-    lua.load("big = {} for i = 1, 200000 do big[i] = { id = i, name = 'n' .. i } end counter = 0")
-        .exec()
-        .unwrap();
-    let f: LuaFunction = lua
-        .load("function(k) counter = counter + 1 big[k].name = 'changed' return big[k].id end")
-        .eval()
-        .unwrap();
+    lua.load("big = {} for i = 1, 200000 do big[i] = { id = i, name = 'n' .. i } end counter = 0").exec().unwrap();
+    let f: LuaFunction = lua.load("function(k) counter = counter + 1 big[k].name = 'changed' return big[k].id end").eval().unwrap();
     for k in [1, 5000, 199999] {
         let iso = lua.begin_isolation();
         assert_eq!(f.call::<i64>(k).unwrap(), k);
@@ -210,10 +202,7 @@ fn repeated_writes_log_once_and_keep_nothing_alive() {
     lua.load("for i = 1, 1000000 do x = i end").exec().unwrap();
     assert_eq!(lua.isolation_log_len(), 1);
     // a value created and dropped by the call is collectable during it
-    let collected: bool = lua
-        .load("x = {} weak[1] = x x = 0 collectgarbage() return weak[1] == nil")
-        .eval()
-        .unwrap();
+    let collected: bool = lua.load("x = {} weak[1] = x x = 0 collectgarbage() return weak[1] == nil").eval().unwrap();
     assert!(collected, "the log must not keep the call's own garbage alive");
     iso.rollback();
     assert_eq!(lua.globals().get::<i64>("x").unwrap(), 0);
@@ -277,8 +266,7 @@ async fn isolation_spans_async_calls() {
 #[test]
 fn test_scripts_run_inside_an_isolation_and_leave_no_trace() {
     // these read or write files relative to their directory (process-wide cwd)
-    const NEED_FILES: &[&str] =
-        &["for_lines", "io_", "os_files", "package_", "loadfile_header"];
+    const NEED_FILES: &[&str] = &["for_lines", "io_", "os_files", "package_", "loadfile_header"];
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()

@@ -146,14 +146,10 @@ fn an_mlua_host_program_runs_unchanged() {
 #[test]
 fn tuples_take_the_rest_in_their_last_element() {
     let lua = Lua::new();
-    let f = lua
-        .create_function(|_, (n, rest): (i64, LuaMultiValue)| Ok((n, rest.len() as i64)))
-        .unwrap();
+    let f = lua.create_function(|_, (n, rest): (i64, LuaMultiValue)| Ok((n, rest.len() as i64))).unwrap();
     assert_eq!(f.call::<(i64, i64)>((1, 2, 3, 4)).unwrap(), (1, 3));
     // results: a tuple whose last element is variadic
-    let g = lua
-        .create_function(|_, ()| Ok((true, LuaVariadic::from_iter([1, 2, 3]))))
-        .unwrap();
+    let g = lua.create_function(|_, ()| Ok((true, LuaVariadic::from_iter([1, 2, 3])))).unwrap();
     let n: i64 = lua.load("local f = ... return select('#', f())").call(g).unwrap();
     assert_eq!(n, 4);
     // a wrong element in the variadic tail names its position

@@ -60,17 +60,8 @@ fn sample() -> Doc {
     Doc {
         id: Id(1 << 52),
         title: "root \u{1F600}".into(),
-        shapes: vec![
-            Shape::Empty,
-            Shape::Circle(1.5),
-            Shape::Rect(2.0, -3.0),
-            Shape::Poly { points: vec![(0, 0), (1, -1)], closed: true },
-        ],
-        meta: Meta {
-            author: Some("ada".into()),
-            rev: 3,
-            labels: [("a".to_string(), -1), ("b".to_string(), 2)].into_iter().collect(),
-        },
+        shapes: vec![Shape::Empty, Shape::Circle(1.5), Shape::Rect(2.0, -3.0), Shape::Poly { points: vec![(0, 0), (1, -1)], closed: true }],
+        meta: Meta { author: Some("ada".into()), rev: 3, labels: [("a".to_string(), -1), ("b".to_string(), 2)].into_iter().collect() },
         parent: Some(Box::new(child)),
         scores: [("x".to_string(), 0.25), ("y".to_string(), f64::MAX)].into_iter().collect(),
         grid: vec![vec![1, 2], vec![], vec![255]],

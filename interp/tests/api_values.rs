@@ -63,8 +63,7 @@ fn multi_values_and_tuples() -> LuaResult<()> {
     assert_eq!(mv.len(), 2);
     let sum = lua.create_function(|_, v: LuaVariadic<f64>| Ok(v.iter().sum::<f64>()))?;
     assert_eq!(sum.call::<f64>((1, 2, 3, 4))?, 10.0);
-    let t12: (i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32) =
-        lua.load("1,2,3,4,5,6,7,8,9,10,11,12").eval()?;
+    let t12: (i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32, i32) = lua.load("1,2,3,4,5,6,7,8,9,10,11,12").eval()?;
     assert_eq!(t12.11, 12);
     Ok(())
 }

@@ -17,10 +17,7 @@ use oxilua::proto::{Constant, Proto};
 fn compile(src: &str) -> Proto {
     let p = oxilua::compile(src.as_bytes(), b"=gold").unwrap_or_else(|e| panic!("{}", e.message));
     if let Err(e) = verify(&p) {
-        panic!(
-            "verifier rejects compiled code: {e}\n{}",
-            disassemble(&p, true)
-        );
+        panic!("verifier rejects compiled code: {e}\n{}", disassemble(&p, true));
     }
     p
 }
@@ -56,12 +53,7 @@ fn ok(src: &str) {
 
 /// Run `f` on a thread with the stack size cargo gives test threads.
 fn on_small_stack(f: impl FnOnce() + Send + 'static) {
-    std::thread::Builder::new()
-        .stack_size(2 << 20)
-        .spawn(f)
-        .unwrap()
-        .join()
-        .unwrap();
+    std::thread::Builder::new().stack_size(2 << 20).spawn(f).unwrap().join().unwrap();
 }
 
 fn ops(p: &Proto) -> Vec<OpCode> {
@@ -1189,12 +1181,7 @@ local function f(a, b, ...) local c = a end
 ";
     let p = compile(src);
     let listing = disassemble_detailed(&p, true);
-    let locals: String = listing
-        .lines()
-        .skip_while(|l| !l.starts_with("locals (12)"))
-        .take(13)
-        .collect::<Vec<_>>()
-        .join("\n");
+    let locals: String = listing.lines().skip_while(|l| !l.starts_with("locals (12)")).take(13).collect::<Vec<_>>().join("\n");
     assert_eq!(
         locals,
         "locals (12):
@@ -1212,20 +1199,8 @@ local function f(a, b, ...) local c = a end
 \t11\tf\t17\t18"
     );
     let f = &p.protos[0];
-    assert_eq!(
-        (
-            f.num_params,
-            f.is_vararg,
-            f.line_defined,
-            f.last_line_defined
-        ),
-        (2, true, 4, 4)
-    );
-    let names: Vec<_> = f
-        .loc_vars
-        .iter()
-        .map(|v| (&*v.name, v.start_pc, v.end_pc))
-        .collect();
+    assert_eq!((f.num_params, f.is_vararg, f.line_defined, f.last_line_defined), (2, true, 4, 4));
+    let names: Vec<_> = f.loc_vars.iter().map(|v| (&*v.name, v.start_pc, v.end_pc)).collect();
     assert_eq!(names, [("a", 0, 2), ("b", 0, 2), ("c", 1, 2)]);
     assert!(p.is_vararg && p.num_params == 0 && p.line_defined == 0);
 }
@@ -1234,34 +1209,12 @@ local function f(a, b, ...) local c = a end
 fn upvalue_descriptors() {
     let p = compile("local a, b = 1, 2\nfunction f() return function() return a, b, x end end");
     let main_up = &p.upvalues[0];
-    assert_eq!(
-        (main_up.name.as_deref(), main_up.in_stack, main_up.index),
-        (Some("_ENV"), true, 0)
-    );
+    assert_eq!((main_up.name.as_deref(), main_up.in_stack, main_up.index), (Some("_ENV"), true, 0));
     let f = &p.protos[0];
     let g = &f.protos[0];
-    let desc = |p: &Proto| {
-        p.upvalues
-            .iter()
-            .map(|u| (u.name.as_deref().unwrap().to_owned(), u.in_stack, u.index))
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(
-        desc(f),
-        [
-            ("a".into(), true, 0),
-            ("b".into(), true, 1),
-            ("_ENV".into(), false, 0)
-        ]
-    );
-    assert_eq!(
-        desc(g),
-        [
-            ("a".into(), false, 0),
-            ("b".into(), false, 1),
-            ("_ENV".into(), false, 2)
-        ]
-    );
+    let desc = |p: &Proto| p.upvalues.iter().map(|u| (u.name.as_deref().unwrap().to_owned(), u.in_stack, u.index)).collect::<Vec<_>>();
+    assert_eq!(desc(f), [("a".into(), true, 0), ("b".into(), true, 1), ("_ENV".into(), false, 0)]);
+    assert_eq!(desc(g), [("a".into(), false, 0), ("b".into(), false, 1), ("_ENV".into(), false, 2)]);
 }
 
 #[test]
@@ -1277,30 +1230,17 @@ fn large_constant_tables_use_loadkx_and_setlist_extraarg() {
     src.push_str("}\nlocal s = 'after'");
     let p = compile(&src);
     let code = ops(&p);
-    let kx = code
-        .iter()
-        .rposition(|&o| o == OpCode::LoadKx)
-        .expect("LOADKX");
+    let kx = code.iter().rposition(|&o| o == OpCode::LoadKx).expect("LOADKX");
     assert_eq!(code[kx + 1], OpCode::ExtraArg);
     assert_eq!(p.code[kx + 1].ax_arg() as usize, n);
     assert!(matches!(&p.constants[n], Constant::String(s) if &s[..] == b"after"));
-    let big_setlist = p
-        .code
-        .iter()
-        .position(|i| i.op() == Some(OpCode::SetList) && i.c() == 0)
-        .expect("SETLIST C=0");
+    let big_setlist = p.code.iter().position(|i| i.op() == Some(OpCode::SetList) && i.c() == 0).expect("SETLIST C=0");
     assert_eq!(p.code[big_setlist + 1].ax_arg(), 512);
     // RK operands fall back to registers for constants past 255.
-    let items = (0..300)
-        .map(|i| format!("'s{i}'"))
-        .collect::<Vec<_>>()
-        .join(",");
+    let items = (0..300).map(|i| format!("'s{i}'")).collect::<Vec<_>>().join(",");
     let p = compile(&format!("local t = {{{items}}}\nreturn t + 0.5"));
     let n = p.code.len();
-    assert_eq!(
-        ops(&p)[n - 4..],
-        [OpCode::LoadK, OpCode::Add, OpCode::Return, OpCode::Return]
-    );
+    assert_eq!(ops(&p)[n - 4..], [OpCode::LoadK, OpCode::Add, OpCode::Return, OpCode::Return]);
     assert_eq!(p.code[n - 4].bx(), 300);
     assert!(!oxilua::opcodes::is_k(p.code[n - 3].c()));
 }
@@ -1311,14 +1251,8 @@ fn large_constant_tables_use_loadkx_and_setlist_extraarg() {
 
 #[test]
 fn goto_errors() {
-    assert_eq!(
-        err("goto x"),
-        r#"[string "goto x"]:1: no visible label 'x' for <goto> at line 1"#
-    );
-    assert_eq!(
-        err("goto x\nprint(1)\n\n"),
-        r#"[string "goto x..."]:4: no visible label 'x' for <goto> at line 1"#
-    );
+    assert_eq!(err("goto x"), r#"[string "goto x"]:1: no visible label 'x' for <goto> at line 1"#);
+    assert_eq!(err("goto x\nprint(1)\n\n"), r#"[string "goto x..."]:4: no visible label 'x' for <goto> at line 1"#);
     assert_eq!(
         err("local function f()\ngoto x\nprint(1)\nend\n\nprint(2)"),
         r#"[string "local function f()..."]:6: no visible label 'x' for <goto> at line 2"#
@@ -1339,38 +1273,17 @@ fn goto_errors() {
         err("if a then goto l end local z ::l:: z = 1"),
         r#"[string "if a then goto l end local z ::l:: z = 1"]:1: <goto l> at line 1 jumps into the scope of local 'z'"#
     );
-    assert_eq!(
-        err("do\n ::x::\n\n ::x:: end"),
-        r#"[string "do..."]:4: label 'x' already defined on line 2"#
-    );
-    assert_eq!(
-        err("::x:: ::y:: ::x::"),
-        r#"[string "::x:: ::y:: ::x::"]:1: label 'x' already defined on line 1"#
-    );
-    assert_eq!(
-        err("break"),
-        r#"[string "break"]:1: <break> at line 1 not inside a loop"#
-    );
-    assert_eq!(
-        err("if x then break end"),
-        r#"[string "if x then break end"]:1: <break> at line 1 not inside a loop"#
-    );
-    assert_eq!(
-        err("while true do end break"),
-        r#"[string "while true do end break"]:1: <break> at line 1 not inside a loop"#
-    );
-    assert_eq!(
-        err("if a then break; ::m:: end"),
-        r#"[string "if a then break; ::m:: end"]:1: <break> at line 1 not inside a loop"#
-    );
+    assert_eq!(err("do\n ::x::\n\n ::x:: end"), r#"[string "do..."]:4: label 'x' already defined on line 2"#);
+    assert_eq!(err("::x:: ::y:: ::x::"), r#"[string "::x:: ::y:: ::x::"]:1: label 'x' already defined on line 1"#);
+    assert_eq!(err("break"), r#"[string "break"]:1: <break> at line 1 not inside a loop"#);
+    assert_eq!(err("if x then break end"), r#"[string "if x then break end"]:1: <break> at line 1 not inside a loop"#);
+    assert_eq!(err("while true do end break"), r#"[string "while true do end break"]:1: <break> at line 1 not inside a loop"#);
+    assert_eq!(err("if a then break; ::m:: end"), r#"[string "if a then break; ::m:: end"]:1: <break> at line 1 not inside a loop"#);
     assert_eq!(
         err("function f() goto l end ::l::"),
         r#"[string "function f() goto l end ::l::"]:1: no visible label 'l' for <goto> at line 1"#
     );
-    assert_eq!(
-        err("goto a; goto b"),
-        r#"[string "goto a; goto b"]:1: no visible label 'a' for <goto> at line 1"#
-    );
+    assert_eq!(err("goto a; goto b"), r#"[string "goto a; goto b"]:1: no visible label 'a' for <goto> at line 1"#);
 }
 
 #[test]
@@ -1396,24 +1309,12 @@ fn local_variable_limit() {
         err(&many),
         r#"[string "local a;local a;local a;local a;local a;local..."]:1: too many local variables (limit is 200) in main function"#
     );
-    let list = format!(
-        "local {}",
-        (1..=300)
-            .map(|i| format!("a{i}"))
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    let list = format!("local {}", (1..=300).map(|i| format!("a{i}")).collect::<Vec<_>>().join(","));
     assert_eq!(
         err(&list),
         r#"[string "local a1,a2,a3,a4,a5,a6,a7,a8,a9,a10,a11,a12,..."]:1: too many local variables (limit is 200) in main function near ','"#
     );
-    let params = format!(
-        "local function f({}) end",
-        (1..=210)
-            .map(|i| format!("p{i}"))
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    let params = format!("local function f({}) end", (1..=210).map(|i| format!("p{i}")).collect::<Vec<_>>().join(","));
     assert_eq!(
         err(&params),
         r#"[string "local function f(p1,p2,p3,p4,p5,p6,p7,p8,p9,p..."]:1: too many local variables (limit is 200) in function at line 1 near ','"#
@@ -1421,12 +1322,8 @@ fn local_variable_limit() {
     // 200 are fine, including a for loop's hidden control variables.
     ok(&"local a;".repeat(200));
     ok(&format!("for i=1,2 do {} end", "local a;".repeat(196)));
-    assert!(err(&format!("for i=1,2 do {} end", "local a;".repeat(197)))
-        .contains("too many local variables (limit is 200)"));
-    assert!(
-        err(&format!("for k,v in x do {} end", "local a;".repeat(196)))
-            .contains("too many local variables")
-    );
+    assert!(err(&format!("for i=1,2 do {} end", "local a;".repeat(197))).contains("too many local variables (limit is 200)"));
+    assert!(err(&format!("for k,v in x do {} end", "local a;".repeat(196))).contains("too many local variables"));
 }
 
 #[test]
@@ -1447,19 +1344,13 @@ fn upvalue_limit() {
     }
     s += "\nend  end end";
     let e = err(&s);
-    assert!(
-        e.contains("too many upvalues (limit is 255) in function at line 5"),
-        "{e}"
-    );
+    assert!(e.contains("too many upvalues (limit is 255) in function at line 5"), "{e}");
 }
 
 #[test]
 fn register_limit() {
     let src = format!("return f({})", vec!["x"; 260].join(","));
-    assert_eq!(
-        err(&src),
-        r#"[string "return f(x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,..."]:1: function or expression too complex"#
-    );
+    assert_eq!(err(&src), r#"[string "return f(x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,x,..."]:1: function or expression too complex"#);
     let src = format!("local a,b = {}1", "1,".repeat(250));
     assert!(err(&src).ends_with("function or expression too complex"));
     ok(&format!("local a,b = {}1", "1,".repeat(240)));
@@ -1482,8 +1373,7 @@ fn long_left_associative_chains() {
         compile(&format!("f{}", "(1)".repeat(n)));
         compile(&format!("a{}", ":m()".repeat(n)));
         // Jumps to the end of very long and/or chains do not fit sBx, as in PUC.
-        assert!(err(&format!("return a{}", " or a".repeat(n)))
-            .ends_with(":1: control structure too long"));
+        assert!(err(&format!("return a{}", " or a".repeat(n))).ends_with(":1: control structure too long"));
         compile(&format!("return a{}", " or a".repeat(30_000)));
         compile(&format!("return a{}", " and a".repeat(30_000)));
         compile(&format!("return a{}", " < a".repeat(n)));
@@ -1499,27 +1389,15 @@ fn maximal_nesting_fits_small_stack() {
         compile(&format!("return {}1{}", "(".repeat(196), ")".repeat(196)));
         compile(&format!("return {}{}", "{".repeat(197), "}".repeat(197)));
         compile(&format!("return {}{}", "f(".repeat(197), ")".repeat(197)));
-        compile(&format!(
-            "{}{}",
-            "function f() ".repeat(198),
-            "end ".repeat(198)
-        ));
+        compile(&format!("{}{}", "function f() ".repeat(198), "end ".repeat(198)));
         compile(&format!("{}{}", "do ".repeat(198), "end ".repeat(198)));
-        compile(&format!(
-            "{}{}",
-            "while x do ".repeat(197),
-            "end ".repeat(197)
-        ));
+        compile(&format!("{}{}", "while x do ".repeat(197), "end ".repeat(197)));
         compile(&format!("return {}a", "a .. ".repeat(196)));
         compile(&format!("return {}a", "a ^ ".repeat(196)));
         compile(&format!("return {}a", "not ".repeat(196)));
         compile(&format!("return {}a", "- ".repeat(196)));
         compile(&format!("return {}1{}", "a[".repeat(196), "]".repeat(196)));
-        compile(&format!(
-            "return {}1{}",
-            "function() return ".repeat(98),
-            " end".repeat(98)
-        ));
+        compile(&format!("return {}1{}", "function() return ".repeat(98), " end".repeat(98)));
         compile(&format!("return {}1{}", "{f(".repeat(98), ")}".repeat(98)));
     });
 }

@@ -49,12 +49,7 @@ fn same(a: &Proto, b: &Proto) -> Result<(), String> {
     macro_rules! field {
         ($f:ident) => {
             if a.$f != b.$f {
-                return Err(format!(
-                    "{} differs: {:?} vs {:?}",
-                    stringify!($f),
-                    a.$f,
-                    b.$f
-                ));
+                return Err(format!("{} differs: {:?} vs {:?}", stringify!($f), a.$f, b.$f));
             }
         };
     }
@@ -68,13 +63,7 @@ fn same(a: &Proto, b: &Proto) -> Result<(), String> {
     field!(num_params);
     field!(is_vararg);
     field!(max_stack_size);
-    if a.constants.len() != b.constants.len()
-        || !a
-            .constants
-            .iter()
-            .zip(&b.constants)
-            .all(|(x, y)| k_eq(x, y))
-    {
+    if a.constants.len() != b.constants.len() || !a.constants.iter().zip(&b.constants).all(|(x, y)| k_eq(x, y)) {
         return Err("constants differ".into());
     }
     if a.protos.len() != b.protos.len() {
@@ -108,10 +97,7 @@ fn stripped_chunks_keep_code_only() {
         fn check(p: &Proto, q: &Proto) {
             assert_eq!(p.code, q.code);
             assert_eq!(p.constants.len(), q.constants.len());
-            assert_eq!(
-                (p.num_params, p.is_vararg, p.max_stack_size),
-                (q.num_params, q.is_vararg, q.max_stack_size)
-            );
+            assert_eq!((p.num_params, p.is_vararg, p.max_stack_size), (q.num_params, q.is_vararg, q.max_stack_size));
             assert!(q.line_info.is_empty() && q.loc_vars.is_empty());
             assert_eq!(&*q.source, b"=?");
             for (u, v) in p.upvalues.iter().zip(&q.upvalues) {
@@ -134,51 +120,18 @@ fn header_errors_match_lua52() {
         v
     };
     let msg = |bytes: &[u8]| undump(bytes, b"\x1bLua").unwrap_err();
-    assert_eq!(
-        msg(&good[..10]),
-        "binary string: truncated precompiled chunk"
-    );
-    assert_eq!(
-        msg(&good[..30]),
-        "binary string: truncated precompiled chunk"
-    );
-    assert_eq!(
-        msg(&with(3, b'x')),
-        "binary string: not a precompiled chunk"
-    );
-    assert_eq!(
-        msg(&with(4, 0x51)),
-        "binary string: version mismatch in precompiled chunk"
-    );
+    assert_eq!(msg(&good[..10]), "binary string: truncated precompiled chunk");
+    assert_eq!(msg(&good[..30]), "binary string: truncated precompiled chunk");
+    assert_eq!(msg(&with(3, b'x')), "binary string: not a precompiled chunk");
+    assert_eq!(msg(&with(4, 0x51)), "binary string: version mismatch in precompiled chunk");
     // A PUC chunk (format 0) is not ours.
-    assert_eq!(
-        msg(&with(5, 0)),
-        "binary string: version mismatch in precompiled chunk"
-    );
-    assert_eq!(
-        msg(&with(6, 0)),
-        "binary string: incompatible precompiled chunk"
-    );
-    assert_eq!(
-        msg(&with(10, 4)),
-        "binary string: incompatible precompiled chunk"
-    );
-    assert_eq!(
-        msg(&with(12, b'x')),
-        "binary string: corrupted precompiled chunk"
-    );
-    assert_eq!(
-        undump(&good[..10], b"@f.lua").unwrap_err(),
-        "f.lua: truncated precompiled chunk"
-    );
-    assert_eq!(
-        undump(&good[..10], b"=stdin").unwrap_err(),
-        "stdin: truncated precompiled chunk"
-    );
-    assert_eq!(
-        undump(&good[..10], b"chunk").unwrap_err(),
-        "chunk: truncated precompiled chunk"
-    );
+    assert_eq!(msg(&with(5, 0)), "binary string: version mismatch in precompiled chunk");
+    assert_eq!(msg(&with(6, 0)), "binary string: incompatible precompiled chunk");
+    assert_eq!(msg(&with(10, 4)), "binary string: incompatible precompiled chunk");
+    assert_eq!(msg(&with(12, b'x')), "binary string: corrupted precompiled chunk");
+    assert_eq!(undump(&good[..10], b"@f.lua").unwrap_err(), "f.lua: truncated precompiled chunk");
+    assert_eq!(undump(&good[..10], b"=stdin").unwrap_err(), "stdin: truncated precompiled chunk");
+    assert_eq!(undump(&good[..10], b"chunk").unwrap_err(), "chunk: truncated precompiled chunk");
     assert!(undump(&good, b"x").is_ok());
 }
 
@@ -191,17 +144,11 @@ fn rejects(src: &str, f: impl FnOnce(&mut Proto)) {
     f(&mut p);
     assert!(verify(&p).is_err(), "verifier accepted a broken function");
     let bytes = dump(&p, false);
-    assert_eq!(
-        undump(&bytes, b"=x").unwrap_err(),
-        "x: corrupted precompiled chunk"
-    );
+    assert_eq!(undump(&bytes, b"=x").unwrap_err(), "x: corrupted precompiled chunk");
 }
 
 fn find(p: &Proto, op: OpCode) -> usize {
-    p.code
-        .iter()
-        .position(|i| i.op() == Some(op))
-        .unwrap_or_else(|| panic!("no {op:?}"))
+    p.code.iter().position(|i| i.op() == Some(op)).unwrap_or_else(|| panic!("no {op:?}"))
 }
 
 #[test]
@@ -237,11 +184,7 @@ fn verifier_rejects_untrustworthy_code() {
     rejects(src, |p| {
         // The closure's upvalue refers to a register the parent does not have.
         let mut child = (*p.protos[0]).clone();
-        child.upvalues[0] = UpvalDesc {
-            name: None,
-            in_stack: true,
-            index: 200,
-        };
+        child.upvalues[0] = UpvalDesc { name: None, in_stack: true, index: 200 };
         p.protos[0] = Rc::new(child);
     });
     rejects(src, |p| {
@@ -269,9 +212,7 @@ fn verifier_rejects_untrustworthy_code() {
     });
     rejects(src, |p| p.line_info.push(1));
     rejects(src, |p| p.max_stack_size = 1);
-    rejects("local x = 1 return x", |p| {
-        p.code[0] = Instruction::abx(OpCode::LoadK, 0, 7)
-    });
+    rejects("local x = 1 return x", |p| p.code[0] = Instruction::abx(OpCode::LoadK, 0, 7));
 }
 
 #[test]
@@ -286,10 +227,7 @@ fn absurd_lengths_are_refused_cheaply() {
     for n in [u32::MAX, 1 << 30, 1000] {
         let mut v = good.clone();
         v[p..p + 4].copy_from_slice(&n.to_le_bytes());
-        assert_eq!(
-            undump(&v, b"=x").unwrap_err(),
-            "x: truncated precompiled chunk"
-        );
+        assert_eq!(undump(&v, b"=x").unwrap_err(), "x: truncated precompiled chunk");
     }
 }
 
@@ -317,12 +255,7 @@ fn nesting_depth_is_bounded() {
     let bytes = dump(&deep, true);
     std::thread::Builder::new()
         .stack_size(2 << 20)
-        .spawn(move || {
-            assert_eq!(
-                undump(&bytes, b"=x").unwrap_err(),
-                "x: corrupted precompiled chunk"
-            )
-        })
+        .spawn(move || assert_eq!(undump(&bytes, b"=x").unwrap_err(), "x: corrupted precompiled chunk"))
         .unwrap()
         .join()
         .unwrap();

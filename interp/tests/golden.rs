@@ -20,11 +20,7 @@ fn golden_outputs_match_reference() {
     let mut bad = Vec::new();
     for f in &files {
         let expected = std::fs::read(f.with_extension("out")).expect("missing .out file");
-        let out = Command::new(env!("CARGO_BIN_EXE_oxilua"))
-            .arg(f.file_name().unwrap())
-            .current_dir(&dir)
-            .output()
-            .expect("run oxilua");
+        let out = Command::new(env!("CARGO_BIN_EXE_oxilua")).arg(f.file_name().unwrap()).current_dir(&dir).output().expect("run oxilua");
         let mut got = out.stdout.clone();
         got.extend_from_slice(&out.stderr);
         if got != expected {

@@ -303,34 +303,17 @@ fn syntax_errors_match_lua52() {
         let mut names = lasso::Rodeo::default();
         let want = String::from_utf8_lossy(want);
         match parse(src, name.unwrap_or(src), &mut names) {
-            Ok(_) => failures.push(format!(
-                "{:?}: parsed, want {want:?}",
-                String::from_utf8_lossy(src)
-            )),
+            Ok(_) => failures.push(format!("{:?}: parsed, want {want:?}", String::from_utf8_lossy(src))),
             Err(e) => {
                 if e.message != want {
-                    failures.push(format!(
-                        "{:?}:\n   got {:?}\n  want {want:?}",
-                        String::from_utf8_lossy(src),
-                        e.message
-                    ));
+                    failures.push(format!("{:?}:\n   got {:?}\n  want {want:?}", String::from_utf8_lossy(src), e.message));
                 } else if e.incomplete_input != want.ends_with("<eof>") {
-                    failures.push(format!(
-                        "{:?}: incomplete_input = {}",
-                        String::from_utf8_lossy(src),
-                        e.incomplete_input
-                    ));
+                    failures.push(format!("{:?}: incomplete_input = {}", String::from_utf8_lossy(src), e.incomplete_input));
                 }
             }
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases differ:\n{}",
-        failures.len(),
-        CASES.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), CASES.len(), failures.join("\n"));
 }
 
 #[test]

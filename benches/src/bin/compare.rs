@@ -20,10 +20,7 @@ fn benches_dir() -> PathBuf {
 }
 
 fn workspace_root(benches: &Path) -> PathBuf {
-    benches
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| benches.to_path_buf())
+    benches.parent().map(Path::to_path_buf).unwrap_or_else(|| benches.to_path_buf())
 }
 
 fn describe(interp: &Interpreter) -> String {
@@ -37,23 +34,14 @@ fn describe(interp: &Interpreter) -> String {
 /// `--write-expected`: regenerate the expected outputs with lua5.2.
 fn write_expected(opts: &Options, benches: &Path, selected: &[Program]) -> ExitCode {
     let interps = interpreters::discover(Err("not needed".into()), opts.install);
-    let Some(lua) = interps
-        .iter()
-        .find(|i| i.label == BASELINE && i.is_available())
-    else {
+    let Some(lua) = interps.iter().find(|i| i.label == BASELINE && i.is_available()) else {
         eprintln!("error: {BASELINE} is needed to write expected outputs but is unavailable");
         return ExitCode::from(2);
     };
     let timeout = Duration::from_secs_f64(opts.timeout_secs);
     let mut ok = true;
     for p in selected {
-        match run_once(
-            lua,
-            &p.script(benches),
-            &[],
-            &workspace_root(benches),
-            timeout,
-        ) {
+        match run_once(lua, &p.script(benches), &[], &workspace_root(benches), timeout) {
             Outcome::Finished { stdout, seconds } => {
                 let path = p.expected(benches);
                 match fs::write(&path, stdout) {
@@ -79,13 +67,7 @@ fn write_expected(opts: &Options, benches: &Path, selected: &[Program]) -> ExitC
 
 /// Runs one program under every interpreter, round-robin, and turns the
 /// runs into one table row.
-fn measure(
-    program: &Program,
-    interps: &[Interpreter],
-    opts: &Options,
-    benches: &Path,
-    notes: &mut Vec<String>,
-) -> Row {
+fn measure(program: &Program, interps: &[Interpreter], opts: &Options, benches: &Path, notes: &mut Vec<String>) -> Row {
     let script = program.script(benches);
     let args = program.size.args(opts.size_scale);
     let cwd = workspace_root(benches);
@@ -126,9 +108,7 @@ fn measure(
     // What the output should be: benches/expected at the default size; at
     // other sizes, whatever lua5.2 printed in its first run.
     let baseline = interps.iter().position(|i| i.label == BASELINE);
-    let lua_output = baseline
-        .and_then(|b| runs[b].first())
-        .map(|(_, out)| out.clone());
+    let lua_output = baseline.and_then(|b| runs[b].first()).map(|(_, out)| out.clone());
     let reference: Option<String> = if opts.size_scale == 1.0 {
         match fs::read_to_string(program.expected(benches)) {
             Ok(text) => Some(text),
@@ -145,10 +125,7 @@ fn measure(
         lua_output
     };
     if reference.is_none() {
-        notes.push(format!(
-            "{}: output not checked (no reference output)",
-            program.name
-        ));
+        notes.push(format!("{}: output not checked (no reference output)", program.name));
     }
 
     let cells = (0..interps.len())
@@ -166,10 +143,7 @@ fn measure(
             Cell::Times(runs[i].iter().map(|(t, _)| *t).collect())
         })
         .collect();
-    Row {
-        program: program.name.to_string(),
-        cells,
-    }
+    Row { program: program.name.to_string(), cells }
 }
 
 fn main() -> ExitCode {
@@ -188,10 +162,7 @@ fn main() -> ExitCode {
     let selected = programs::select(opts.filter.as_deref());
     if selected.is_empty() {
         let names: Vec<&str> = programs::PROGRAMS.iter().map(|p| p.name).collect();
-        eprintln!(
-            "error: no program matches the filter; programs: {}",
-            names.join(", ")
-        );
+        eprintln!("error: no program matches the filter; programs: {}", names.join(", "));
         return ExitCode::from(2);
     }
     if opts.write_expected {
@@ -201,12 +172,7 @@ fn main() -> ExitCode {
     let oxilua = interpreters::locate_oxilua(opts.oxilua.as_deref(), &workspace_root(&benches));
     let mut interps = Vec::new();
     let mut notes = Vec::new();
-    println!(
-        "{} programs, {} runs each (round-robin), size scale {}",
-        selected.len(),
-        opts.runs,
-        opts.size_scale
-    );
+    println!("{} programs, {} runs each (round-robin), size scale {}", selected.len(), opts.runs, opts.size_scale);
     for interp in interpreters::discover(oxilua, opts.install) {
         println!("  {:<13} {}", interp.label, describe(&interp));
         // oxilua always gets a column (shown as fail if missing); a missing
@@ -216,16 +182,11 @@ fn main() -> ExitCode {
         }
     }
     if !interps.iter().any(|i| i.label == BASELINE) {
-        notes.push(format!(
-            "{BASELINE} is unavailable: no ratios can be computed"
-        ));
+        notes.push(format!("{BASELINE} is unavailable: no ratios can be computed"));
     }
     println!();
 
-    let rows: Vec<Row> = selected
-        .iter()
-        .map(|p| measure(p, &interps, &opts, &benches, &mut notes))
-        .collect();
+    let rows: Vec<Row> = selected.iter().map(|p| measure(p, &interps, &opts, &benches, &mut notes)).collect();
 
     let table = Table {
         labels: interps.iter().map(|i| i.label.clone()).collect(),

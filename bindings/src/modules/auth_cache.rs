@@ -24,8 +24,7 @@ use std::sync::{Arc, LazyLock, RwLock};
 
 use super::ModuleError;
 use crate::hooks::{
-    convert_modifiers, convert_sub_topics, merge_properties, modifiers_to_lua, Hook, HookArgs,
-    HookError, HookResult, ModValue, Modifiers,
+    convert_modifiers, convert_sub_topics, merge_properties, modifiers_to_lua, Hook, HookArgs, HookError, HookResult, ModValue, Modifiers,
 };
 use crate::pvalue::PValue;
 use crate::topic;
@@ -116,13 +115,7 @@ fn parse_acl(acl: &PValue, publish: bool, user: &[u8], cid: &[u8], mp: &[u8]) ->
     if !acl.is_table() {
         return Err(ModuleError::new(f, "execute_parse: ACL must be a table"));
     }
-    let mut out = AclFields {
-        pattern: None,
-        max_qos: 2,
-        max_payload_size: MAX_PAYLOAD,
-        allowed_retain: true,
-        modifiers: None,
-    };
+    let mut out = AclFields { pattern: None, max_qos: 2, max_payload_size: MAX_PAYLOAD, allowed_retain: true, modifiers: None };
     for (k, v) in acl.entries() {
         let key = k.as_str_lossy().map(|s| s.into_owned()).unwrap_or_default();
         let ok = match key.as_str() {
@@ -156,11 +149,7 @@ fn parse_acl(acl: &PValue, publish: bool, user: &[u8], cid: &[u8], mp: &[u8]) ->
             },
             "modifiers" => {
                 let m = if publish {
-                    let hook = if v.get("properties").is_some() {
-                        Hook::AuthOnPublishM5
-                    } else {
-                        Hook::AuthOnPublish
-                    };
+                    let hook = if v.get("properties").is_some() { Hook::AuthOnPublishM5 } else { Hook::AuthOnPublish };
                     convert_modifiers(hook, v, None).ok()
                 } else {
                     convert_sub_topics(v).ok().map(Modifiers::SubTopics)
@@ -180,9 +169,7 @@ fn parse_acl(acl: &PValue, publish: bool, user: &[u8], cid: &[u8], mp: &[u8]) ->
 fn acl_list<'a>(v: &'a PValue, f: &'static str) -> Result<Vec<&'a PValue>, ModuleError> {
     match v {
         PValue::Nil => Ok(Vec::new()),
-        t if t.is_table() => t
-            .as_sequence()
-            .ok_or_else(|| ModuleError::new(f, "execute_parse: ACLs must be an array")),
+        t if t.is_table() => t.as_sequence().ok_or_else(|| ModuleError::new(f, "execute_parse: ACLs must be an array")),
         _ => Err(ModuleError::new(f, "execute_parse")),
     }
 }
@@ -200,9 +187,7 @@ impl AuthCache {
     /// Add a row.
     pub fn insert_row(&self, mountpoint: &[u8], client_id: &[u8], row: CacheRow) {
         let mut rows = self.rows.write().unwrap_or_else(|e| e.into_inner());
-        rows.entry((mountpoint.to_vec(), client_id.to_vec()))
-            .or_default()
-            .push_back(Arc::new(row));
+        rows.entry((mountpoint.to_vec(), client_id.to_vec())).or_default().push_back(Arc::new(row));
     }
 
     /// `auth_cache.insert(mp, client_id, username, pub_acls, sub_acls)` → `true`.
@@ -215,8 +200,7 @@ impl AuthCache {
         sub_acls: &PValue,
     ) -> Result<PValue, ModuleError> {
         const F: &str = "auth_cache.insert";
-        let (Some(mp), Some(cid), Some(user)) = (mountpoint.as_bytes(), client_id.as_bytes(), username.as_bytes())
-        else {
+        let (Some(mp), Some(cid), Some(user)) = (mountpoint.as_bytes(), client_id.as_bytes(), username.as_bytes()) else {
             return Err(ModuleError::new(F, "execute_parse"));
         };
         let mut publish = Vec::new();
@@ -233,11 +217,7 @@ impl AuthCache {
         let mut subscribe = Vec::new();
         for acl in acl_list(sub_acls, F)? {
             let a = parse_acl(acl, false, user, cid, mp)?;
-            subscribe.push(SubAcl {
-                pattern: a.pattern,
-                max_qos: a.max_qos,
-                modifiers: a.modifiers,
-            });
+            subscribe.push(SubAcl { pattern: a.pattern, max_qos: a.max_qos, modifiers: a.modifiers });
         }
         self.insert_row(mp, cid, CacheRow { publish, subscribe });
         Ok(PValue::Bool(true))
@@ -254,15 +234,7 @@ impl AuthCache {
     }
 
     /// Match a publish; `None` when the client has no entry.
-    pub fn match_publish(
-        &self,
-        mp: &[u8],
-        cid: &[u8],
-        topic_name: &str,
-        qos: u8,
-        payload_len: usize,
-        retain: bool,
-    ) -> Option<AclMatch> {
+    pub fn match_publish(&self, mp: &[u8], cid: &[u8], topic_name: &str, qos: u8, payload_len: usize, retain: bool) -> Option<AclMatch> {
         let row = self.latest(mp, cid)?;
         for acl in &row.publish {
             let Some(p) = &acl.pattern else { continue };
@@ -299,14 +271,9 @@ impl AuthCache {
     pub fn lua_match_publish(&self, args: &[PValue]) -> Result<PValue, ModuleError> {
         const F: &str = "auth_cache.match_publish";
         let a = |i: usize| args.get(i).unwrap_or(&PValue::Nil);
-        let (Some(mp), Some(cid), Some(t), Some(qos), Some(payload), Some(retain)) = (
-            a(0).as_bytes(),
-            a(1).as_bytes(),
-            a(2).as_bytes(),
-            a(3).as_num(),
-            a(4).as_bytes(),
-            a(5).as_bool(),
-        ) else {
+        let (Some(mp), Some(cid), Some(t), Some(qos), Some(payload), Some(retain)) =
+            (a(0).as_bytes(), a(1).as_bytes(), a(2).as_bytes(), a(3).as_num(), a(4).as_bytes(), a(5).as_bool())
+        else {
             return Err(ModuleError::new(F, "execute_parse"));
         };
         if !topic::is_valid_publish_topic(t) {
@@ -314,19 +281,14 @@ impl AuthCache {
         }
         let t = String::from_utf8_lossy(t);
         let qos = qos.trunc().clamp(0.0, 255.0) as u8;
-        Ok(self
-            .match_publish(mp, cid, &t, qos, payload.len(), retain)
-            .unwrap_or(AclMatch::Denied)
-            .to_lua())
+        Ok(self.match_publish(mp, cid, &t, qos, payload.len(), retain).unwrap_or(AclMatch::Denied).to_lua())
     }
 
     /// `auth_cache.match_subscribe(mp, client_id, topic, qos)`.
     pub fn lua_match_subscribe(&self, args: &[PValue]) -> Result<PValue, ModuleError> {
         const F: &str = "auth_cache.match_subscribe";
         let a = |i: usize| args.get(i).unwrap_or(&PValue::Nil);
-        let (Some(mp), Some(cid), Some(t), Some(qos)) =
-            (a(0).as_bytes(), a(1).as_bytes(), a(2).as_bytes(), a(3).as_num())
-        else {
+        let (Some(mp), Some(cid), Some(t), Some(qos)) = (a(0).as_bytes(), a(1).as_bytes(), a(2).as_bytes(), a(3).as_num()) else {
             return Err(ModuleError::new(F, "execute_parse"));
         };
         if !topic::is_valid_subscribe_topic(t) {
@@ -334,10 +296,7 @@ impl AuthCache {
         }
         let t = String::from_utf8_lossy(t);
         let qos = qos.trunc().clamp(0.0, 255.0) as u8;
-        Ok(self
-            .match_subscribe(mp, cid, &t, qos)
-            .unwrap_or(AclMatch::Denied)
-            .to_lua())
+        Ok(self.match_subscribe(mp, cid, &t, qos).unwrap_or(AclMatch::Denied).to_lua())
     }
 
     /// Dispatch `auth_cache.<function>(args...)`.
@@ -371,9 +330,7 @@ impl AuthCache {
     /// `(publish ACLs, subscribe ACLs)` of the client's latest row
     /// (`vmq_diversity_cache:entries/2`); `(0, 0)` when none.
     pub fn entries(&self, mp: &[u8], cid: &[u8]) -> (usize, usize) {
-        self.latest(mp, cid)
-            .map(|r| (r.publish.len(), r.subscribe.len()))
-            .unwrap_or((0, 0))
+        self.latest(mp, cid).map(|r| (r.publish.len(), r.subscribe.len())).unwrap_or((0, 0))
     }
 
     /// What runs before the scripts (§4): for publish/subscribe/unsubscribe
@@ -392,10 +349,7 @@ impl AuthCache {
                     AclMatch::Modifiers(Modifiers::Map(mut m)) => {
                         if hook == Hook::AuthOnPublishM5 {
                             if let Some(ModValue::Properties(p)) = m.remove("properties") {
-                                m.insert(
-                                    "properties".into(),
-                                    ModValue::Properties(merge_properties(a.properties.as_ref(), p)),
-                                );
+                                m.insert("properties".into(), ModValue::Properties(merge_properties(a.properties.as_ref(), p)));
                             }
                         }
                         HookResult::OkModifiers(Modifiers::Map(m))
@@ -424,12 +378,10 @@ impl AuthCache {
                 }
                 Some(match acc.flatten() {
                     None => HookResult::Ok,
-                    Some(l) if hook == Hook::AuthOnSubscribe => {
-                        HookResult::OkModifiers(Modifiers::SubTopics(l))
+                    Some(l) if hook == Hook::AuthOnSubscribe => HookResult::OkModifiers(Modifiers::SubTopics(l)),
+                    Some(l) => {
+                        HookResult::OkModifiers(Modifiers::Map([("topics".to_string(), ModValue::SubTopics(l))].into_iter().collect()))
                     }
-                    Some(l) => HookResult::OkModifiers(Modifiers::Map(
-                        [("topics".to_string(), ModValue::SubTopics(l))].into_iter().collect(),
-                    )),
                 })
             }
             (Hook::OnUnsubscribe | Hook::OnUnsubscribeM5, HookArgs::Unsubscribe(a)) => {
@@ -444,22 +396,16 @@ impl AuthCache {
                 let mut acc: Option<Vec<String>> = Some(Vec::new());
                 for t in &a.topics {
                     match self.match_subscribe(mp, cid, t, 0)? {
-                        AclMatch::Denied => {
-                            return Some(HookResult::Error(HookError::Other("error".into())))
-                        }
+                        AclMatch::Denied => return Some(HookResult::Error(HookError::Other("error".into()))),
                         AclMatch::Modifiers(Modifiers::SubTopics(l)) => match &mut acc {
                             Some(list) => list.extend(l.into_iter().map(|s| s.topic)),
-                            None => {
-                                return Some(HookResult::Error(HookError::Other("error".into())))
-                            }
+                            None => return Some(HookResult::Error(HookError::Other("error".into()))),
                         },
                         AclMatch::Allowed | AclMatch::Modifiers(_) => acc = None,
                     }
                 }
                 Some(match acc {
-                    Some(list) if !list.is_empty() => {
-                        HookResult::OkModifiers(Modifiers::UnsubTopics(list))
-                    }
+                    Some(list) if !list.is_empty() => HookResult::OkModifiers(Modifiers::UnsubTopics(list)),
                     _ => HookResult::Ok,
                 })
             }

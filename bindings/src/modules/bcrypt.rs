@@ -40,9 +40,7 @@ pub struct Bcrypt {
 
 impl Default for Bcrypt {
     fn default() -> Self {
-        Bcrypt {
-            log_rounds: DEFAULT_LOG_ROUNDS,
-        }
+        Bcrypt { log_rounds: DEFAULT_LOG_ROUNDS }
     }
 }
 
@@ -74,11 +72,7 @@ fn parse_salt(s: &[u8]) -> Option<Salt> {
     }
     let bytes = SALT_B64.decode(rest.get(..22)?).ok()?;
     let salt: [u8; 16] = bytes.try_into().ok()?;
-    Some(Salt {
-        version,
-        cost,
-        salt,
-    })
+    Some(Salt { version, cost, salt })
 }
 
 impl Bcrypt {
@@ -125,9 +119,7 @@ impl Bcrypt {
                 let (Some(pwd), Some(salt)) = (pwd, salt) else {
                     return Err(ModuleError::new(F, "string arguments expected"));
                 };
-                self.hashpw(&pwd, &salt)
-                    .map(PValue::from)
-                    .ok_or_else(|| ModuleError::new(F, "invalid salt"))
+                self.hashpw(&pwd, &salt).map(PValue::from).ok_or_else(|| ModuleError::new(F, "invalid salt"))
             }
             _ => Err(ModuleError::new("bcrypt", format!("no function {function}"))),
         }

@@ -12,10 +12,8 @@ use super::ModuleError;
 use crate::pvalue::PValue;
 
 /// Supported algorithm names.
-pub const ALGORITHMS: [&str; 12] = [
-    "md5", "sha", "sha224", "sha256", "sha384", "sha512", "sha3_224", "sha3_256", "sha3_384",
-    "sha3_512", "blake2b", "blake2s",
-];
+pub const ALGORITHMS: [&str; 12] =
+    ["md5", "sha", "sha224", "sha256", "sha384", "sha512", "sha3_224", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s"];
 
 mod digest_glue {
     use sha2::Digest;
@@ -47,14 +45,8 @@ pub fn hash(alg: &str, data: &[u8]) -> Option<Vec<u8>> {
 /// `crypto.hash(alg, data)` with Lua arguments.
 pub fn lua_hash(alg: &PValue, data: &PValue) -> Result<PValue, ModuleError> {
     const F: &str = "crypto.hash";
-    let alg = alg
-        .as_bytes()
-        .ok_or_else(|| ModuleError::new(F, "algorithm name must be a string"))?;
-    let data = data
-        .coerce_to_bytes()
-        .ok_or_else(|| ModuleError::new(F, "data must be a string"))?;
+    let alg = alg.as_bytes().ok_or_else(|| ModuleError::new(F, "algorithm name must be a string"))?;
+    let data = data.coerce_to_bytes().ok_or_else(|| ModuleError::new(F, "data must be a string"))?;
     let alg = std::str::from_utf8(alg).map_err(|_| ModuleError::new(F, "hash"))?;
-    hash(alg, &data)
-        .map(PValue::Str)
-        .ok_or_else(|| ModuleError::new(F, "hash"))
+    hash(alg, &data).map(PValue::Str).ok_or_else(|| ModuleError::new(F, "hash"))
 }

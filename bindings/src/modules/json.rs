@@ -27,10 +27,7 @@ const MAX_DEPTH: usize = 512;
 pub fn decode(v: &PValue) -> Result<PValue, ModuleError> {
     match v {
         PValue::Str(s) => Ok(decode_bytes(s).unwrap_or(PValue::Nil)),
-        other => Err(ModuleError::new(
-            "json.decode",
-            format!("string expected, got {}", other.type_name()),
-        )),
+        other => Err(ModuleError::new("json.decode", format!("string expected, got {}", other.type_name()))),
     }
 }
 
@@ -46,10 +43,7 @@ pub fn decode_bytes(s: &[u8]) -> Option<PValue> {
 /// `json.encode(v)`: `Ok(Some(text))`, `Ok(None)` for `nil` (not encodable).
 pub fn encode(v: &PValue) -> Result<Option<String>, ModuleError> {
     if !v.is_table() {
-        return Err(ModuleError::new(
-            "json.encode",
-            format!("table expected, got {}", v.type_name()),
-        ));
+        return Err(ModuleError::new("json.encode", format!("table expected, got {}", v.type_name())));
     }
     let mut out = String::new();
     Ok(encode_value(v, &mut out, 0).map(|()| out))
@@ -300,10 +294,7 @@ fn encode_value(v: &PValue, out: &mut String, depth: usize) -> Option<()> {
                     encode_value(v, out, depth + 1)?;
                 }
                 out.push('}');
-            } else if live
-                .iter()
-                .all(|(k, _)| matches!(k, PValue::Num(n) if n.fract() == 0.0 && n.is_finite()))
-            {
+            } else if live.iter().all(|(k, _)| matches!(k, PValue::Num(n) if n.fract() == 0.0 && n.is_finite())) {
                 live.sort_by(|a, b| a.0.as_num().unwrap_or(0.0).total_cmp(&b.0.as_num().unwrap_or(0.0)));
                 encode_array(live.iter().map(|(_, v)| *v), out, depth)?;
             } else {

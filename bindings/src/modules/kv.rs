@@ -128,29 +128,15 @@ impl KvStore {
             return t;
         }
         let mut tables = self.tables.write().unwrap_or_else(|e| e.into_inner());
-        tables
-            .entry(name.to_vec())
-            .or_insert_with(|| {
-                Arc::new(KvTable {
-                    ty,
-                    rows: Mutex::new(BTreeMap::new()),
-                })
-            })
-            .clone()
+        tables.entry(name.to_vec()).or_insert_with(|| Arc::new(KvTable { ty, rows: Mutex::new(BTreeMap::new()) })).clone()
     }
 
     pub fn get(&self, name: &[u8]) -> Option<Arc<KvTable>> {
-        self.tables
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(name)
-            .cloned()
+        self.tables.read().unwrap_or_else(|e| e.into_inner()).get(name).cloned()
     }
 
     fn table(&self, f: &'static str, name: &PValue) -> Result<Arc<KvTable>, ModuleError> {
-        let name = name
-            .as_bytes()
-            .ok_or_else(|| ModuleError::new(f, "execute_parse"))?;
+        let name = name.as_bytes().ok_or_else(|| ModuleError::new(f, "execute_parse"))?;
         self.get(name).ok_or_else(|| ModuleError::new(f, "unknown_pool"))
     }
 
@@ -162,17 +148,11 @@ impl KvStore {
         }
         let name = match opts.get("name") {
             None => b"simple_kv".to_vec(),
-            Some(v) => v
-                .as_bytes()
-                .ok_or_else(|| ModuleError::new(F, "execute_parse"))?
-                .to_vec(),
+            Some(v) => v.as_bytes().ok_or_else(|| ModuleError::new(F, "execute_parse"))?.to_vec(),
         };
         let ty = match opts.get("type") {
             None => TableType::Set,
-            Some(v) => v
-                .as_bytes()
-                .and_then(TableType::from_name)
-                .ok_or_else(|| ModuleError::new(F, "execute_parse: bad table type"))?,
+            Some(v) => v.as_bytes().and_then(TableType::from_name).ok_or_else(|| ModuleError::new(F, "execute_parse: bad table type"))?,
         };
         self.ensure(&name, ty);
         Ok(PValue::Bool(true))
@@ -184,9 +164,7 @@ impl KvStore {
                 .iter()
                 .filter(|(_, v)| !v.is_nil())
                 .map(|(k, v)| {
-                    k.as_bytes()
-                        .map(|k| (k.to_vec(), v.clone()))
-                        .ok_or_else(|| ModuleError::new(f, "execute_parse: keys must be strings"))
+                    k.as_bytes().map(|k| (k.to_vec(), v.clone())).ok_or_else(|| ModuleError::new(f, "execute_parse: keys must be strings"))
                 })
                 .collect(),
             PValue::Array(a) if a.is_empty() => Ok(Vec::new()),
@@ -216,11 +194,7 @@ impl KvStore {
             Some(k) => t.lookup(k),
             None => Vec::new(),
         };
-        Ok(if vals.is_empty() {
-            PValue::empty_table()
-        } else {
-            PValue::Array(vals)
-        })
+        Ok(if vals.is_empty() { PValue::empty_table() } else { PValue::Array(vals) })
     }
 
     /// `kv.delete(name, key)` → `true`.

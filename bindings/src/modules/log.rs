@@ -42,18 +42,14 @@ pub fn log(level: Level, script: &str, msg: &[u8]) {
 
 /// `log.<function>(msg)` with Lua arguments; returns nothing.
 pub fn call(function: &str, script: &str, args: &[PValue]) -> Result<(), ModuleError> {
-    let level = Level::from_function(function)
-        .ok_or_else(|| ModuleError::new("log", format!("no function {function}")))?;
+    let level = Level::from_function(function).ok_or_else(|| ModuleError::new("log", format!("no function {function}")))?;
     let f = match level {
         Level::Debug => "log.debug",
         Level::Info => "log.info",
         Level::Warning => "log.warning",
         Level::Error => "log.error",
     };
-    let msg = args
-        .first()
-        .and_then(PValue::coerce_to_bytes)
-        .ok_or_else(|| ModuleError::new(f, "string expected"))?;
+    let msg = args.first().and_then(PValue::coerce_to_bytes).ok_or_else(|| ModuleError::new(f, "string expected"))?;
     log(level, script, &msg);
     Ok(())
 }

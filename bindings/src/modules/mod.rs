@@ -39,10 +39,7 @@ pub struct ModuleError {
 
 impl ModuleError {
     pub fn new(function: &'static str, cause: impl Into<String>) -> Self {
-        ModuleError {
-            function,
-            cause: cause.into(),
-        }
+        ModuleError { function, cause: cause.into() }
     }
 }
 

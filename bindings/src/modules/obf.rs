@@ -34,9 +34,7 @@ pub struct Obfuscator {
 
 impl std::fmt::Debug for Obfuscator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Obfuscator")
-            .field("secrets", &self.ciphers.len())
-            .finish()
+        f.debug_struct("Obfuscator").field("secrets", &self.ciphers.len()).finish()
     }
 }
 
@@ -47,9 +45,7 @@ fn cipher(secret: &[u8]) -> Aes256Gcm {
 
 impl Obfuscator {
     pub fn new(secret: &[u8]) -> Self {
-        Obfuscator {
-            ciphers: vec![cipher(secret)],
-        }
+        Obfuscator { ciphers: vec![cipher(secret)] }
     }
 
     /// Also accept blobs made with `fallback` (a previous secret).
@@ -61,9 +57,7 @@ impl Obfuscator {
     pub fn encrypt(&self, plain: &[u8]) -> Vec<u8> {
         let nonce_bytes: [u8; NONCE_LEN] = rand::random();
         let nonce = (&nonce_bytes[..]).try_into().expect("12-byte nonce");
-        let ct = self.ciphers[0]
-            .encrypt(nonce, plain)
-            .expect("AES-GCM encryption cannot fail for in-memory input");
+        let ct = self.ciphers[0].encrypt(nonce, plain).expect("AES-GCM encryption cannot fail for in-memory input");
         let mut raw = nonce_bytes.to_vec();
         raw.extend_from_slice(&ct);
         let mut out = PREFIX.to_vec();
@@ -94,14 +88,7 @@ impl Obfuscator {
             "decrypt" => "obf.decrypt",
             _ => return Err(ModuleError::new("obf", format!("no function {function}"))),
         };
-        let s = args
-            .first()
-            .and_then(PValue::as_bytes)
-            .ok_or_else(|| ModuleError::new(f, "string expected"))?;
-        Ok(PValue::Str(if function == "encrypt" {
-            self.encrypt(s)
-        } else {
-            self.decrypt(s)
-        }))
+        let s = args.first().and_then(PValue::as_bytes).ok_or_else(|| ModuleError::new(f, "string expected"))?;
+        Ok(PValue::Str(if function == "encrypt" { self.encrypt(s) } else { self.decrypt(s) }))
     }
 }

@@ -49,11 +49,7 @@ pub fn call(api: &dyn VmqApi, function: &str, args: &[PValue]) -> Result<PValue,
         "disconnect_by_subscriber_id" => {
             let (mp, cid) = subscriber_id("vmq_api.disconnect_by_subscriber_id", a(0))?;
             let cleanup = a(1).get("do_cleanup").and_then(PValue::as_bool).unwrap_or(false);
-            Ok(PValue::str(if api.disconnect_by_subscriber_id(mp, cid, cleanup) {
-                "ok"
-            } else {
-                "not_found"
-            }))
+            Ok(PValue::str(if api.disconnect_by_subscriber_id(mp, cid, cleanup) { "ok" } else { "not_found" }))
         }
         "reauthorize_subscriptions" => {
             let (mp, cid) = subscriber_id("vmq_api.reauthorize_subscriptions", a(1))?;

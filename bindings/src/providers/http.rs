@@ -35,12 +35,7 @@ pub struct Defaults {
 
 impl Default for Defaults {
     fn default() -> Self {
-        Defaults {
-            pool_id: "pool_http".into(),
-            size: 10,
-            connect_timeout: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(5),
-        }
+        Defaults { pool_id: "pool_http".into(), size: 10, connect_timeout: Duration::from_secs(5), request_timeout: Duration::from_secs(5) }
     }
 }
 
@@ -53,10 +48,7 @@ pub struct Http {
 impl Http {
     pub fn new(defaults: Defaults) -> Self {
         super::init_crypto();
-        Http {
-            defaults,
-            pools: Registry::default(),
-        }
+        Http { defaults, pools: Registry::default() }
     }
 
     pub async fn call(&self, function: &str, args: &[PValue]) -> PResult {
@@ -107,20 +99,11 @@ impl Http {
             PValue::Map(_) | PValue::Array(_) => {
                 let mut form = Vec::new();
                 for (k, v) in body.entries() {
-                    let k = k
-                        .coerce_to_bytes()
-                        .map(|c| String::from_utf8_lossy(&c).into_owned());
-                    let v = v
-                        .coerce_to_bytes()
-                        .map(|c| String::from_utf8_lossy(&c).into_owned());
+                    let k = k.coerce_to_bytes().map(|c| String::from_utf8_lossy(&c).into_owned());
+                    let v = v.coerce_to_bytes().map(|c| String::from_utf8_lossy(&c).into_owned());
                     match (k, v) {
                         (Some(k), Some(v)) => form.push((k, v)),
-                        _ => {
-                            return Err(ProviderError::bad_arg(
-                                func,
-                                "form body: keys and values must be strings or numbers",
-                            ))
-                        }
+                        _ => return Err(ProviderError::bad_arg(func, "form body: keys and values must be strings or numbers")),
                     }
                 }
                 req = req.form(&form);
@@ -133,20 +116,12 @@ impl Http {
                 let mut map = HeaderMap::new();
                 for (k, v) in h.entries() {
                     let (Some(k), Some(v)) = (k.coerce_to_bytes(), v.coerce_to_bytes()) else {
-                        return Err(ProviderError::bad_arg(
-                            func,
-                            "headers: names and values must be strings",
-                        ));
+                        return Err(ProviderError::bad_arg(func, "headers: names and values must be strings"));
                     };
-                    let name = HeaderName::from_bytes(&k).map_err(|_| {
-                        ProviderError::bad_arg(
-                            func,
-                            format!("bad header name {:?}", String::from_utf8_lossy(&k)),
-                        )
-                    })?;
-                    let value = HeaderValue::from_bytes(&v).map_err(|_| {
-                        ProviderError::bad_arg(func, format!("bad value for header {name}"))
-                    })?;
+                    let name = HeaderName::from_bytes(&k)
+                        .map_err(|_| ProviderError::bad_arg(func, format!("bad header name {:?}", String::from_utf8_lossy(&k))))?;
+                    let value =
+                        HeaderValue::from_bytes(&v).map_err(|_| ProviderError::bad_arg(func, format!("bad value for header {name}")))?;
                     map.append(name, value);
                 }
                 req = req.headers(map);
@@ -176,11 +151,7 @@ impl Http {
                 return Ok(PValue::Bool(false));
             }
         };
-        Ok(PValue::map([
-            ("status", PValue::Num(status as f64)),
-            ("headers", PValue::Map(headers)),
-            ("ref", PValue::Str(body)),
-        ]))
+        Ok(PValue::map([("status", PValue::Num(status as f64)), ("headers", PValue::Map(headers)), ("ref", PValue::Str(body))]))
     }
 }
 

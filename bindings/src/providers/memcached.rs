@@ -20,10 +20,7 @@ use std::time::Duration;
 
 use memcache::{MemcacheError, ToMemcacheValue};
 
-use super::{
-    describe_error, no_such_function, with_timeout, Args, Cfg, ErrorKind, PResult, ProviderError,
-    Registry,
-};
+use super::{describe_error, no_such_function, with_timeout, Args, Cfg, ErrorKind, PResult, ProviderError, Registry};
 use crate::pvalue::PValue;
 
 /// The item flags VerneMQ's mcd client stores.
@@ -85,10 +82,7 @@ enum Store {
 
 impl Memcached {
     pub fn new(defaults: Defaults) -> Self {
-        Memcached {
-            defaults,
-            pools: Registry::default(),
-        }
+        Memcached { defaults, pools: Registry::default() }
     }
 
     pub async fn call(&self, function: &str, args: &[PValue]) -> PResult {
@@ -146,15 +140,9 @@ impl Memcached {
     ) -> PResult<Result<T, MemcacheError>> {
         let client = self.pools.get(func, id)?;
         let client = Arc::clone(&client);
-        with_timeout(
-            func,
-            self.defaults.io_timeout + self.defaults.connect_timeout,
-            async move {
-                tokio::task::spawn_blocking(move || op(&client))
-                    .await
-                    .map_err(|e| ProviderError::new(func, ErrorKind::Driver, e.to_string()))
-            },
-        )
+        with_timeout(func, self.defaults.io_timeout + self.defaults.connect_timeout, async move {
+            tokio::task::spawn_blocking(move || op(&client)).await.map_err(|e| ProviderError::new(func, ErrorKind::Driver, e.to_string()))
+        })
         .await
     }
 
@@ -172,10 +160,7 @@ impl Memcached {
         let id = a.pool_id()?;
         let key = a.text(1, "key")?.to_string();
         let r = self.run(F, id, move |c| c.get::<Vec<u8>>(&key)).await?;
-        outcome(
-            F,
-            r.map(|v| v.map(PValue::Str).unwrap_or(PValue::Bool(false))),
-        )
+        outcome(F, r.map(|v| v.map(PValue::Str).unwrap_or(PValue::Bool(false))))
     }
 
     async fn store(&self, func: &'static str, how: Store, args: &[PValue]) -> PResult {
@@ -189,10 +174,7 @@ impl Memcached {
             other => {
                 return Err(ProviderError::bad_arg(
                     func,
-                    format!(
-                        "expiration (argument #4) must be a non-negative number, got {}",
-                        other.type_name()
-                    ),
+                    format!("expiration (argument #4) must be a non-negative number, got {}", other.type_name()),
                 ))
             }
         };
@@ -239,14 +221,7 @@ fn error_text(e: &MemcacheError) -> (ErrorKind, String) {
     match e {
         MemcacheError::IOError(io) => {
             let (k, m) = describe_error(io);
-            (
-                if k == ErrorKind::Driver {
-                    ErrorKind::Connection
-                } else {
-                    k
-                },
-                m,
-            )
+            (if k == ErrorKind::Driver { ErrorKind::Connection } else { k }, m)
         }
         MemcacheError::PoolError(p) => {
             // r2d2 reports the last connect error only as text.

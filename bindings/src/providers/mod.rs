@@ -47,37 +47,10 @@ pub const MODULES: &[(&str, &[&str])] = &[
     ("mysql2", &["ensure_pool", "execute", "hash_method"]),
     ("postgres", &["ensure_pool", "execute", "hash_method"]),
     ("cockroachdb", &["ensure_pool", "execute", "hash_method"]),
-    (
-        "mongodb",
-        &[
-            "ensure_pool",
-            "insert",
-            "update",
-            "delete",
-            "find",
-            "find_one",
-            "next",
-            "take",
-            "close",
-        ],
-    ),
+    ("mongodb", &["ensure_pool", "insert", "update", "delete", "find", "find_one", "next", "take", "close"]),
     ("redis", &["ensure_pool", "cmd"]),
-    (
-        "memcached",
-        &[
-            "ensure_pool",
-            "flush_all",
-            "get",
-            "set",
-            "add",
-            "replace",
-            "delete",
-        ],
-    ),
-    (
-        "http",
-        &["ensure_pool", "get", "put", "post", "delete", "body"],
-    ),
+    ("memcached", &["ensure_pool", "flush_all", "get", "set", "add", "replace", "delete"]),
+    ("http", &["ensure_pool", "get", "put", "post", "delete", "body"]),
 ];
 
 // ------------------------------------------------------------------ errors
@@ -126,11 +99,7 @@ pub struct ProviderError {
 
 impl ProviderError {
     pub fn new(func: &str, kind: ErrorKind, message: impl Into<String>) -> Self {
-        ProviderError {
-            func: func.to_string(),
-            kind,
-            message: message.into(),
-        }
+        ProviderError { func: func.to_string(), kind, message: message.into() }
     }
     pub fn bad_arg(func: &str, message: impl Into<String>) -> Self {
         Self::new(func, ErrorKind::BadArgument, message)
@@ -139,18 +108,11 @@ impl ProviderError {
         Self::new(
             func,
             ErrorKind::UnknownPool,
-            format!(
-                "unknown_pool: no pool named '{}' (call ensure_pool first)",
-                String::from_utf8_lossy(id)
-            ),
+            format!("unknown_pool: no pool named '{}' (call ensure_pool first)", String::from_utf8_lossy(id)),
         )
     }
     pub fn timeout(func: &str, after: Duration) -> Self {
-        Self::new(
-            func,
-            ErrorKind::Timeout,
-            format!("timeout: no answer within {} ms", after.as_millis()),
-        )
+        Self::new(func, ErrorKind::Timeout, format!("timeout: no answer within {} ms", after.as_millis()))
     }
 }
 
@@ -184,11 +146,7 @@ pub(crate) fn describe_error(err: &(dyn std::error::Error + 'static)) -> (ErrorK
                 _ => None,
             };
             if let Some(t) = text {
-                let kind = if io.kind() == K::TimedOut {
-                    ErrorKind::Timeout
-                } else {
-                    ErrorKind::Connection
-                };
+                let kind = if io.kind() == K::TimedOut { ErrorKind::Timeout } else { ErrorKind::Connection };
                 return (kind, t.to_string());
             }
         }
@@ -249,23 +207,14 @@ impl<'a> Args<'a> {
             PValue::Str(s) => Ok(s),
             other => Err(ProviderError::bad_arg(
                 self.func,
-                format!(
-                    "execute_parse: {what} (argument #{}) must be a string, got {}",
-                    i + 1,
-                    other.type_name()
-                ),
+                format!("execute_parse: {what} (argument #{}) must be a string, got {}", i + 1, other.type_name()),
             )),
         }
     }
     /// A UTF-8 string argument.
     pub fn text(&self, i: usize, what: &str) -> PResult<&'a str> {
         let b = self.string(i, what)?;
-        std::str::from_utf8(b).map_err(|_| {
-            ProviderError::bad_arg(
-                self.func,
-                format!("{what} (argument #{}) is not valid UTF-8", i + 1),
-            )
-        })
+        std::str::from_utf8(b).map_err(|_| ProviderError::bad_arg(self.func, format!("{what} (argument #{}) is not valid UTF-8", i + 1)))
     }
     pub fn pool_id(&self) -> PResult<&'a [u8]> {
         self.string(0, "pool id")
@@ -285,17 +234,10 @@ impl<'a> Cfg<'a> {
     pub fn new(func: &'static str, args: &'a [PValue]) -> PResult<Cfg<'a>> {
         match args.first() {
             Some(t @ (PValue::Map(_) | PValue::Array(_))) => Ok(Cfg { func, table: t }),
-            Some(other) => Err(ProviderError::bad_arg(
-                func,
-                format!(
-                    "execute_parse: the configuration must be a table, got {}",
-                    other.type_name()
-                ),
-            )),
-            None => Err(ProviderError::bad_arg(
-                func,
-                "execute_parse: the configuration table is missing",
-            )),
+            Some(other) => {
+                Err(ProviderError::bad_arg(func, format!("execute_parse: the configuration must be a table, got {}", other.type_name())))
+            }
+            None => Err(ProviderError::bad_arg(func, "execute_parse: the configuration table is missing")),
         }
     }
 
@@ -307,14 +249,7 @@ impl<'a> Cfg<'a> {
     }
 
     fn bad(&self, key: &str, expected: &str, got: &PValue) -> ProviderError {
-        ProviderError::new(
-            self.func,
-            ErrorKind::Config,
-            format!(
-                "bad value for '{key}': expected {expected}, got {}",
-                got.type_name()
-            ),
-        )
+        ProviderError::new(self.func, ErrorKind::Config, format!("bad value for '{key}': expected {expected}, got {}", got.type_name()))
     }
 
     pub fn string(&self, key: &str, default: &str) -> PResult<String> {
@@ -349,23 +284,13 @@ impl<'a> Cfg<'a> {
 
     pub fn port(&self, key: &str, default: u16) -> PResult<u16> {
         let n = self.int(key, default as i64)?;
-        u16::try_from(n).map_err(|_| {
-            ProviderError::new(
-                self.func,
-                ErrorKind::Config,
-                format!("bad value for '{key}': {n} is not a port"),
-            )
-        })
+        u16::try_from(n).map_err(|_| ProviderError::new(self.func, ErrorKind::Config, format!("bad value for '{key}': {n} is not a port")))
     }
 
     pub fn size(&self, key: &str, default: usize) -> PResult<usize> {
         let n = self.int(key, default as i64)?;
         if n < 1 {
-            return Err(ProviderError::new(
-                self.func,
-                ErrorKind::Config,
-                format!("bad value for '{key}': {n} (must be >= 1)"),
-            ));
+            return Err(ProviderError::new(self.func, ErrorKind::Config, format!("bad value for '{key}': {n} (must be >= 1)")));
         }
         Ok(n as usize)
     }
@@ -401,9 +326,7 @@ impl<'a> Cfg<'a> {
                     return Err(ProviderError::new(
                         self.func,
                         ErrorKind::Config,
-                        format!(
-                        "bad value for 'verify': '{other}' (expected verify_peer or verify_none)"
-                    ),
+                        format!("bad value for 'verify': '{other}' (expected verify_peer or verify_none)"),
                     ))
                 }
             },
@@ -414,10 +337,7 @@ impl<'a> Cfg<'a> {
             keyfile: self.opt_nonempty("keyfile", d.keyfile.as_deref())?,
             verify,
             depth: self.int("depth", d.depth as i64)?.max(0) as u32,
-            customize_hostname_check: self.opt_nonempty(
-                "customize_hostname_check",
-                d.customize_hostname_check.as_deref(),
-            )?,
+            customize_hostname_check: self.opt_nonempty("customize_hostname_check", d.customize_hostname_check.as_deref())?,
             use_system_cas: self.bool("use_system_cas", d.use_system_cas)?,
             sni: self.opt_nonempty("sni", None)?,
         })
@@ -433,34 +353,20 @@ pub(crate) struct Registry<P> {
 
 impl<P> Default for Registry<P> {
     fn default() -> Self {
-        Registry {
-            pools: RwLock::new(HashMap::new()),
-        }
+        Registry { pools: RwLock::new(HashMap::new()) }
     }
 }
 
 impl<P> Registry<P> {
     pub fn contains(&self, id: &[u8]) -> bool {
-        self.pools
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains_key(id)
+        self.pools.read().unwrap_or_else(|e| e.into_inner()).contains_key(id)
     }
     /// Insert unless present; either way the pool now exists.
     pub fn insert(&self, id: Vec<u8>, pool: P) {
-        self.pools
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(id)
-            .or_insert_with(|| Arc::new(pool));
+        self.pools.write().unwrap_or_else(|e| e.into_inner()).entry(id).or_insert_with(|| Arc::new(pool));
     }
     pub fn get(&self, func: &str, id: &[u8]) -> PResult<Arc<P>> {
-        self.pools
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(id)
-            .cloned()
-            .ok_or_else(|| ProviderError::unknown_pool(func, id))
+        self.pools.read().unwrap_or_else(|e| e.into_inner()).get(id).cloned().ok_or_else(|| ProviderError::unknown_pool(func, id))
     }
 }
 
@@ -533,29 +439,17 @@ impl Providers {
             "redis" => self.redis.call(function, args).await,
             "memcached" => self.memcached.call(function, args).await,
             "http" => self.http.call(function, args).await,
-            _ => Err(ProviderError::new(
-                module,
-                ErrorKind::BadArgument,
-                "no such module",
-            )),
+            _ => Err(ProviderError::new(module, ErrorKind::BadArgument, "no such module")),
         }
     }
 }
 
 pub(crate) fn no_such_function(module: &str, function: &str) -> ProviderError {
-    ProviderError::new(
-        &format!("{module}.{function}"),
-        ErrorKind::BadArgument,
-        "no such function",
-    )
+    ProviderError::new(&format!("{module}.{function}"), ErrorKind::BadArgument, "no such function")
 }
 
 /// Run `fut` under `limit`; a timeout becomes `func: timeout ...`.
-pub(crate) async fn with_timeout<T>(
-    func: &str,
-    limit: Duration,
-    fut: impl std::future::Future<Output = PResult<T>>,
-) -> PResult<T> {
+pub(crate) async fn with_timeout<T>(func: &str, limit: Duration, fut: impl std::future::Future<Output = PResult<T>>) -> PResult<T> {
     match tokio::time::timeout(limit, fut).await {
         Ok(r) => r,
         Err(_) => Err(ProviderError::timeout(func, limit)),

@@ -37,16 +37,12 @@ use std::time::{Duration, Instant};
 use mongodb::bson::oid::ObjectId;
 use mongodb::bson::{doc, Bson, Document};
 use mongodb::options::{
-    Acknowledgment, ClientOptions, Credential, ReadPreference, SelectionCriteria, ServerAddress,
-    Tls, TlsOptions, WriteConcern,
+    Acknowledgment, ClientOptions, Credential, ReadPreference, SelectionCriteria, ServerAddress, Tls, TlsOptions, WriteConcern,
 };
 use mongodb::{Client, Cursor};
 use tokio::sync::Mutex as AsyncMutex;
 
-use super::{
-    no_such_function, with_timeout, Args, Cfg, ErrorKind, PResult, ProviderError, Registry,
-    TlsDefaults, Verify,
-};
+use super::{no_such_function, with_timeout, Args, Cfg, ErrorKind, PResult, ProviderError, Registry, TlsDefaults, Verify};
 use crate::pvalue::PValue;
 
 /// Prefix of an ObjectId in Lua (followed by the 12 raw bytes).
@@ -127,12 +123,7 @@ pub struct MongoDb {
 impl MongoDb {
     pub fn new(defaults: Defaults) -> Self {
         super::init_crypto();
-        MongoDb {
-            defaults,
-            pools: Registry::default(),
-            cursors: std::sync::Mutex::new(HashMap::new()),
-            next_cursor: AtomicU64::new(1),
-        }
+        MongoDb { defaults, pools: Registry::default(), cursors: std::sync::Mutex::new(HashMap::new()), next_cursor: AtomicU64::new(1) }
     }
 
     pub async fn call(&self, function: &str, args: &[PValue]) -> PResult {
@@ -159,21 +150,14 @@ impl MongoDb {
             return Ok(true);
         }
         if cfg.opt_nonempty("srv", None)?.is_some() {
-            return Err(ProviderError::new(
-                F,
-                ErrorKind::Config,
-                "srv is not supported: give host and port",
-            ));
+            return Err(ProviderError::new(F, ErrorKind::Config, "srv is not supported: give host and port"));
         }
         let host = cfg.string("host", &d.host)?;
         let port = cfg.port("port", d.port)?;
         let size = cfg.size("size", d.size as usize)? as u32;
         let overflow = cfg.int("max_overflow", d.max_overflow as i64)?.max(0) as u32;
         let mut opts = ClientOptions::default();
-        opts.hosts = vec![ServerAddress::Tcp {
-            host: host.clone(),
-            port: Some(port),
-        }];
+        opts.hosts = vec![ServerAddress::Tcp { host: host.clone(), port: Some(port) }];
         opts.direct_connection = Some(true);
         opts.app_name = Some("oxilua-vmq".into());
         opts.max_pool_size = Some(size + overflow);
@@ -204,56 +188,29 @@ impl MongoDb {
             match (&t.certfile, &t.keyfile) {
                 (Some(c), Some(k)) => {
                     // The driver wants certificate and key in one PEM file.
-                    let mut pem = std::fs::read(c).map_err(|e| {
-                        ProviderError::new(
-                            F,
-                            ErrorKind::Config,
-                            format!("ssl: cannot read {c}: {e}"),
-                        )
-                    })?;
+                    let mut pem =
+                        std::fs::read(c).map_err(|e| ProviderError::new(F, ErrorKind::Config, format!("ssl: cannot read {c}: {e}")))?;
                     pem.push(b'\n');
-                    pem.extend(std::fs::read(k).map_err(|e| {
-                        ProviderError::new(
-                            F,
-                            ErrorKind::Config,
-                            format!("ssl: cannot read {k}: {e}"),
-                        )
-                    })?);
+                    pem.extend(
+                        std::fs::read(k).map_err(|e| ProviderError::new(F, ErrorKind::Config, format!("ssl: cannot read {k}: {e}")))?,
+                    );
                     let path = std::env::temp_dir().join(format!(
                         "oxilua-vmq-mongo-{}-{}.pem",
                         std::process::id(),
-                        String::from_utf8_lossy(&id)
-                            .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+                        String::from_utf8_lossy(&id).replace(|c: char| !c.is_ascii_alphanumeric(), "_")
                     ));
-                    std::fs::write(&path, pem).map_err(|e| {
-                        ProviderError::new(F, ErrorKind::Config, format!("ssl: {e}"))
-                    })?;
+                    std::fs::write(&path, pem).map_err(|e| ProviderError::new(F, ErrorKind::Config, format!("ssl: {e}")))?;
                     tls.cert_key_file_path = Some(path);
                 }
                 (None, None) => {}
-                _ => {
-                    return Err(ProviderError::new(
-                        F,
-                        ErrorKind::Config,
-                        "ssl: certfile and keyfile must be given together",
-                    ))
-                }
+                _ => return Err(ProviderError::new(F, ErrorKind::Config, "ssl: certfile and keyfile must be given together")),
             }
             opts.tls = Some(Tls::Enabled(tls));
         }
-        let client = Client::with_options(opts)
-            .map_err(|e| ProviderError::new(F, ErrorKind::Config, e.to_string()))?;
-        let database = cfg
-            .opt_nonempty("database", d.database.as_deref())?
-            .unwrap_or_else(|| "test".into());
+        let client = Client::with_options(opts).map_err(|e| ProviderError::new(F, ErrorKind::Config, e.to_string()))?;
+        let database = cfg.opt_nonempty("database", d.database.as_deref())?.unwrap_or_else(|| "test".into());
         let db = client.database(&database);
-        self.pools.insert(
-            id,
-            MongoPool {
-                db,
-                read_preference: d.read_preference.clone(),
-            },
-        );
+        self.pools.insert(id, MongoPool { db, read_preference: d.read_preference.clone() });
         Ok(true)
     }
 
@@ -272,15 +229,7 @@ impl MongoDb {
         let (docs, single) = match a.get(2) {
             PValue::Map(_) => (vec![a.get(2)], true),
             PValue::Array(items) => (items.iter().collect::<Vec<_>>(), false),
-            other => {
-                return Err(ProviderError::bad_arg(
-                    F,
-                    format!(
-                        "documents (argument #3) must be a table, got {}",
-                        other.type_name()
-                    ),
-                ))
-            }
+            other => return Err(ProviderError::bad_arg(F, format!("documents (argument #3) must be a table, got {}", other.type_name()))),
         };
         let mut bson_docs = Vec::with_capacity(docs.len());
         for d in docs {
@@ -294,23 +243,15 @@ impl MongoDb {
         }
         with_timeout(F, self.defaults.op_timeout, async {
             if single {
-                coll.insert_one(&bson_docs[0])
-                    .await
-                    .map_err(|e| driver_error(F, e))?;
+                coll.insert_one(&bson_docs[0]).await.map_err(|e| driver_error(F, e))?;
             } else if !bson_docs.is_empty() {
-                coll.insert_many(&bson_docs)
-                    .await
-                    .map_err(|e| driver_error(F, e))?;
+                coll.insert_many(&bson_docs).await.map_err(|e| driver_error(F, e))?;
             }
             Ok(())
         })
         .await?;
         let mut out: Vec<PValue> = bson_docs.into_iter().map(from_document).collect();
-        Ok(if single {
-            out.remove(0)
-        } else {
-            PValue::Array(out)
-        })
+        Ok(if single { out.remove(0) } else { PValue::Array(out) })
     }
 
     pub async fn update(&self, args: &[PValue]) -> PResult {
@@ -320,15 +261,10 @@ impl MongoDb {
         let selector = to_document(F, a.get(2))?;
         let update = to_document(F, a.get(3))?;
         if selector.is_empty() || update.is_empty() {
-            return Err(ProviderError::bad_arg(
-                F,
-                "selector and document must be non-empty tables",
-            ));
+            return Err(ProviderError::bad_arg(F, "selector and document must be non-empty tables"));
         }
         with_timeout(F, self.defaults.op_timeout, async {
-            coll.update_one(selector, doc! { "$set": update })
-                .await
-                .map_err(|e| driver_error(F, e))
+            coll.update_one(selector, doc! { "$set": update }).await.map_err(|e| driver_error(F, e))
         })
         .await?;
         Ok(PValue::Bool(true))
@@ -339,12 +275,7 @@ impl MongoDb {
         let a = Args::new(F, args);
         let (_pool, coll) = self.collection(&a)?;
         let selector = to_document(F, a.get(2))?;
-        with_timeout(F, self.defaults.op_timeout, async {
-            coll.delete_many(selector)
-                .await
-                .map_err(|e| driver_error(F, e))
-        })
-        .await?;
+        with_timeout(F, self.defaults.op_timeout, async { coll.delete_many(selector).await.map_err(|e| driver_error(F, e)) }).await?;
         Ok(PValue::Bool(true))
     }
 
@@ -375,13 +306,7 @@ impl MongoDb {
         let mut cursors = self.cursors.lock().unwrap_or_else(|e| e.into_inner());
         let idle = self.defaults.cursor_idle_timeout;
         cursors.retain(|_, c| c.last_used.elapsed() < idle);
-        cursors.insert(
-            id,
-            OpenCursor {
-                cursor: Arc::new(AsyncMutex::new(cursor)),
-                last_used: Instant::now(),
-            },
-        );
+        cursors.insert(id, OpenCursor { cursor: Arc::new(AsyncMutex::new(cursor)), last_used: Instant::now() });
         Ok(PValue::from(format!("{CURSOR_PREFIX}{id}")))
     }
 
@@ -399,9 +324,7 @@ impl MongoDb {
             if let Some(s) = opts.skip {
                 f = f.skip(s);
             }
-            let rp = opts
-                .read_preference
-                .or_else(|| read_preference(&pool.read_preference));
+            let rp = opts.read_preference.or_else(|| read_preference(&pool.read_preference));
             if let Some(rp) = rp {
                 f = f.selection_criteria(SelectionCriteria::ReadPreference(rp));
             }
@@ -417,9 +340,7 @@ impl MongoDb {
             .and_then(|b| std::str::from_utf8(b).ok())
             .and_then(|s| s.strip_prefix(CURSOR_PREFIX))
             .and_then(|n| n.parse::<u64>().ok())
-            .ok_or_else(|| {
-                ProviderError::bad_arg(func, format!("execute_parse: {v:?} is not a cursor"))
-            })?;
+            .ok_or_else(|| ProviderError::bad_arg(func, format!("execute_parse: {v:?} is not a cursor")))?;
         let mut cursors = self.cursors.lock().unwrap_or_else(|e| e.into_inner());
         Ok((
             id,
@@ -431,10 +352,7 @@ impl MongoDb {
     }
 
     fn forget(&self, id: u64) {
-        self.cursors
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&id);
+        self.cursors.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
     }
 
     pub async fn next(&self, args: &[PValue]) -> PResult {
@@ -444,10 +362,7 @@ impl MongoDb {
             return Ok(PValue::Bool(false));
         };
         let mut c = cursor.lock().await;
-        let r = with_timeout(F, self.defaults.op_timeout, async {
-            c.advance().await.map_err(|e| driver_error(F, e))
-        })
-        .await;
+        let r = with_timeout(F, self.defaults.op_timeout, async { c.advance().await.map_err(|e| driver_error(F, e)) }).await;
         match r {
             Ok(true) => {
                 let doc = c.deserialize_current().map_err(|e| driver_error(F, e))?;
@@ -469,15 +384,7 @@ impl MongoDb {
         let a = Args::new(F, args);
         let n = match a.get(1) {
             PValue::Num(n) if *n >= 0.0 => n.trunc() as usize,
-            other => {
-                return Err(ProviderError::bad_arg(
-                    F,
-                    format!(
-                        "count (argument #2) must be a number, got {}",
-                        other.type_name()
-                    ),
-                ))
-            }
+            other => return Err(ProviderError::bad_arg(F, format!("count (argument #2) must be a number, got {}", other.type_name()))),
         };
         let (id, cursor) = self.cursor(F, a.get(0))?;
         let Some(cursor) = cursor else {
@@ -492,9 +399,7 @@ impl MongoDb {
                     exhausted = true;
                     break;
                 }
-                out.push(from_document(
-                    c.deserialize_current().map_err(|e| driver_error(F, e))?,
-                ));
+                out.push(from_document(c.deserialize_current().map_err(|e| driver_error(F, e))?));
             }
             Ok(())
         })
@@ -534,24 +439,11 @@ struct FindArgs {
 
 impl FindArgs {
     fn parse(func: &str, v: &PValue, _default_rp: &str) -> PResult<FindArgs> {
-        let mut out = FindArgs {
-            projection: None,
-            skip: None,
-            batch_size: None,
-            read_preference: None,
-        };
+        let mut out = FindArgs { projection: None, skip: None, batch_size: None, read_preference: None };
         let table = match v {
             PValue::Nil => return Ok(out),
             PValue::Map(_) | PValue::Array(_) => v,
-            other => {
-                return Err(ProviderError::bad_arg(
-                    func,
-                    format!(
-                        "args (argument #4) must be a table, got {}",
-                        other.type_name()
-                    ),
-                ))
-            }
+            other => return Err(ProviderError::bad_arg(func, format!("args (argument #4) must be a table, got {}", other.type_name()))),
         };
         if let Some(p) = table.get("projector") {
             out.projection = Some(to_document(func, p)?);
@@ -562,11 +454,7 @@ impl FindArgs {
         if let Some(PValue::Num(b)) = table.get("batchsize") {
             out.batch_size = Some(b.max(0.0) as u32);
         }
-        if let Some(mode) = table
-            .get("readopts")
-            .and_then(|r| r.get("mode"))
-            .and_then(|m| m.as_str_lossy())
-        {
+        if let Some(mode) = table.get("readopts").and_then(|r| r.get("mode")).and_then(|m| m.as_str_lossy()) {
             out.read_preference = read_preference(&mode);
         }
         Ok(out)
@@ -576,13 +464,9 @@ impl FindArgs {
 fn read_preference(mode: &str) -> Option<ReadPreference> {
     Some(match mode {
         "primary" => ReadPreference::Primary,
-        "primaryPreferred" | "primary_preferred" => {
-            ReadPreference::PrimaryPreferred { options: None }
-        }
+        "primaryPreferred" | "primary_preferred" => ReadPreference::PrimaryPreferred { options: None },
         "secondary" => ReadPreference::Secondary { options: None },
-        "secondaryPreferred" | "secondary_preferred" => {
-            ReadPreference::SecondaryPreferred { options: None }
-        }
+        "secondaryPreferred" | "secondary_preferred" => ReadPreference::SecondaryPreferred { options: None },
         "nearest" => ReadPreference::Nearest { options: None },
         _ => return None,
     })
@@ -593,18 +477,10 @@ fn driver_error(func: &str, e: mongodb::error::Error) -> ProviderError {
     let text = e.to_string();
     match e.kind.as_ref() {
         K::ServerSelection { .. } | K::Io(_) | K::ConnectionPoolCleared { .. } => {
-            let msg = if text.contains("onnection refused") {
-                "connection refused".to_string()
-            } else {
-                text
-            };
+            let msg = if text.contains("onnection refused") { "connection refused".to_string() } else { text };
             ProviderError::new(func, ErrorKind::Connection, msg)
         }
-        K::Authentication { message, .. } => ProviderError::new(
-            func,
-            ErrorKind::Connection,
-            format!("authentication failed: {message}"),
-        ),
+        K::Authentication { message, .. } => ProviderError::new(func, ErrorKind::Connection, format!("authentication failed: {message}")),
         _ => ProviderError::new(func, ErrorKind::Driver, text),
     }
 }
@@ -628,21 +504,13 @@ fn to_document(func: &str, v: &PValue) -> PResult<Document> {
         other => {
             return Err(ProviderError::bad_arg(
                 func,
-                format!(
-                    "expected a key/value table, got {}",
-                    if other.is_table() {
-                        "an array"
-                    } else {
-                        other.type_name()
-                    }
-                ),
+                format!("expected a key/value table, got {}", if other.is_table() { "an array" } else { other.type_name() }),
             ))
         }
     };
     let mut doc = Document::new();
     for (k, val) in pairs {
-        let key = key_string(k)
-            .ok_or_else(|| ProviderError::bad_arg(func, "document keys must be strings"))?;
+        let key = key_string(k).ok_or_else(|| ProviderError::bad_arg(func, "document keys must be strings"))?;
         let b = if key == "_id" {
             match val.as_bytes().and_then(objid) {
                 Some(oid) => Bson::ObjectId(oid),
@@ -666,34 +534,20 @@ fn to_bson(func: &str, v: &PValue) -> PResult<Bson> {
     Ok(match v {
         PValue::Nil => Bson::Null,
         PValue::Bool(b) => Bson::Boolean(*b),
-        PValue::Num(n) if n.fract() == 0.0 && *n >= i32::MIN as f64 && *n <= i32::MAX as f64 => {
-            Bson::Int32(*n as i32)
-        }
+        PValue::Num(n) if n.fract() == 0.0 && *n >= i32::MIN as f64 && *n <= i32::MAX as f64 => Bson::Int32(*n as i32),
         PValue::Num(n) if n.fract() == 0.0 && n.abs() < 9.2e18 => Bson::Int64(*n as i64),
         PValue::Num(n) => Bson::Double(*n),
         PValue::Str(s) => match String::from_utf8(s.clone()) {
             Ok(t) => Bson::String(t),
-            Err(_) => Bson::Binary(mongodb::bson::Binary {
-                subtype: mongodb::bson::spec::BinarySubtype::Generic,
-                bytes: s.clone(),
-            }),
+            Err(_) => Bson::Binary(mongodb::bson::Binary { subtype: mongodb::bson::spec::BinarySubtype::Generic, bytes: s.clone() }),
         },
-        PValue::Array(items) => Bson::Array(
-            items
-                .iter()
-                .map(|i| to_bson(func, i))
-                .collect::<PResult<_>>()?,
-        ),
+        PValue::Array(items) => Bson::Array(items.iter().map(|i| to_bson(func, i)).collect::<PResult<_>>()?),
         PValue::Map(_) => Bson::Document(to_document(func, v)?),
     })
 }
 
 fn from_document(d: Document) -> PValue {
-    PValue::Map(
-        d.into_iter()
-            .map(|(k, v)| (PValue::from(k), from_bson(v)))
-            .collect(),
-    )
+    PValue::Map(d.into_iter().map(|(k, v)| (PValue::from(k), from_bson(v))).collect())
 }
 
 fn from_bson(b: Bson) -> PValue {

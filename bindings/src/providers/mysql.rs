@@ -29,14 +29,9 @@ use std::time::Duration;
 
 use mysql_async::consts::ColumnType;
 use mysql_async::prelude::Queryable;
-use mysql_async::{
-    ClientIdentity, OptsBuilder, Params, Pool, PoolConstraints, PoolOpts, SslOpts, Value,
-};
+use mysql_async::{ClientIdentity, OptsBuilder, Params, Pool, PoolConstraints, PoolOpts, SslOpts, Value};
 
-use super::{
-    describe_error, no_such_function, with_timeout, Args, Cfg, ErrorKind, PResult, ProviderError,
-    Registry, TlsDefaults, Verify,
-};
+use super::{describe_error, no_such_function, with_timeout, Args, Cfg, ErrorKind, PResult, ProviderError, Registry, TlsDefaults, Verify};
 use crate::pvalue::PValue;
 
 /// Which module this instance serves.
@@ -112,11 +107,7 @@ impl Defaults {
         }
     }
     pub fn mysql2() -> Self {
-        Defaults {
-            pool_id: "pool_mysql2".into(),
-            password_hash_method: "sha256".into(),
-            ..Defaults::mysql()
-        }
+        Defaults { pool_id: "pool_mysql2".into(), password_hash_method: "sha256".into(), ..Defaults::mysql() }
     }
 }
 
@@ -141,11 +132,7 @@ pub struct MySql {
 impl MySql {
     pub fn new(flavor: Flavor, defaults: Defaults) -> Self {
         super::init_crypto();
-        MySql {
-            flavor,
-            defaults,
-            pools: Registry::default(),
-        }
+        MySql { flavor, defaults, pools: Registry::default() }
     }
 
     pub async fn call(&self, function: &str, args: &[PValue]) -> PResult {
@@ -180,8 +167,7 @@ impl MySql {
         let host = cfg.string("host", &d.host)?;
         let size = cfg.size("size", d.size)?;
         let _encoding = cfg.opt_string("encoding")?;
-        let constraints = PoolConstraints::new(0, size)
-            .ok_or_else(|| ProviderError::new(func, ErrorKind::Config, "bad pool size"))?;
+        let constraints = PoolConstraints::new(0, size).ok_or_else(|| ProviderError::new(func, ErrorKind::Config, "bad pool size"))?;
         let mut opts = OptsBuilder::default()
             .ip_or_hostname(host.clone())
             .tcp_port(cfg.port("port", d.port)?)
@@ -208,18 +194,10 @@ impl MySql {
                     )))
                 }
                 (None, None) => {}
-                _ => {
-                    return Err(ProviderError::new(
-                        func,
-                        ErrorKind::Config,
-                        "ssl: certfile and keyfile must be given together",
-                    ))
-                }
+                _ => return Err(ProviderError::new(func, ErrorKind::Config, "ssl: certfile and keyfile must be given together")),
             }
             if t.verify == Verify::None {
-                ssl = ssl
-                    .with_danger_accept_invalid_certs(true)
-                    .with_danger_skip_domain_validation(true);
+                ssl = ssl.with_danger_accept_invalid_certs(true).with_danger_skip_domain_validation(true);
             }
             if let Some(sni) = t.sni {
                 ssl = ssl.with_danger_tls_hostname_override(Some(sni));
@@ -239,23 +217,17 @@ impl MySql {
         let sql = a.text(1, "statement")?;
         let mut params = Vec::with_capacity(args.len().saturating_sub(2));
         for (i, v) in a.rest(2).iter().enumerate() {
-            params.push(to_mysql(v).ok_or_else(|| {
-                ProviderError::bad_arg(
-                    func,
-                    format!("cannot bind a {} (argument #{})", v.type_name(), i + 3),
-                )
-            })?);
+            params.push(
+                to_mysql(v)
+                    .ok_or_else(|| ProviderError::bad_arg(func, format!("cannot bind a {} (argument #{})", v.type_name(), i + 3)))?,
+            );
         }
         let pool = self.pools.get(func, id)?;
         let flavor = self.flavor;
         let connect_timeout = self.defaults.connect_timeout;
         with_timeout(func, self.defaults.query_timeout, async move {
             let mut conn = checkout(func, &pool, connect_timeout).await?;
-            let params = if params.is_empty() {
-                Params::Empty
-            } else {
-                Params::Positional(params)
-            };
+            let params = if params.is_empty() { Params::Empty } else { Params::Positional(params) };
             let mut result = match conn.exec_iter(sql, params).await {
                 Ok(r) => r,
                 Err(e) => return failure(func, e),
@@ -275,10 +247,7 @@ impl MySql {
                 let values = row.unwrap();
                 let mut map = Vec::with_capacity(values.len());
                 for (col, v) in columns.iter().zip(values) {
-                    map.push((
-                        PValue::from(col.name_str().into_owned()),
-                        from_mysql(flavor, col.column_type(), v),
-                    ));
+                    map.push((PValue::from(col.name_str().into_owned()), from_mysql(flavor, col.column_type(), v)));
                 }
                 out.push(PValue::Map(map));
             }
@@ -290,21 +259,11 @@ impl MySql {
 
 /// A pooled connection that answers a ping; broken ones are dropped (the
 /// pool discards them) and replaced.
-async fn checkout(
-    func: &str,
-    pool: &MyPool,
-    connect_timeout: Duration,
-) -> PResult<mysql_async::Conn> {
+async fn checkout(func: &str, pool: &MyPool, connect_timeout: Duration) -> PResult<mysql_async::Conn> {
     let mut last_err = None;
     for _ in 0..=pool.size {
         let conn = match tokio::time::timeout(connect_timeout, pool.pool.get_conn()).await {
-            Err(_) => {
-                return Err(ProviderError::new(
-                    func,
-                    ErrorKind::Timeout,
-                    "connection timed out",
-                ))
-            }
+            Err(_) => return Err(ProviderError::new(func, ErrorKind::Timeout, "connection timed out")),
             Ok(Err(e)) => return Err(conn_error(func, e)),
             Ok(Ok(c)) => c,
         };
@@ -312,34 +271,19 @@ async fn checkout(
         match tokio::time::timeout(connect_timeout, conn.ping()).await {
             Ok(Ok(())) => return Ok(conn),
             Ok(Err(e)) => last_err = Some(conn_error(func, e)),
-            Err(_) => {
-                last_err = Some(ProviderError::new(
-                    func,
-                    ErrorKind::Timeout,
-                    "ping timed out",
-                ))
-            }
+            Err(_) => last_err = Some(ProviderError::new(func, ErrorKind::Timeout, "ping timed out")),
         }
         // `conn` is dropped here; the pool does not keep a broken connection.
     }
-    Err(last_err
-        .unwrap_or_else(|| ProviderError::new(func, ErrorKind::Connection, "no usable connection")))
+    Err(last_err.unwrap_or_else(|| ProviderError::new(func, ErrorKind::Connection, "no usable connection")))
 }
 
 fn conn_error(func: &str, e: mysql_async::Error) -> ProviderError {
     match &e {
-        mysql_async::Error::Server(s) => ProviderError::new(
-            func,
-            ErrorKind::Connection,
-            format!("{} ({})", s.message, s.code),
-        ),
+        mysql_async::Error::Server(s) => ProviderError::new(func, ErrorKind::Connection, format!("{} ({})", s.message, s.code)),
         _ => {
             let (kind, msg) = describe_error(&e);
-            let kind = if kind == ErrorKind::Driver {
-                ErrorKind::Connection
-            } else {
-                kind
-            };
+            let kind = if kind == ErrorKind::Driver { ErrorKind::Connection } else { kind };
             ProviderError::new(func, kind, msg)
         }
     }
@@ -351,10 +295,7 @@ fn failure(func: &str, e: mysql_async::Error) -> PResult {
             log::warn!("{func}: {} ({})", s.message, s.code);
             Ok(PValue::Bool(false))
         }
-        mysql_async::Error::Driver(mysql_async::DriverError::StmtParamsMismatch {
-            required,
-            supplied,
-        }) => {
+        mysql_async::Error::Driver(mysql_async::DriverError::StmtParamsMismatch { required, supplied }) => {
             log::warn!("{func}: statement needs {required} parameters, {supplied} given");
             Ok(PValue::Bool(false))
         }
@@ -390,11 +331,7 @@ fn from_mysql(flavor: Flavor, ty: ColumnType, v: Value) -> PValue {
         Value::Double(d) => PValue::Num(d),
         Value::Bytes(b) => match ty {
             ColumnType::MYSQL_TYPE_DECIMAL | ColumnType::MYSQL_TYPE_NEWDECIMAL => {
-                std::str::from_utf8(&b)
-                    .ok()
-                    .and_then(|s| s.parse::<f64>().ok())
-                    .map(PValue::Num)
-                    .unwrap_or(PValue::Str(b))
+                std::str::from_utf8(&b).ok().and_then(|s| s.parse::<f64>().ok()).map(PValue::Num).unwrap_or(PValue::Str(b))
             }
             _ => PValue::Str(b),
         },
@@ -402,19 +339,12 @@ fn from_mysql(flavor: Flavor, ty: ColumnType, v: Value) -> PValue {
             if ty == ColumnType::MYSQL_TYPE_DATE || ty == ColumnType::MYSQL_TYPE_NEWDATE {
                 PValue::from(format!("{y:04}-{mo:02}-{d:02}"))
             } else {
-                PValue::from(format!(
-                    "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{}",
-                    frac(us)
-                ))
+                PValue::from(format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{}", frac(us)))
             }
         }
         Value::Time(neg, days, h, mi, s, us) => {
             let hours = days * 24 + h as u32;
-            PValue::from(format!(
-                "{}{hours:02}:{mi:02}:{s:02}{}",
-                if neg { "-" } else { "" },
-                frac(us)
-            ))
+            PValue::from(format!("{}{hours:02}:{mi:02}:{s:02}{}", if neg { "-" } else { "" }, frac(us)))
         }
     }
 }

@@ -31,19 +31,14 @@ use std::time::Duration;
 
 use bytes::{BufMut, BytesMut};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
-use deadpool_postgres::{
-    Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime, TimeoutType,
-};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime, TimeoutType};
 use fallible_iterator::FallibleIterator;
 use postgres_protocol::types as pgt;
 use tokio_postgres::config::SslMode;
 use tokio_postgres::types::{to_sql_checked, FromSql, IsNull, Kind, ToSql, Type};
 use tokio_postgres::NoTls;
 
-use super::{
-    describe_error, no_such_function, with_timeout, Args, Cfg, ErrorKind, PResult, ProviderError,
-    Registry, TlsDefaults,
-};
+use super::{describe_error, no_such_function, with_timeout, Args, Cfg, ErrorKind, PResult, ProviderError, Registry, TlsDefaults};
 use crate::pvalue::{lua_number_to_string, PValue};
 
 type BoxErr = Box<dyn StdError + Sync + Send>;
@@ -116,12 +111,7 @@ impl Defaults {
         }
     }
     pub fn cockroachdb() -> Self {
-        Defaults {
-            pool_id: "pool_cockroachdb".into(),
-            ssl: true,
-            password_hash_method: "bcrypt".into(),
-            ..Defaults::postgres()
-        }
+        Defaults { pool_id: "pool_cockroachdb".into(), ssl: true, password_hash_method: "bcrypt".into(), ..Defaults::postgres() }
     }
 }
 
@@ -145,11 +135,7 @@ pub struct Postgres {
 impl Postgres {
     pub fn new(flavor: Flavor, defaults: Defaults) -> Self {
         super::init_crypto();
-        Postgres {
-            flavor,
-            defaults,
-            pools: Registry::default(),
-        }
+        Postgres { flavor, defaults, pools: Registry::default() }
     }
 
     pub async fn call(&self, function: &str, args: &[PValue]) -> PResult {
@@ -188,22 +174,12 @@ impl Postgres {
             .dbname(&cfg.string("database", &d.database)?)
             .application_name("oxilua-vmq")
             .connect_timeout(d.connect_timeout)
-            .ssl_mode(if ssl {
-                SslMode::Require
-            } else {
-                SslMode::Disable
-            });
-        let mgr_cfg = ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        };
+            .ssl_mode(if ssl { SslMode::Require } else { SslMode::Disable });
+        let mgr_cfg = ManagerConfig { recycling_method: RecyclingMethod::Fast };
         let manager = if ssl {
             let tls = super::tls::client_config(&cfg.tls(&d.tls)?)
                 .map_err(|e| ProviderError::new(func, ErrorKind::Config, format!("ssl: {e}")))?;
-            Manager::from_config(
-                pg,
-                tokio_postgres_rustls::MakeRustlsConnect::new(tls),
-                mgr_cfg,
-            )
+            Manager::from_config(pg, tokio_postgres_rustls::MakeRustlsConnect::new(tls), mgr_cfg)
         } else {
             Manager::from_config(pg, NoTls, mgr_cfg)
         };
@@ -227,12 +203,7 @@ impl Postgres {
         let sql = a.text(1, "statement")?;
         let params = a.rest(2);
         let pool = self.pools.get(func, id)?;
-        with_timeout(
-            func,
-            self.defaults.query_timeout,
-            run_statement(func, &pool.pool, sql, params),
-        )
-        .await
+        with_timeout(func, self.defaults.query_timeout, run_statement(func, &pool.pool, sql, params)).await
     }
 }
 
@@ -243,18 +214,11 @@ async fn run_statement(func: &'static str, pool: &Pool, sql: &str, params: &[PVa
         Err(e) => return sql_failure(func, e),
     };
     if stmt.params().len() != params.len() {
-        log::warn!(
-            "{func}: statement has {} parameters, {} given: {sql}",
-            stmt.params().len(),
-            params.len()
-        );
+        log::warn!("{func}: statement has {} parameters, {} given: {sql}", stmt.params().len(), params.len());
         return Ok(PValue::Bool(false));
     }
     let binds: Vec<Param<'_>> = params.iter().map(|v| Param { v }).collect();
-    let stream = match client
-        .query_raw(&stmt, binds.iter().map(|p| p as &(dyn ToSql + Sync)))
-        .await
-    {
+    let stream = match client.query_raw(&stmt, binds.iter().map(|p| p as &(dyn ToSql + Sync))).await {
         Ok(s) => s,
         Err(e) => return sql_failure(func, e),
     };
@@ -276,18 +240,11 @@ async fn run_statement(func: &'static str, pool: &Pool, sql: &str, params: &[PVa
     for row in &rows {
         let mut map = Vec::with_capacity(columns.len());
         for (i, col) in columns.iter().enumerate() {
-            let raw: Raw = row
-                .try_get(i)
-                .map_err(|e| ProviderError::new(func, ErrorKind::Driver, e.to_string()))?;
+            let raw: Raw = row.try_get(i).map_err(|e| ProviderError::new(func, ErrorKind::Driver, e.to_string()))?;
             let v = match raw.0 {
                 None => PValue::str("null"),
-                Some(bytes) => decode(col.type_(), bytes).map_err(|e| {
-                    ProviderError::new(
-                        func,
-                        ErrorKind::Driver,
-                        format!("column {}: {e}", col.name()),
-                    )
-                })?,
+                Some(bytes) => decode(col.type_(), bytes)
+                    .map_err(|e| ProviderError::new(func, ErrorKind::Driver, format!("column {}: {e}", col.name())))?,
             };
             map.push((PValue::str(col.name()), v));
         }
@@ -300,21 +257,11 @@ fn pool_error(func: &str, e: PoolError) -> ProviderError {
     match e {
         PoolError::Backend(e) => {
             let (kind, msg) = describe_error(&e);
-            let kind = if kind == ErrorKind::Driver {
-                ErrorKind::Connection
-            } else {
-                kind
-            };
+            let kind = if kind == ErrorKind::Driver { ErrorKind::Connection } else { kind };
             ProviderError::new(func, kind, msg)
         }
-        PoolError::Timeout(TimeoutType::Wait) => ProviderError::new(
-            func,
-            ErrorKind::Timeout,
-            "timeout: no free connection in the pool",
-        ),
-        PoolError::Timeout(_) => {
-            ProviderError::new(func, ErrorKind::Timeout, "connection timed out")
-        }
+        PoolError::Timeout(TimeoutType::Wait) => ProviderError::new(func, ErrorKind::Timeout, "timeout: no free connection in the pool"),
+        PoolError::Timeout(_) => ProviderError::new(func, ErrorKind::Timeout, "connection timed out"),
         other => ProviderError::new(func, ErrorKind::Connection, other.to_string()),
     }
 }
@@ -330,18 +277,10 @@ fn sql_failure(func: &str, e: tokio_postgres::Error) -> PResult {
             log::warn!("{func}: {} ({})", db.message(), code);
             return Ok(PValue::Bool(false));
         }
-        return Err(ProviderError::new(
-            func,
-            ErrorKind::Connection,
-            format!("{} ({code})", db.message()),
-        ));
+        return Err(ProviderError::new(func, ErrorKind::Connection, format!("{} ({code})", db.message())));
     }
     if e.is_closed() {
-        return Err(ProviderError::new(
-            func,
-            ErrorKind::Connection,
-            "connection closed",
-        ));
+        return Err(ProviderError::new(func, ErrorKind::Connection, "connection closed"));
     }
     let (kind, msg) = describe_error(&e);
     Err(ProviderError::new(func, kind, msg))
@@ -360,22 +299,17 @@ pub fn counted_statement(sql: &str) -> bool {
         None => return false,
     };
     let main = if first == "WITH" {
-        match it.map(|w| w.to_ascii_uppercase()).find(|w| {
-            matches!(
-                w.as_str(),
-                "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "VALUES" | "TABLE" | "MERGE"
-            )
-        }) {
+        match it
+            .map(|w| w.to_ascii_uppercase())
+            .find(|w| matches!(w.as_str(), "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "VALUES" | "TABLE" | "MERGE"))
+        {
             Some(w) => w,
             None => return false,
         }
     } else {
         first
     };
-    matches!(
-        main.as_str(),
-        "INSERT" | "UPDATE" | "DELETE" | "MOVE" | "FETCH" | "COPY"
-    )
+    matches!(main.as_str(), "INSERT" | "UPDATE" | "DELETE" | "MOVE" | "FETCH" | "COPY")
 }
 
 /// The words outside parentheses, comments and quoted text.
@@ -499,19 +433,14 @@ fn as_text(v: &PValue) -> Result<Cow<'_, [u8]>, BoxErr> {
 
 fn as_str(v: &PValue) -> Result<String, BoxErr> {
     let t = as_text(v)?;
-    Ok(std::str::from_utf8(&t)
-        .map_err(|_| "not valid UTF-8")?
-        .trim()
-        .to_string())
+    Ok(std::str::from_utf8(&t).map_err(|_| "not valid UTF-8")?.trim().to_string())
 }
 
 fn as_i64(v: &PValue) -> Result<i64, BoxErr> {
     match v {
         PValue::Num(n) if n.fract() == 0.0 && n.is_finite() && n.abs() < 9.3e18 => Ok(*n as i64),
         PValue::Num(n) => Err(format!("{} is not an integer", lua_number_to_string(*n)).into()),
-        PValue::Str(_) => as_str(v)?
-            .parse::<i64>()
-            .map_err(|_| format!("{:?} is not an integer", v).into()),
+        PValue::Str(_) => as_str(v)?.parse::<i64>().map_err(|_| format!("{:?} is not an integer", v).into()),
         other => Err(format!("cannot bind a {} as an integer", other.type_name()).into()),
     }
 }
@@ -519,9 +448,7 @@ fn as_i64(v: &PValue) -> Result<i64, BoxErr> {
 fn as_f64(v: &PValue) -> Result<f64, BoxErr> {
     match v {
         PValue::Num(n) => Ok(*n),
-        PValue::Str(_) => as_str(v)?
-            .parse::<f64>()
-            .map_err(|_| format!("{:?} is not a number", v).into()),
+        PValue::Str(_) => as_str(v)?.parse::<f64>().map_err(|_| format!("{:?} is not a number", v).into()),
         other => Err(format!("cannot bind a {} as a number", other.type_name()).into()),
     }
 }
@@ -540,18 +467,9 @@ fn encode(v: &PValue, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxErr> {
             let items: Vec<&PValue> = match v {
                 PValue::Array(items) => items.iter().collect(),
                 PValue::Map(pairs) if pairs.is_empty() => Vec::new(),
-                other => {
-                    return Err(format!(
-                        "cannot bind a {} to an array parameter",
-                        other.type_name()
-                    )
-                    .into())
-                }
+                other => return Err(format!("cannot bind a {} to an array parameter", other.type_name()).into()),
             };
-            let dims = [pgt::ArrayDimension {
-                len: items.len() as i32,
-                lower_bound: 1,
-            }];
+            let dims = [pgt::ArrayDimension { len: items.len() as i32, lower_bound: 1 }];
             pgt::array_to_sql(
                 dims,
                 elem.oid(),
@@ -579,19 +497,10 @@ fn encode(v: &PValue, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxErr> {
             };
             pgt::bool_to_sql(b, out);
         }
-        Type::INT2 => pgt::int2_to_sql(
-            i16::try_from(as_i64(v)?).map_err(|_| "out of range for smallint")?,
-            out,
-        ),
-        Type::INT4 => pgt::int4_to_sql(
-            i32::try_from(as_i64(v)?).map_err(|_| "out of range for integer")?,
-            out,
-        ),
+        Type::INT2 => pgt::int2_to_sql(i16::try_from(as_i64(v)?).map_err(|_| "out of range for smallint")?, out),
+        Type::INT4 => pgt::int4_to_sql(i32::try_from(as_i64(v)?).map_err(|_| "out of range for integer")?, out),
         Type::INT8 => pgt::int8_to_sql(as_i64(v)?, out),
-        Type::OID => pgt::oid_to_sql(
-            u32::try_from(as_i64(v)?).map_err(|_| "out of range for oid")?,
-            out,
-        ),
+        Type::OID => pgt::oid_to_sql(u32::try_from(as_i64(v)?).map_err(|_| "out of range for oid")?, out),
         Type::FLOAT4 => pgt::float4_to_sql(as_f64(v)? as f32, out),
         Type::FLOAT8 => pgt::float8_to_sql(as_f64(v)?, out),
         Type::NUMERIC => out.put_slice(&numeric_from_text(&as_str(v)?)?),
@@ -599,14 +508,9 @@ fn encode(v: &PValue, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxErr> {
             out.put_u8(1);
             out.put_slice(&as_text(v)?);
         }
-        Type::BYTEA
-        | Type::TEXT
-        | Type::VARCHAR
-        | Type::BPCHAR
-        | Type::NAME
-        | Type::UNKNOWN
-        | Type::JSON
-        | Type::XML => out.put_slice(&as_text(v)?),
+        Type::BYTEA | Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN | Type::JSON | Type::XML => {
+            out.put_slice(&as_text(v)?)
+        }
         Type::CHAR => {
             let t = as_text(v)?;
             out.put_u8(t.first().copied().unwrap_or(0));
@@ -618,53 +522,36 @@ fn encode(v: &PValue, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxErr> {
         }
         Type::TIME => {
             let s = as_str(v)?;
-            let t = NaiveTime::parse_from_str(&s, "%H:%M:%S%.f")
-                .or_else(|_| NaiveTime::parse_from_str(&s, "%H:%M"))?;
-            let us = (t - NaiveTime::MIN)
-                .num_microseconds()
-                .ok_or("time out of range")?;
+            let t = NaiveTime::parse_from_str(&s, "%H:%M:%S%.f").or_else(|_| NaiveTime::parse_from_str(&s, "%H:%M"))?;
+            let us = (t - NaiveTime::MIN).num_microseconds().ok_or("time out of range")?;
             pgt::time_to_sql(us, out);
         }
         Type::TIMESTAMP => {
             let ts = parse_timestamp(&as_str(v)?)?;
-            let us = (ts - pg_epoch())
-                .num_microseconds()
-                .ok_or("timestamp out of range")?;
+            let us = (ts - pg_epoch()).num_microseconds().ok_or("timestamp out of range")?;
             pgt::timestamp_to_sql(us, out);
         }
         Type::TIMESTAMPTZ => {
             let s = as_str(v)?;
-            let utc = match DateTime::parse_from_rfc3339(&s)
-                .or_else(|_| DateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S%.f%#z"))
-            {
+            let utc = match DateTime::parse_from_rfc3339(&s).or_else(|_| DateTime::parse_from_str(&s, "%Y-%m-%d %H:%M:%S%.f%#z")) {
                 Ok(dt) => dt.naive_utc(),
                 Err(_) => parse_timestamp(&s)?, // no offset: UTC
             };
-            let us = (utc - pg_epoch())
-                .num_microseconds()
-                .ok_or("timestamp out of range")?;
+            let us = (utc - pg_epoch()).num_microseconds().ok_or("timestamp out of range")?;
             pgt::timestamp_to_sql(us, out);
         }
         _ if ty.name() == "citext" => out.put_slice(&as_text(v)?),
         _ => {
-            return Err(format!(
-                "cannot bind a {} to a parameter of type {} (cast the parameter, e.g. $1::text)",
-                v.type_name(),
-                ty.name()
+            return Err(
+                format!("cannot bind a {} to a parameter of type {} (cast the parameter, e.g. $1::text)", v.type_name(), ty.name()).into()
             )
-            .into())
         }
     }
     Ok(IsNull::No)
 }
 
 fn parse_timestamp(s: &str) -> Result<NaiveDateTime, BoxErr> {
-    for f in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M",
-    ] {
+    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
             return Ok(t);
         }
@@ -728,9 +615,7 @@ pub(crate) fn numeric_from_text(s: &str) -> Result<Vec<u8>, BoxErr> {
         None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
     let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-    if (int.is_empty() && frac.is_empty())
-        || !int.bytes().chain(frac.bytes()).all(|c| c.is_ascii_digit())
-    {
+    if (int.is_empty() && frac.is_empty()) || !int.bytes().chain(frac.bytes()).all(|c| c.is_ascii_digit()) {
         return Err(format!("{s:?} is not a number").into());
     }
     let int = int.trim_start_matches('0');
@@ -739,12 +624,7 @@ pub(crate) fn numeric_from_text(s: &str) -> Result<Vec<u8>, BoxErr> {
     let frac_pad = (4 - frac.len() % 4) % 4;
     let int_digits: String = "0".repeat(int_pad) + int;
     let frac_digits: String = frac.to_string() + &"0".repeat(frac_pad);
-    let group = |t: &str| -> Vec<i16> {
-        t.as_bytes()
-            .chunks(4)
-            .map(|c| std::str::from_utf8(c).unwrap().parse::<i16>().unwrap())
-            .collect()
-    };
+    let group = |t: &str| -> Vec<i16> { t.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap().parse::<i16>().unwrap()).collect() };
     let mut digits = group(&int_digits);
     let mut weight = digits.len() as i32 - 1;
     digits.extend(group(&frac_digits));
@@ -784,9 +664,7 @@ impl<'a> FromSql<'a> for Raw<'a> {
 }
 
 fn pg_epoch() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(2000, 1, 1)
-        .expect("valid date")
-        .and_time(NaiveTime::MIN)
+    NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date").and_time(NaiveTime::MIN)
 }
 
 fn fmt_timestamp(us: i64) -> Result<String, BoxErr> {
@@ -794,9 +672,7 @@ fn fmt_timestamp(us: i64) -> Result<String, BoxErr> {
         i64::MAX => Ok("infinity".into()),
         i64::MIN => Ok("-infinity".into()),
         _ => {
-            let t = pg_epoch()
-                .checked_add_signed(TimeDelta::microseconds(us))
-                .ok_or("timestamp out of range")?;
+            let t = pg_epoch().checked_add_signed(TimeDelta::microseconds(us)).ok_or("timestamp out of range")?;
             Ok(t.format("%Y-%m-%dT%H:%M:%S%.f").to_string())
         }
     }
@@ -825,9 +701,7 @@ fn decode(ty: &Type, raw: &[u8]) -> Result<PValue, BoxErr> {
         Type::INT2 => PValue::Num(pgt::int2_from_sql(raw)? as f64),
         Type::INT4 => PValue::Num(pgt::int4_from_sql(raw)? as f64),
         Type::INT8 => PValue::Num(pgt::int8_from_sql(raw)? as f64),
-        Type::OID | Type::REGCLASS | Type::REGPROC | Type::REGTYPE | Type::XID | Type::CID => {
-            PValue::Num(pgt::oid_from_sql(raw)? as f64)
-        }
+        Type::OID | Type::REGCLASS | Type::REGPROC | Type::REGTYPE | Type::XID | Type::CID => PValue::Num(pgt::oid_from_sql(raw)? as f64),
         Type::FLOAT4 => PValue::Num(pgt::float4_from_sql(raw)? as f64),
         Type::FLOAT8 => PValue::Num(pgt::float8_from_sql(raw)?),
         Type::NUMERIC => PValue::Num(numeric_to_text(raw)?.parse::<f64>().unwrap_or(f64::NAN)),
@@ -836,14 +710,7 @@ fn decode(ty: &Type, raw: &[u8]) -> Result<PValue, BoxErr> {
         Type::UUID => {
             let u = pgt::uuid_from_sql(raw)?;
             let h: String = u.iter().map(|b| format!("{b:02x}")).collect();
-            PValue::from(format!(
-                "{}-{}-{}-{}-{}",
-                &h[0..8],
-                &h[8..12],
-                &h[12..16],
-                &h[16..20],
-                &h[20..32]
-            ))
+            PValue::from(format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]))
         }
         Type::DATE => {
             let days = pgt::date_from_sql(raw)?;
@@ -851,10 +718,7 @@ fn decode(ty: &Type, raw: &[u8]) -> Result<PValue, BoxErr> {
                 i32::MAX => PValue::str("infinity"),
                 i32::MIN => PValue::str("-infinity"),
                 _ => {
-                    let d = pg_epoch()
-                        .date()
-                        .checked_add_signed(TimeDelta::days(days as i64))
-                        .ok_or("date out of range")?;
+                    let d = pg_epoch().date().checked_add_signed(TimeDelta::days(days as i64)).ok_or("date out of range")?;
                     PValue::from(d.format("%Y-%m-%d").to_string())
                 }
             }
@@ -869,12 +733,7 @@ fn decode(ty: &Type, raw: &[u8]) -> Result<PValue, BoxErr> {
             let east = -west;
             let sign = if east < 0 { '-' } else { '+' };
             let e = east.abs();
-            PValue::from(format!(
-                "{}{sign}{:02}:{:02}",
-                fmt_time(us)?,
-                e / 3600,
-                (e / 60) % 60
-            ))
+            PValue::from(format!("{}{sign}{:02}:{:02}", fmt_time(us)?, e / 3600, (e / 60) % 60))
         }
         Type::TIMESTAMP => PValue::from(fmt_timestamp(pgt::timestamp_from_sql(raw)?)?),
         Type::TIMESTAMPTZ => {
@@ -923,12 +782,7 @@ fn fmt_interval(months: i32, days: i32, us: i64) -> String {
         s.push('T');
         let neg = us < 0;
         let a = us.unsigned_abs();
-        let (h, m, sec, frac) = (
-            a / 3_600_000_000,
-            (a / 60_000_000) % 60,
-            (a / 1_000_000) % 60,
-            a % 1_000_000,
-        );
+        let (h, m, sec, frac) = (a / 3_600_000_000, (a / 60_000_000) % 60, (a / 1_000_000) % 60, a % 1_000_000);
         let sign = if neg { "-" } else { "" };
         if h != 0 {
             s.push_str(&format!("{sign}{h}H"));
@@ -953,10 +807,7 @@ fn fmt_interval(months: i32, days: i32, us: i64) -> String {
 
 fn decode_array(elem: &Type, raw: &[u8]) -> Result<PValue, BoxErr> {
     let arr = pgt::array_from_sql(raw)?;
-    let dims: Vec<usize> = arr
-        .dimensions()
-        .map(|d| Ok(d.len.max(0) as usize))
-        .collect()?;
+    let dims: Vec<usize> = arr.dimensions().map(|d| Ok(d.len.max(0) as usize)).collect()?;
     let values: Vec<PValue> = arr
         .values()
         .map(|v| match v {
@@ -1040,15 +891,9 @@ mod tests {
         assert!(counted_statement("INSERT INTO t VALUES (1)"));
         assert!(counted_statement("  update t set a = 1"));
         assert!(counted_statement("-- c\n/* x */ DELETE FROM t RETURNING *"));
-        assert!(counted_statement(
-            "WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x"
-        ));
-        assert!(counted_statement(
-            "WITH RECURSIVE x(a) AS (SELECT 1 UNION SELECT a FROM x) DELETE FROM t"
-        ));
-        assert!(!counted_statement(
-            "WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x"
-        ));
+        assert!(counted_statement("WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x"));
+        assert!(counted_statement("WITH RECURSIVE x(a) AS (SELECT 1 UNION SELECT a FROM x) DELETE FROM t"));
+        assert!(!counted_statement("WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x"));
         assert!(!counted_statement("SELECT 'INSERT' FROM t"));
         assert!(!counted_statement("CREATE TABLE t (a int)"));
         assert!(!counted_statement("(SELECT 1)"));
@@ -1058,37 +903,14 @@ mod tests {
 
     #[test]
     fn numeric_roundtrip() {
-        for s in [
-            "0",
-            "1",
-            "-1",
-            "12345.678",
-            "0.0001",
-            "10000",
-            "-0.5",
-            "123456789.000001",
-            "0.00",
-        ] {
+        for s in ["0", "1", "-1", "12345.678", "0.0001", "10000", "-0.5", "123456789.000001", "0.00"] {
             let bin = numeric_from_text(s).unwrap();
             let back = numeric_to_text(&bin).unwrap();
-            assert_eq!(
-                back.parse::<f64>().unwrap(),
-                s.parse::<f64>().unwrap(),
-                "{s} -> {back}"
-            );
+            assert_eq!(back.parse::<f64>().unwrap(), s.parse::<f64>().unwrap(), "{s} -> {back}");
         }
-        assert_eq!(
-            numeric_to_text(&numeric_from_text("12345.678").unwrap()).unwrap(),
-            "12345.678"
-        );
-        assert_eq!(
-            numeric_to_text(&numeric_from_text("0.0001").unwrap()).unwrap(),
-            "0.0001"
-        );
-        assert_eq!(
-            numeric_to_text(&numeric_from_text("1e+15").unwrap()).unwrap(),
-            "1000000000000000"
-        );
+        assert_eq!(numeric_to_text(&numeric_from_text("12345.678").unwrap()).unwrap(), "12345.678");
+        assert_eq!(numeric_to_text(&numeric_from_text("0.0001").unwrap()).unwrap(), "0.0001");
+        assert_eq!(numeric_to_text(&numeric_from_text("1e+15").unwrap()).unwrap(), "1000000000000000");
     }
 
     #[test]

@@ -17,14 +17,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
-use redis::{
-    AsyncConnectionConfig, ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo, Value,
-};
+use redis::{AsyncConnectionConfig, ConnectionAddr, IntoConnectionInfo, RedisConnectionInfo, Value};
 use tokio::sync::Mutex;
 
-use super::{
-    no_such_function, with_timeout, Args, Cfg, ErrorKind, PResult, ProviderError, Registry,
-};
+use super::{no_such_function, with_timeout, Args, Cfg, ErrorKind, PResult, ProviderError, Registry};
 use crate::pvalue::PValue;
 
 /// Operator defaults (`vmq_diversity.redis.*`).
@@ -74,11 +70,7 @@ impl RedisPool {
         if let Some(c) = slot.as_ref() {
             return Ok((i, c.clone()));
         }
-        let c = self
-            .client
-            .get_multiplexed_async_connection_with_config(&self.config)
-            .await
-            .map_err(|e| conn_error(func, &e))?;
+        let c = self.client.get_multiplexed_async_connection_with_config(&self.config).await.map_err(|e| conn_error(func, &e))?;
         *slot = Some(c.clone());
         Ok((i, c))
     }
@@ -100,10 +92,7 @@ const CMD: &str = "redis.cmd";
 impl Redis {
     pub fn new(defaults: Defaults) -> Self {
         super::init_crypto();
-        Redis {
-            defaults,
-            pools: Registry::default(),
-        }
+        Redis { defaults, pools: Registry::default() }
     }
 
     pub async fn call(&self, function: &str, args: &[PValue]) -> PResult {
@@ -136,21 +125,11 @@ impl Redis {
             .into_connection_info()
             .map_err(|e| ProviderError::new(ENSURE, ErrorKind::Config, e.to_string()))?
             .set_redis_settings(settings);
-        let client = redis::Client::open(info)
-            .map_err(|e| ProviderError::new(ENSURE, ErrorKind::Config, e.to_string()))?;
-        let config = AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(d.connect_timeout))
-            .set_response_timeout(Some(d.command_timeout));
+        let client = redis::Client::open(info).map_err(|e| ProviderError::new(ENSURE, ErrorKind::Config, e.to_string()))?;
+        let config =
+            AsyncConnectionConfig::new().set_connection_timeout(Some(d.connect_timeout)).set_response_timeout(Some(d.command_timeout));
         let slots = (0..size).map(|_| Mutex::new(None)).collect();
-        self.pools.insert(
-            id,
-            RedisPool {
-                client,
-                config,
-                slots,
-                next: AtomicUsize::new(0),
-            },
-        );
+        self.pools.insert(id, RedisPool { client, config, slots, next: AtomicUsize::new(0) });
         Ok(true)
     }
 
@@ -159,18 +138,10 @@ impl Redis {
         let a = Args::new(CMD, args);
         let id = a.pool_id()?;
         let command = a.string(1, "command")?;
-        let mut cmd_args: Vec<Vec<u8>> =
-            command.split(|b| *b == b' ').map(<[u8]>::to_vec).collect();
+        let mut cmd_args: Vec<Vec<u8>> = command.split(|b| *b == b' ').map(<[u8]>::to_vec).collect();
         for (i, extra) in a.rest(2).iter().enumerate() {
             cmd_args.push(extra_arg(extra).ok_or_else(|| {
-                ProviderError::bad_arg(
-                    CMD,
-                    format!(
-                        "extra argument #{} must be a string or a table, got {}",
-                        i + 3,
-                        extra.type_name()
-                    ),
-                )
+                ProviderError::bad_arg(CMD, format!("extra argument #{} must be a string or a table, got {}", i + 3, extra.type_name()))
             })?);
         }
         let pool = self.pools.get(CMD, id)?;
@@ -225,11 +196,7 @@ fn scalar_bytes(v: &PValue) -> Option<Vec<u8>> {
 }
 
 fn is_connection_error(e: &redis::RedisError) -> bool {
-    e.is_io_error()
-        || e.is_timeout()
-        || e.is_connection_dropped()
-        || e.is_connection_refusal()
-        || e.is_unrecoverable_error()
+    e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_unrecoverable_error()
 }
 
 fn conn_error(func: &str, e: &redis::RedisError) -> ProviderError {
@@ -237,21 +204,13 @@ fn conn_error(func: &str, e: &redis::RedisError) -> ProviderError {
         return ProviderError::new(func, ErrorKind::Connection, "connection refused");
     }
     if e.is_timeout() {
-        return ProviderError::new(
-            func,
-            ErrorKind::Timeout,
-            "timeout: no answer from the server",
-        );
+        return ProviderError::new(func, ErrorKind::Timeout, "timeout: no answer from the server");
     }
     if e.is_connection_dropped() {
         return ProviderError::new(func, ErrorKind::Connection, "connection closed");
     }
     let (kind, msg) = super::describe_error(e);
-    let kind = if kind == ErrorKind::Driver {
-        ErrorKind::Connection
-    } else {
-        kind
-    };
+    let kind = if kind == ErrorKind::Driver { ErrorKind::Connection } else { kind };
     ProviderError::new(func, kind, msg)
 }
 
@@ -276,15 +235,8 @@ fn reply(v: Value, top: bool) -> PValue {
         Value::Int(i) => PValue::from(i.to_string()),
         Value::BulkString(b) => PValue::Str(b),
         Value::SimpleString(s) => PValue::from(s),
-        Value::Array(items) | Value::Set(items) => {
-            PValue::Array(items.into_iter().map(|i| reply(i, false)).collect())
-        }
-        Value::Map(pairs) => PValue::Array(
-            pairs
-                .into_iter()
-                .flat_map(|(k, v)| [reply(k, false), reply(v, false)])
-                .collect(),
-        ),
+        Value::Array(items) | Value::Set(items) => PValue::Array(items.into_iter().map(|i| reply(i, false)).collect()),
+        Value::Map(pairs) => PValue::Array(pairs.into_iter().flat_map(|(k, v)| [reply(k, false), reply(v, false)]).collect()),
         Value::Double(d) => PValue::from(crate::pvalue::lua_number_to_string(d)),
         Value::Boolean(b) => PValue::str(if b { "1" } else { "0" }),
         Value::ServerError(e) => {

@@ -86,16 +86,12 @@ pub fn client_config(opts: &TlsOptions) -> Result<ClientConfig, String> {
     super::init_crypto();
     let builder = ClientConfig::builder();
     let builder = match opts.verify {
-        Verify::None => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAny::new())),
+        Verify::None => builder.dangerous().with_custom_certificate_verifier(Arc::new(AcceptAny::new())),
         Verify::Peer => {
             let mut roots = RootCertStore::empty();
             if let Some(ca) = &opts.cacertfile {
                 for c in read_certs(ca)? {
-                    roots
-                        .add(c)
-                        .map_err(|e| format!("bad CA certificate in {ca}: {e}"))?;
+                    roots.add(c).map_err(|e| format!("bad CA certificate in {ca}: {e}"))?;
                 }
             }
             if opts.use_system_cas {
@@ -129,9 +125,8 @@ struct AcceptAny {
 
 impl AcceptAny {
     fn new() -> Self {
-        let provider = rustls::crypto::CryptoProvider::get_default()
-            .cloned()
-            .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+        let provider =
+            rustls::crypto::CryptoProvider::get_default().cloned().unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
         AcceptAny { provider }
     }
 }
@@ -154,12 +149,7 @@ impl ServerCertVerifier for AcceptAny {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn verify_tls13_signature(
@@ -168,17 +158,10 @@ impl ServerCertVerifier for AcceptAny {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }

@@ -22,8 +22,7 @@ use super::{loadgen, ServeOptions, Server, Sidecar};
 use crate::config::Config;
 use crate::engine::EngineOptions;
 
-pub const SERVE_USAGE: &str =
-    "  oxilua-vmq serve [--config FILE] [--script FILE ...] [--listen ADDR] [--no-base64]
+pub const SERVE_USAGE: &str = "  oxilua-vmq serve [--config FILE] [--script FILE ...] [--listen ADDR] [--no-base64]
                    [--cache-max-age SECS] [-v]
       vmq_webhooks HTTP server (POST with a vernemq-hook header; GET /metrics, GET /health);
       listens on vmq_diversity.webhooks.listen (default 127.0.0.1:8888);
@@ -46,8 +45,7 @@ pub struct ServeArgs {
 
 /// Takes an option `serve` does not know (name, its value on demand):
 /// `Ok(true)` if it is one of the caller's.
-type ExtraOption<'a> =
-    &'a mut dyn FnMut(&str, &mut dyn FnMut() -> Option<String>) -> Result<bool, String>;
+type ExtraOption<'a> = &'a mut dyn FnMut(&str, &mut dyn FnMut() -> Option<String>) -> Result<bool, String>;
 
 /// Parse `serve`'s arguments (also used by `bench-serve`, which adds its own).
 fn parse(args: &[String], extra: ExtraOption<'_>) -> Result<ServeArgs, String> {
@@ -75,17 +73,11 @@ fn parse(args: &[String], extra: ExtraOption<'_>) -> Result<ServeArgs, String> {
             "--script" => a.scripts.push(need(value())?.into()),
             "--listen" => {
                 let v = need(value())?;
-                a.listen = Some(
-                    v.parse()
-                        .map_err(|e| format!("--listen {v:?}: {e} (expected IP:PORT)"))?,
-                );
+                a.listen = Some(v.parse().map_err(|e| format!("--listen {v:?}: {e} (expected IP:PORT)"))?);
             }
             "--cache-max-age" => {
                 let v = need(value())?;
-                a.cache_max_age = Some(
-                    v.parse()
-                        .map_err(|_| format!("--cache-max-age {v:?}: expected seconds"))?,
-                );
+                a.cache_max_age = Some(v.parse().map_err(|_| format!("--cache-max-age {v:?}: expected seconds"))?);
             }
             "--no-base64" => a.no_base64 = true,
             "-v" | "--verbose" => a.verbose = true,
@@ -294,15 +286,12 @@ pub fn bench_main(args: &[String]) -> ExitCode {
     let parsed = parse(args, &mut |name, value| {
         let mut num = |what: &str| -> Result<u64, String> {
             let v = value().ok_or_else(|| format!("{what} needs a value"))?;
-            v.parse()
-                .map_err(|_| format!("{what} {v:?}: expected a number"))
+            v.parse().map_err(|_| format!("{what} {v:?}: expected a number"))
         };
         match name {
             "--connections" | "-c" => bench.connections = num("--connections")?.max(1) as usize,
             "--requests" | "-n" => bench.requests = num("--requests")?,
-            "--duration" => {
-                bench.duration = Some(std::time::Duration::from_secs(num("--duration")?))
-            }
+            "--duration" => bench.duration = Some(std::time::Duration::from_secs(num("--duration")?)),
             "--target" => {
                 let v = value().ok_or("--target needs an address")?;
                 target = Some(v.parse().map_err(|e| format!("--target {v:?}: {e}"))?);
@@ -337,15 +326,11 @@ pub fn bench_main(args: &[String]) -> ExitCode {
                 let (paths, engine_opts, mut opts) = match setup(&a) {
                     Ok(s) => s,
                     Err(m) => {
-                        eprintln!(
-                            "oxilua-vmq bench-serve: {m} (or --target ADDR of a running server)"
-                        );
+                        eprintln!("oxilua-vmq bench-serve: {m} (or --target ADDR of a running server)");
                         return ExitCode::from(2);
                     }
                 };
-                opts.listen = a
-                    .listen
-                    .unwrap_or_else(|| "127.0.0.1:0".parse().expect("address"));
+                opts.listen = a.listen.unwrap_or_else(|| "127.0.0.1:0".parse().expect("address"));
                 let sidecar = Sidecar::load(paths, engine_opts, opts).await;
                 for e in sidecar.engine().load_errors() {
                     eprintln!("oxilua-vmq bench-serve: {e}");

@@ -34,10 +34,7 @@ pub struct HttpResponse {
 impl HttpResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
     }
 
     /// The body as JSON (`Json::Null` if it is not JSON).
@@ -65,22 +62,13 @@ impl Client {
     pub async fn connect(addr: SocketAddr) -> std::io::Result<Client> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
-        Ok(Client {
-            stream,
-            buf: Vec::with_capacity(4096),
-        })
+        Ok(Client { stream, buf: Vec::with_capacity(4096) })
     }
 
     /// Send a webhook: `POST /` with `vernemq-hook: hook` and a JSON body.
     pub async fn webhook(&mut self, hook: &str, body: &Json) -> std::io::Result<HttpResponse> {
         let body = body.to_string();
-        self.request(
-            "POST",
-            "/",
-            &[("vernemq-hook", hook), ("content-type", "application/json")],
-            body.as_bytes(),
-        )
-        .await
+        self.request("POST", "/", &[("vernemq-hook", hook), ("content-type", "application/json")], body.as_bytes()).await
     }
 
     pub async fn get(&mut self, path: &str) -> std::io::Result<HttpResponse> {
@@ -89,17 +77,8 @@ impl Client {
 
     /// Write the whole request (it may be used to leave a request in
     /// flight: call [`Client::read_response`] later).
-    pub async fn send(
-        &mut self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> std::io::Result<()> {
-        let mut req = format!(
-            "{method} {path} HTTP/1.1\r\nhost: localhost\r\ncontent-length: {}\r\n",
-            body.len()
-        );
+    pub async fn send(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<()> {
+        let mut req = format!("{method} {path} HTTP/1.1\r\nhost: localhost\r\ncontent-length: {}\r\n", body.len());
         for (n, v) in headers {
             req.push_str(n);
             req.push_str(": ");
@@ -112,13 +91,7 @@ impl Client {
         self.stream.write_all(&bytes).await
     }
 
-    pub async fn request(
-        &mut self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> std::io::Result<HttpResponse> {
+    pub async fn request(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<HttpResponse> {
         self.send(method, path, headers, body).await?;
         self.read_response().await
     }
@@ -127,10 +100,7 @@ impl Client {
         let mut chunk = [0u8; 8192];
         let n = self.stream.read(&mut chunk).await?;
         if n == 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "connection closed by the server",
-            ));
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed by the server"));
         }
         self.buf.extend_from_slice(&chunk[..n]);
         Ok(())
@@ -148,11 +118,8 @@ impl Client {
         let head = String::from_utf8_lossy(&self.buf[..head_end]).into_owned();
         let mut lines = head.split("\r\n");
         let status_line = lines.next().unwrap_or_default();
-        let status: u16 = status_line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| bad(format!("bad status line {status_line:?}")))?;
+        let status: u16 =
+            status_line.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| bad(format!("bad status line {status_line:?}")))?;
         let mut headers = Vec::new();
         let mut len = 0usize;
         for l in lines {
@@ -160,9 +127,7 @@ impl Client {
                 let n = n.trim().to_ascii_lowercase();
                 let v = v.trim().to_string();
                 if n == "content-length" {
-                    len = v
-                        .parse()
-                        .map_err(|_| bad(format!("bad content-length {v:?}")))?;
+                    len = v.parse().map_err(|_| bad(format!("bad content-length {v:?}")))?;
                 }
                 if n == "transfer-encoding" {
                     return Err(bad("chunked responses are not supported".into()));
@@ -176,11 +141,7 @@ impl Client {
         }
         let body = self.buf[head_end + 4..total].to_vec();
         self.buf.drain(..total);
-        Ok(HttpResponse {
-            status,
-            headers,
-            body,
-        })
+        Ok(HttpResponse { status, headers, body })
     }
 }
 
@@ -198,12 +159,7 @@ pub struct LoadOptions {
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        LoadOptions {
-            connections: 32,
-            requests: 100_000,
-            duration: None,
-            base64: true,
-        }
+        LoadOptions { connections: 32, requests: 100_000, duration: None, base64: true }
     }
 }
 
@@ -310,11 +266,7 @@ pub async fn run(addr: SocketAddr, o: &LoadOptions) -> Result<LoadReport, String
             .collect(),
     );
     let next = Arc::new(AtomicU64::new(0));
-    let limit = if o.duration.is_some() {
-        u64::MAX
-    } else {
-        o.requests
-    };
+    let limit = if o.duration.is_some() { u64::MAX } else { o.requests };
     let start = Instant::now();
     let until = o.duration.map(|d| start + d);
     let mut tasks = Vec::new();
@@ -322,12 +274,7 @@ pub async fn run(addr: SocketAddr, o: &LoadOptions) -> Result<LoadReport, String
         let reqs = reqs.clone();
         let next = next.clone();
         tasks.push(tokio::spawn(async move {
-            let mut r = ConnResult {
-                latencies: Vec::new(),
-                wrong: 0,
-                failed: 0,
-                first_wrong: None,
-            };
+            let mut r = ConnResult { latencies: Vec::new(), wrong: 0, failed: 0, first_wrong: None };
             let mut client = match Client::connect(addr).await {
                 Ok(c) => c,
                 Err(_) => {
@@ -345,27 +292,15 @@ pub async fn run(addr: SocketAddr, o: &LoadOptions) -> Result<LoadReport, String
                 }
                 let (hook, body, expected) = &reqs[(i % distinct) as usize];
                 let t = Instant::now();
-                let resp = client
-                    .request(
-                        "POST",
-                        "/",
-                        &[("vernemq-hook", hook), ("content-type", "application/json")],
-                        body,
-                    )
-                    .await;
+                let resp = client.request("POST", "/", &[("vernemq-hook", hook), ("content-type", "application/json")], body).await;
                 let dt = t.elapsed();
                 match resp {
                     Ok(resp) => {
-                        r.latencies
-                            .push(u32::try_from(dt.as_micros()).unwrap_or(u32::MAX));
+                        r.latencies.push(u32::try_from(dt.as_micros()).unwrap_or(u32::MAX));
                         if resp.status != 200 || resp.json() != *expected {
                             r.wrong += 1;
                             if r.first_wrong.is_none() {
-                                r.first_wrong = Some(format!(
-                                    "{hook}: status {} body {} (expected {expected})",
-                                    resp.status,
-                                    resp.text()
-                                ));
+                                r.first_wrong = Some(format!("{hook}: status {} body {} (expected {expected})", resp.status, resp.text()));
                             }
                         }
                     }
@@ -409,9 +344,7 @@ pub async fn run(addr: SocketAddr, o: &LoadOptions) -> Result<LoadReport, String
         elapsed,
         p50: pct(0.50),
         p99: pct(0.99),
-        max: lat
-            .last()
-            .map_or(Duration::ZERO, |m| Duration::from_micros(*m as u64)),
+        max: lat.last().map_or(Duration::ZERO, |m| Duration::from_micros(*m as u64)),
         first_wrong,
     })
 }

@@ -28,10 +28,8 @@ use std::time::Duration;
 use crate::hooks::{Hook, HookResult};
 
 /// Upper bounds (seconds) of the latency buckets; `+Inf` is implicit.
-pub const BUCKETS: [f64; 16] = [
-    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-    1.0, 2.5, 5.0,
-];
+pub const BUCKETS: [f64; 16] =
+    [0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
 /// A latency histogram (cumulative only when rendered).
 #[derive(Default)]
@@ -229,10 +227,7 @@ impl Metrics {
 
     /// Requests answered for `hook` with `result` (`ok`, `next`, `error`).
     pub fn hook_count(&self, hook: Hook, result: &str) -> u64 {
-        RESULTS
-            .iter()
-            .position(|r| *r == result)
-            .map_or(0, |i| self.hooks[hook_index(hook)].results[i].load(Relaxed))
+        RESULTS.iter().position(|r| *r == result).map_or(0, |i| self.hooks[hook_index(hook)].results[i].load(Relaxed))
     }
 
     /// The Prometheus text exposition.
@@ -244,53 +239,35 @@ impl Metrics {
             for (r, name) in RESULTS.iter().enumerate() {
                 let n = self.hooks[i].results[r].load(Relaxed);
                 if n > 0 {
-                    let _ = writeln!(
-                        out,
-                        "oxilua_vmq_webhook_requests_total{{hook=\"{h}\",result=\"{name}\"}} {n}"
-                    );
+                    let _ = writeln!(out, "oxilua_vmq_webhook_requests_total{{hook=\"{h}\",result=\"{name}\"}} {n}");
                 }
             }
         }
-        out.push_str("# HELP oxilua_vmq_webhook_errors_total Webhook requests answered with {\"result\":{\"error\":...}}, by hook and reason.\n");
+        out.push_str(
+            "# HELP oxilua_vmq_webhook_errors_total Webhook requests answered with {\"result\":{\"error\":...}}, by hook and reason.\n",
+        );
         out.push_str("# TYPE oxilua_vmq_webhook_errors_total counter\n");
         {
             let errors = self.errors.lock().unwrap_or_else(|e| e.into_inner());
             for ((h, reason), n) in errors.iter() {
-                let _ = writeln!(
-                    out,
-                    "oxilua_vmq_webhook_errors_total{{hook=\"{h}\",reason=\"{}\"}} {n}",
-                    label(reason)
-                );
+                let _ = writeln!(out, "oxilua_vmq_webhook_errors_total{{hook=\"{h}\",reason=\"{}\"}} {n}", label(reason));
             }
         }
         out.push_str("# HELP oxilua_vmq_webhook_duration_seconds Time from the request body read to the response, by hook.\n");
         out.push_str("# TYPE oxilua_vmq_webhook_duration_seconds histogram\n");
         for (i, h) in Hook::ALL.iter().enumerate() {
             if self.hooks[i].latency.count() > 0 {
-                self.hooks[i].latency.render(
-                    &mut out,
-                    "oxilua_vmq_webhook_duration_seconds",
-                    &format!("hook=\"{h}\""),
-                );
+                self.hooks[i].latency.render(&mut out, "oxilua_vmq_webhook_duration_seconds", &format!("hook=\"{h}\""));
             }
         }
         out.push_str("# HELP oxilua_vmq_webhook_bad_requests_total Requests refused with a 4xx status, by reason.\n");
         out.push_str("# TYPE oxilua_vmq_webhook_bad_requests_total counter\n");
         for (i, b) in BadRequest::ALL.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "oxilua_vmq_webhook_bad_requests_total{{reason=\"{}\"}} {}",
-                b.name(),
-                self.bad[i].load(Relaxed)
-            );
+            let _ = writeln!(out, "oxilua_vmq_webhook_bad_requests_total{{reason=\"{}\"}} {}", b.name(), self.bad[i].load(Relaxed));
         }
         out.push_str("# HELP oxilua_vmq_webhook_in_flight Webhook requests being answered.\n");
         out.push_str("# TYPE oxilua_vmq_webhook_in_flight gauge\n");
-        let _ = writeln!(
-            out,
-            "oxilua_vmq_webhook_in_flight {}",
-            self.in_flight.load(Relaxed)
-        );
+        let _ = writeln!(out, "oxilua_vmq_webhook_in_flight {}", self.in_flight.load(Relaxed));
         {
             let scripts = self.scripts.lock().unwrap_or_else(|e| e.into_inner());
             out.push_str("# HELP oxilua_vmq_script_calls_total Hook function calls per script, by outcome.\n");
@@ -308,39 +285,19 @@ impl Metrics {
             out.push_str("# HELP oxilua_vmq_script_duration_seconds Hook function call time per script (waiting for a state included).\n");
             out.push_str("# TYPE oxilua_vmq_script_duration_seconds histogram\n");
             for ((script, h), st) in scripts.iter() {
-                st.latency.render(
-                    &mut out,
-                    "oxilua_vmq_script_duration_seconds",
-                    &format!("script=\"{}\",hook=\"{h}\"", label(script)),
-                );
+                st.latency.render(&mut out, "oxilua_vmq_script_duration_seconds", &format!("script=\"{}\",hook=\"{h}\"", label(script)));
             }
         }
         out.push_str("# HELP oxilua_vmq_scripts_loaded Scripts serving hooks.\n");
         out.push_str("# TYPE oxilua_vmq_scripts_loaded gauge\n");
-        let _ = writeln!(
-            out,
-            "oxilua_vmq_scripts_loaded {}",
-            self.scripts_loaded.load(Relaxed)
-        );
+        let _ = writeln!(out, "oxilua_vmq_scripts_loaded {}", self.scripts_loaded.load(Relaxed));
         out.push_str("# HELP oxilua_vmq_script_load_errors Scripts that failed to load (last load or reload).\n");
         out.push_str("# TYPE oxilua_vmq_script_load_errors gauge\n");
-        let _ = writeln!(
-            out,
-            "oxilua_vmq_script_load_errors {}",
-            self.load_errors.load(Relaxed)
-        );
+        let _ = writeln!(out, "oxilua_vmq_script_load_errors {}", self.load_errors.load(Relaxed));
         out.push_str("# HELP oxilua_vmq_reloads_total Reloads (SIGHUP): ok = new versions serving, kept_old = a script failed and its old version kept serving.\n");
         out.push_str("# TYPE oxilua_vmq_reloads_total counter\n");
-        let _ = writeln!(
-            out,
-            "oxilua_vmq_reloads_total{{result=\"ok\"}} {}",
-            self.reloads[0].load(Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "oxilua_vmq_reloads_total{{result=\"kept_old\"}} {}",
-            self.reloads[1].load(Relaxed)
-        );
+        let _ = writeln!(out, "oxilua_vmq_reloads_total{{result=\"ok\"}} {}", self.reloads[0].load(Relaxed));
+        let _ = writeln!(out, "oxilua_vmq_reloads_total{{result=\"kept_old\"}} {}", self.reloads[1].load(Relaxed));
         out
     }
 }
@@ -367,12 +324,7 @@ mod tests {
     #[test]
     fn labels_are_escaped() {
         let m = Metrics::new();
-        m.record_script(
-            "a\"b\\c\nd.lua",
-            Hook::OnPublish,
-            "ok",
-            Duration::from_millis(1),
-        );
+        m.record_script("a\"b\\c\nd.lua", Hook::OnPublish, "ok", Duration::from_millis(1));
         let s = m.render();
         assert!(s.contains("script=\"a\\\"b\\\\c\\nd.lua\""), "{s}");
     }

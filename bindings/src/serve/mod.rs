@@ -94,9 +94,7 @@ impl ServeOptions {
     pub fn from_config(cfg: &Config) -> ServeOptions {
         ServeOptions {
             listen: cfg.webhook.listen,
-            webhook: WebhookOptions {
-                base64: cfg.webhook.base64,
-            },
+            webhook: WebhookOptions { base64: cfg.webhook.base64 },
             cache_max_age: cfg.webhook.cache_max_age.filter(|n| *n > 0),
             max_body: DEFAULT_MAX_BODY,
             // a hook call is bounded by the deadline; leave room for one
@@ -138,10 +136,7 @@ pub struct Sidecar {
 
 impl std::fmt::Debug for Sidecar {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sidecar")
-            .field("engine", &self.engine)
-            .field("opts", &self.opts)
-            .finish()
+        f.debug_struct("Sidecar").field("engine", &self.engine).field("opts", &self.opts).finish()
     }
 }
 
@@ -158,21 +153,12 @@ impl Sidecar {
     /// Load the scripts; the engine runs on the current runtime and reports
     /// every script call to the metrics. Load failures are logged and kept
     /// in `engine().load_errors()`; the other scripts serve.
-    pub async fn load(
-        paths: Vec<PathBuf>,
-        mut engine_opts: EngineOptions,
-        opts: ServeOptions,
-    ) -> Arc<Sidecar> {
+    pub async fn load(paths: Vec<PathBuf>, mut engine_opts: EngineOptions, opts: ServeOptions) -> Arc<Sidecar> {
         let metrics = Arc::new(Metrics::new());
         let m = metrics.clone();
         let user_observer = engine_opts.observer.take();
         engine_opts.observer = Some(Arc::new(move |r: &CallRecord| {
-            m.record_script(
-                &r.script.display().to_string(),
-                r.hook,
-                outcome_name(r.outcome),
-                r.elapsed,
-            );
+            m.record_script(&r.script.display().to_string(), r.hook, outcome_name(r.outcome), r.elapsed);
             if let Some(o) = &user_observer {
                 o(r);
             }
@@ -182,11 +168,7 @@ impl Sidecar {
         }
         let engine = Engine::load_async(&paths, engine_opts).await;
         metrics.set_scripts(engine.scripts().len(), engine.load_errors().len());
-        Arc::new(Sidecar {
-            engine,
-            opts,
-            metrics,
-        })
+        Arc::new(Sidecar { engine, opts, metrics })
     }
 
     /// The engine (a cheap handle).
@@ -210,8 +192,7 @@ impl Sidecar {
         for e in &errors {
             tracing::error!(target: "oxilua_vmq::serve", "reload: {e} (its previous version, if any, keeps serving)");
         }
-        self.metrics
-            .set_scripts(scripts, self.engine.load_errors().len());
+        self.metrics.set_scripts(scripts, self.engine.load_errors().len());
         self.metrics.record_reload(errors.is_empty());
         if errors.is_empty() {
             tracing::info!(target: "oxilua_vmq::serve", scripts, "reload: new versions serving");
@@ -227,10 +208,7 @@ impl Sidecar {
         match (req.method(), path) {
             (&Method::GET, "/metrics") => {
                 let mut r = Response::new(Full::new(Bytes::from(self.metrics.render())));
-                r.headers_mut().insert(
-                    CONTENT_TYPE,
-                    HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-                );
+                r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
                 r
             }
             (&Method::GET, "/health") => {
@@ -246,19 +224,13 @@ impl Sidecar {
                         })
                     })
                     .collect();
-                let errors: Vec<String> =
-                    engine.load_errors().iter().map(|e| e.to_string()).collect();
-                json_response(
-                    StatusCode::OK,
-                    &json!({"status": "ok", "scripts": scripts, "load_errors": errors}),
-                )
+                let errors: Vec<String> = engine.load_errors().iter().map(|e| e.to_string()).collect();
+                json_response(StatusCode::OK, &json!({"status": "ok", "scripts": scripts, "load_errors": errors}))
             }
             (_, "/metrics" | "/health") => {
                 self.metrics.record_bad_request(BadRequest::WrongMethod);
-                let mut r =
-                    error_response(StatusCode::METHOD_NOT_ALLOWED, format!("{path}: only GET"));
-                r.headers_mut()
-                    .insert(ALLOW, HeaderValue::from_static("GET"));
+                let mut r = error_response(StatusCode::METHOD_NOT_ALLOWED, format!("{path}: only GET"));
+                r.headers_mut().insert(ALLOW, HeaderValue::from_static("GET"));
                 r
             }
             (&Method::POST, _) => self.webhook(req).await,
@@ -266,13 +238,9 @@ impl Sidecar {
                 self.metrics.record_bad_request(BadRequest::WrongMethod);
                 let mut r = error_response(
                     StatusCode::METHOD_NOT_ALLOWED,
-                    format!(
-                        "{} {path}: webhooks are POST requests with a vernemq-hook header; GET /metrics, GET /health",
-                        req.method()
-                    ),
+                    format!("{} {path}: webhooks are POST requests with a vernemq-hook header; GET /metrics, GET /health", req.method()),
                 );
-                r.headers_mut()
-                    .insert(ALLOW, HeaderValue::from_static("POST"));
+                r.headers_mut().insert(ALLOW, HeaderValue::from_static("POST"));
                 r
             }
         }
@@ -305,50 +273,26 @@ impl Sidecar {
                 }
             },
         };
-        let body = match Limited::new(req.into_body(), self.opts.max_body)
-            .collect()
-            .await
-        {
+        let body = match Limited::new(req.into_body(), self.opts.max_body).collect().await {
             Ok(b) => b.to_bytes(),
             Err(e) if e.is::<http_body_util::LengthLimitError>() => {
                 return self.bad(
                     BadRequest::TooLarge,
                     StatusCode::PAYLOAD_TOO_LARGE,
-                    format!(
-                        "{hook}: request body larger than {} bytes",
-                        self.opts.max_body
-                    ),
+                    format!("{hook}: request body larger than {} bytes", self.opts.max_body),
                 )
             }
-            Err(e) => {
-                return self.bad(
-                    BadRequest::InvalidBody,
-                    StatusCode::BAD_REQUEST,
-                    format!("{hook}: reading the request body: {e}"),
-                )
-            }
+            Err(e) => return self.bad(BadRequest::InvalidBody, StatusCode::BAD_REQUEST, format!("{hook}: reading the request body: {e}")),
         };
         let start = Instant::now();
         let json: Json = match serde_json::from_slice(&body) {
             Ok(j) => j,
-            Err(e) => {
-                return self.bad(
-                    BadRequest::InvalidJson,
-                    StatusCode::BAD_REQUEST,
-                    format!("{hook}: request body is not JSON: {e}"),
-                )
-            }
+            Err(e) => return self.bad(BadRequest::InvalidJson, StatusCode::BAD_REQUEST, format!("{hook}: request body is not JSON: {e}")),
         };
         let opts = self.opts.webhook;
         let args = match HookArgs::from_webhook(hook, &json, opts) {
             Ok(a) => a,
-            Err(e) => {
-                return self.bad(
-                    BadRequest::InvalidBody,
-                    StatusCode::BAD_REQUEST,
-                    format!("{hook}: request body: {e}"),
-                )
-            }
+            Err(e) => return self.bad(BadRequest::InvalidBody, StatusCode::BAD_REQUEST, format!("{hook}: request body: {e}")),
         };
         let in_flight = self.metrics.in_flight();
         let result = self.engine.call_hook_async(hook, &args).await;
@@ -372,8 +316,7 @@ impl Sidecar {
 fn json_response(status: StatusCode, body: &Json) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r
 }
 
@@ -403,12 +346,7 @@ impl Server {
         let addr = listener.local_addr()?;
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, sidecar.clone(), stopped));
-        Ok(Server {
-            addr,
-            sidecar,
-            stop,
-            task,
-        })
+        Ok(Server { addr, sidecar, stop, task })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -427,11 +365,7 @@ impl Server {
     }
 }
 
-async fn accept_loop(
-    listener: TcpListener,
-    sidecar: Arc<Sidecar>,
-    mut stopped: watch::Receiver<bool>,
-) -> bool {
+async fn accept_loop(listener: TcpListener, sidecar: Arc<Sidecar>, mut stopped: watch::Receiver<bool>) -> bool {
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {

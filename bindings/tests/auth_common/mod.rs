@@ -23,7 +23,6 @@ use oxilua_vmq::providers::{Providers, ProvidersConfig};
 use oxilua_vmq::pvalue::PValue;
 use serde_json::{json, Value};
 
-
 /// `bindings/scripts`: the script directory holding `auth/`.
 pub fn scripts_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts")
@@ -37,10 +36,7 @@ pub fn provider_conf(db: &str, svc: &HashMap<String, String>, host_port: Option<
         Some(a) => (a.ip().to_string(), a.port().to_string()),
         None => (svc["host"].clone(), svc["port"].clone()),
     };
-    let mut lines = vec![
-        format!("vmq_diversity.{db}.host = {host}"),
-        format!("vmq_diversity.{db}.port = {port}"),
-    ];
+    let mut lines = vec![format!("vmq_diversity.{db}.host = {host}"), format!("vmq_diversity.{db}.port = {port}")];
     let user_key = if db == "mongodb" { "login" } else { "user" };
     if let Some(u) = svc.get("user") {
         lines.push(format!("vmq_diversity.{db}.{user_key} = {u}"));
@@ -69,29 +65,20 @@ pub fn auth_engine(script: &str, conf: &str, tweak: impl FnOnce(&mut Config)) ->
          {conf}\n",
         dir = scripts_dir().display()
     );
-    let mut cfg = Config::from_conf(&text, "auth-test.conf")
-        .unwrap_or_else(|e| panic!("test configuration: {e}\n{text}"));
+    let mut cfg = Config::from_conf(&text, "auth-test.conf").unwrap_or_else(|e| panic!("test configuration: {e}\n{text}"));
     tweak(&mut cfg);
     let engine = Engine::from_config(&cfg);
-    assert!(
-        engine.load_errors().is_empty(),
-        "{script}.lua did not load: {:?}",
-        engine.load_errors()
-    );
+    assert!(engine.load_errors().is_empty(), "{script}.lua did not load: {:?}", engine.load_errors());
     let scripts = engine.scripts();
     assert_eq!(scripts.len(), 1, "{scripts:?}");
-    assert!(
-        scripts[0].path.ends_with(format!("auth/{script}.lua")),
-        "{scripts:?}"
-    );
+    assert!(scripts[0].path.ends_with(format!("auth/{script}.lua")), "{scripts:?}");
     engine
 }
 
 // ------------------------------------------------------------------ hooks
 
 pub fn call(e: &Engine, hook: &str, body: Value) -> Value {
-    e.call_webhook(hook, &body, WebhookOptions::default())
-        .unwrap_or_else(|m| panic!("{hook}: {m}"))
+    e.call_webhook(hook, &body, WebhookOptions::default()).unwrap_or_else(|m| panic!("{hook}: {m}"))
 }
 
 pub fn register(mp: &str, client_id: &str, user: &str, password: &str) -> Value {
@@ -118,10 +105,7 @@ pub fn publish(mp: &str, client_id: &str, user: &str, topic: &str, qos: u8) -> V
 }
 
 pub fn subscribe(mp: &str, client_id: &str, user: &str, topics: &[(&str, u8)]) -> Value {
-    let t: Vec<Value> = topics
-        .iter()
-        .map(|(t, q)| json!({"topic": t, "qos": q}))
-        .collect();
+    let t: Vec<Value> = topics.iter().map(|(t, q)| json!({"topic": t, "qos": q})).collect();
     json!({"mountpoint": mp, "client_id": client_id, "username": user, "topics": t})
 }
 
@@ -153,27 +137,15 @@ pub fn check_scenario(e: &Engine, mp: &str) {
 
     // before any register: the scripts deny publishes and subscribes
     assert_eq!(call(e, "auth_on_publish", publish(mp, &c1, &u1, "a/b/c", 0)), denied("not_authorized"));
-    assert_eq!(
-        call(e, "auth_on_subscribe", subscribe(mp, &c1, &u1, &[("a/b/c", 0)])),
-        denied("not_authorized")
-    );
+    assert_eq!(call(e, "auth_on_subscribe", subscribe(mp, &c1, &u1, &[("a/b/c", 0)])), denied("not_authorized"));
 
     // wrong password, unknown user, unknown client for a user without a
     // default row, missing password
     assert_eq!(call(e, "auth_on_register", register(mp, &c1, &u1, "pw-wrong")), denied("invalid_credentials"));
     assert_eq!(call(e, "auth_on_register", register(mp, &c1, &u1, "")), denied("invalid_credentials"));
-    assert_eq!(
-        call(e, "auth_on_register", register(mp, &c1, &format!("{mp}-nobody"), "pw-one")),
-        denied("invalid_credentials")
-    );
-    assert_eq!(
-        call(e, "auth_on_register", register(mp, &format!("{mp}-other"), &u1, "pw-one")),
-        denied("invalid_credentials")
-    );
-    assert_eq!(
-        call(e, "auth_on_register", register("otherm", &c1, &u1, "pw-one")),
-        denied("invalid_credentials")
-    );
+    assert_eq!(call(e, "auth_on_register", register(mp, &c1, &format!("{mp}-nobody"), "pw-one")), denied("invalid_credentials"));
+    assert_eq!(call(e, "auth_on_register", register(mp, &format!("{mp}-other"), &u1, "pw-one")), denied("invalid_credentials"));
+    assert_eq!(call(e, "auth_on_register", register("otherm", &c1, &u1, "pw-one")), denied("invalid_credentials"));
     let mut no_pw = register(mp, &c1, &u1, "");
     no_pw.as_object_mut().unwrap().remove("password");
     assert_eq!(call(e, "auth_on_register", no_pw), denied("invalid_credentials"));
@@ -187,38 +159,18 @@ pub fn check_scenario(e: &Engine, mp: &str) {
     }
     let own = format!("users/{u1}/inbox");
     assert_eq!(call(e, "auth_on_publish", publish(mp, &c1, &u1, &own, 1)), ok());
-    assert_eq!(
-        call(e, "auth_on_publish", publish(mp, &c1, &u1, &own, 2)),
-        denied("not_authorized"),
-        "max_qos 1"
-    );
+    assert_eq!(call(e, "auth_on_publish", publish(mp, &c1, &u1, &own, 2)), denied("not_authorized"), "max_qos 1");
     for topic in ["x/y", "a/b", "a/b/c/d", "users/someone-else/inbox", "default/x"] {
-        assert_eq!(
-            call(e, "auth_on_publish", publish(mp, &c1, &u1, topic, 0)),
-            denied("not_authorized"),
-            "{topic}"
-        );
+        assert_eq!(call(e, "auth_on_publish", publish(mp, &c1, &u1, topic, 0)), denied("not_authorized"), "{topic}");
     }
     let sub_own = format!("sub/{c1}/x");
-    assert_eq!(
-        call(e, "auth_on_subscribe", subscribe(mp, &c1, &u1, &[("a/b/c", 1), (&sub_own, 2)])),
-        ok()
-    );
-    assert_eq!(
-        call(e, "auth_on_subscribe", subscribe(mp, &c1, &u1, &[("a/b/c", 1), ("c/b/x", 0)])),
-        denied("not_authorized")
-    );
-    assert_eq!(
-        call(e, "auth_on_subscribe", subscribe(mp, &c1, &u1, &[("sub/other-client/x", 0)])),
-        denied("not_authorized")
-    );
+    assert_eq!(call(e, "auth_on_subscribe", subscribe(mp, &c1, &u1, &[("a/b/c", 1), (&sub_own, 2)])), ok());
+    assert_eq!(call(e, "auth_on_subscribe", subscribe(mp, &c1, &u1, &[("a/b/c", 1), ("c/b/x", 0)])), denied("not_authorized"));
+    assert_eq!(call(e, "auth_on_subscribe", subscribe(mp, &c1, &u1, &[("sub/other-client/x", 0)])), denied("not_authorized"));
 
     // MQTT 5 register goes through the same function
     assert_eq!(call(e, "auth_on_register_m5", register_m5(mp, &c1, &u1, "pw-one")), ok());
-    assert_eq!(
-        call(e, "auth_on_register_m5", register_m5(mp, &c1, &u1, "pw-bad")),
-        denied("invalid_credentials")
-    );
+    assert_eq!(call(e, "auth_on_register_m5", register_m5(mp, &c1, &u1, "pw-bad")), denied("invalid_credentials"));
 
     // offline: the cache entries go (one row per register), then the
     // scripts deny again
@@ -231,25 +183,15 @@ pub fn check_scenario(e: &Engine, mp: &str) {
     let any = format!("{mp}-any");
     assert_eq!(call(e, "auth_on_register", register(mp, &any, &u2, "pw-two")), ok());
     assert_eq!(call(e, "auth_on_publish", publish(mp, &any, &u2, "default/x", 0)), ok());
-    assert_eq!(
-        call(e, "auth_on_publish", publish(mp, &any, &u2, "specific/x", 0)),
-        denied("not_authorized")
-    );
-    assert_eq!(
-        call(e, "auth_on_subscribe", subscribe(mp, &any, &u2, &[("default/x", 0)])),
-        denied("not_authorized"),
-        "no subscribe ACLs"
-    );
+    assert_eq!(call(e, "auth_on_publish", publish(mp, &any, &u2, "specific/x", 0)), denied("not_authorized"));
+    assert_eq!(call(e, "auth_on_subscribe", subscribe(mp, &any, &u2, &[("default/x", 0)])), denied("not_authorized"), "no subscribe ACLs");
     assert_eq!(call(e, "auth_on_register", register(mp, &any, &u2, "pw-three")), denied("invalid_credentials"));
 
     // a row naming client 3 wins over the default row
     assert_eq!(call(e, "auth_on_register", register(mp, &c3, &u2, "pw-three")), ok());
     assert_eq!(call(e, "auth_on_publish", publish(mp, &c3, &u2, "specific/x", 0)), ok());
     assert_eq!(call(e, "auth_on_subscribe", subscribe(mp, &c3, &u2, &[("specific/y", 0)])), ok());
-    assert_eq!(
-        call(e, "auth_on_publish", publish(mp, &c3, &u2, "default/x", 0)),
-        denied("not_authorized")
-    );
+    assert_eq!(call(e, "auth_on_publish", publish(mp, &c3, &u2, "default/x", 0)), denied("not_authorized"));
     assert_eq!(call(e, "on_client_gone", gone(mp, &any)), json!({}));
     assert_eq!(call(e, "on_client_gone", gone(mp, &c3)), json!({}));
 }
@@ -293,9 +235,7 @@ pub fn entries(mp: &str) -> Vec<Entry> {
 /// A bcrypt hash with the `$2a$` prefix VerneMQ's docs ask for (cost 4:
 /// fast tests).
 pub fn bcrypt_2a(password: &str) -> String {
-    bcrypt::hash_with_result(password, 4)
-        .expect("bcrypt")
-        .format_for_version(bcrypt::Version::TwoA)
+    bcrypt::hash_with_result(password, 4).expect("bcrypt").format_for_version(bcrypt::Version::TwoA)
 }
 
 // ------------------------------------------------------------------ seeding
@@ -309,34 +249,20 @@ pub struct Seeder {
 
 impl Seeder {
     pub fn new() -> Seeder {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        Seeder {
-            rt,
-            providers: Providers::new(ProvidersConfig::vernemq_defaults()),
-        }
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        Seeder { rt, providers: Providers::new(ProvidersConfig::vernemq_defaults()) }
     }
 
     pub fn call(&self, module: &str, function: &str, args: &[PValue]) -> PValue {
-        self.rt
-            .block_on(self.providers.call(module, function, args))
-            .unwrap_or_else(|e| panic!("seeding: {module}.{function}: {e}"))
+        self.rt.block_on(self.providers.call(module, function, args)).unwrap_or_else(|e| panic!("seeding: {module}.{function}: {e}"))
     }
 
     /// Run every `;`-terminated statement of a schema file (no `;` inside
     /// statements; `--` comment lines skipped). A statement may fail only
     /// when `tolerate` says so (e.g. a concurrent CREATE ... IF NOT EXISTS).
     pub fn run_sql_file(&self, module: &str, pool: &str, file: &str) {
-        let text = std::fs::read_to_string(scripts_dir().join("auth").join(file))
-            .unwrap_or_else(|e| panic!("{file}: {e}"));
-        let body: String = text
-            .lines()
-            .filter(|l| !l.trim_start().starts_with("--"))
-            .collect::<Vec<_>>()
-            .join("\n");
+        let text = std::fs::read_to_string(scripts_dir().join("auth").join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let body: String = text.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n");
         for stmt in body.split(';').map(str::trim).filter(|s| !s.is_empty()) {
             // two test binaries may create the table at the same moment;
             // retry once if the first attempt lost that race
@@ -347,10 +273,7 @@ impl Seeder {
             }
             std::thread::sleep(Duration::from_millis(200));
             let again = self.call(module, "execute", &args);
-            assert!(
-                !matches!(again, PValue::Bool(false)),
-                "{file}: statement failed: {stmt}"
-            );
+            assert!(!matches!(again, PValue::Bool(false)), "{file}: statement failed: {stmt}");
         }
     }
 }
@@ -375,22 +298,10 @@ pub struct Proxy {
 
 impl Proxy {
     pub fn start(target: SocketAddr) -> Proxy {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("proxy bind");
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("proxy bind");
         let addr = listener.local_addr().unwrap();
-        let p = Proxy {
-            addr,
-            target,
-            rt,
-            tasks: Arc::new(Mutex::new(Vec::new())),
-            up: Arc::new(AtomicBool::new(true)),
-        };
+        let p = Proxy { addr, target, rt, tasks: Arc::new(Mutex::new(Vec::new())), up: Arc::new(AtomicBool::new(true)) };
         p.serve(listener);
         p
     }
@@ -474,10 +385,7 @@ pub struct Phases {
 pub fn outage_test(script: &str, svc: &HashMap<String, String>, mp: &str) -> Vec<Sample> {
     let target = format!("{}:{}", svc["host"], svc["port"]).parse().unwrap();
     let proxy = Proxy::start(target);
-    let conf = format!(
-        "{}\nvmq_diversity.limits.deadline = 3s",
-        provider_conf(script, svc, Some(proxy.addr))
-    );
+    let conf = format!("{}\nvmq_diversity.limits.deadline = 3s", provider_conf(script, svc, Some(proxy.addr)));
     let e = auth_engine(script, &conf, |_| {});
     let entry = &entries(mp)[1];
     outage_stream(&e, &proxy, mp, &entry.username, entry.password, Duration::from_secs(5))
@@ -490,14 +398,7 @@ pub fn outage_test(script: &str, svc: &HashMap<String, String>, mp: &str) -> Vec
 /// check: no call took longer than `bound` (the deadline plus slack); calls
 /// made while the database was cut were answered with a deny or `next`;
 /// calls succeed after the restore, without a new engine.
-pub fn outage_stream(
-    e: &Engine,
-    proxy: &Proxy,
-    mp: &str,
-    user: &str,
-    password: &str,
-    bound: Duration,
-) -> Vec<Sample> {
+pub fn outage_stream(e: &Engine, proxy: &Proxy, mp: &str, user: &str, password: &str, bound: Duration) -> Vec<Sample> {
     let callers = 4;
     let stop = AtomicBool::new(false);
     let samples: Mutex<Vec<Sample>> = Mutex::new(Vec::new());
@@ -510,24 +411,13 @@ pub fn outage_stream(
                     let started = Instant::now();
                     let result = call(e, "auth_on_register", register(mp, &client, user, password));
                     let took = started.elapsed();
-                    samples.lock().unwrap().push(Sample {
-                        started,
-                        took,
-                        result,
-                    });
+                    samples.lock().unwrap().push(Sample { started, took, result });
                     // keep the cache from growing a row per call
                     call(e, "on_client_offline", gone(mp, &client));
                 }
             });
         }
-        let ok_since = |t: Instant| {
-            samples
-                .lock()
-                .unwrap()
-                .iter()
-                .filter(|s| s.started >= t && s.result == ok())
-                .count()
-        };
+        let ok_since = |t: Instant| samples.lock().unwrap().iter().filter(|s| s.started >= t && s.result == ok()).count();
         let t0 = Instant::now();
         // healthy: a few successes first
         while ok_since(t0) < 8 {
@@ -540,14 +430,7 @@ pub fn outage_stream(
         // down for at least 1.5 s and until a few calls have been made
         // entirely while down (a backend that fails slowly, like mongodb's
         // server selection, answers about once a second per caller)
-        let answered_while_down = || {
-            samples
-                .lock()
-                .unwrap()
-                .iter()
-                .filter(|s| s.started >= cut_done)
-                .count()
-        };
+        let answered_while_down = || samples.lock().unwrap().iter().filter(|s| s.started >= cut_done).count();
         std::thread::sleep(Duration::from_millis(1500));
         while answered_while_down() < 4 {
             assert!(cut_done.elapsed() < Duration::from_secs(20), "calls stopped answering while the database was cut");
@@ -569,11 +452,7 @@ pub fn outage_stream(
             std::thread::sleep(Duration::from_millis(20));
         }
         stop.store(true, Ordering::SeqCst);
-        Phases {
-            cut_at,
-            cut_done,
-            restored_at,
-        }
+        Phases { cut_at, cut_done, restored_at }
     });
     let samples = samples.into_inner().unwrap();
     let slowest = samples.iter().map(|s| s.took).max().unwrap_or_default();
@@ -589,18 +468,12 @@ pub fn outage_stream(
         assert!(allowed.contains(&s.result), "unexpected answer {}", s.result);
     }
     // calls that started after the cut and ended before the restore
-    let during: Vec<&Sample> = samples
-        .iter()
-        .filter(|s| s.started >= phases.cut_done && s.started + s.took <= phases.restored_at)
-        .collect();
+    let during: Vec<&Sample> =
+        samples.iter().filter(|s| s.started >= phases.cut_done && s.started + s.took <= phases.restored_at).collect();
     assert!(!during.is_empty(), "no call ran while the database was cut");
     for s in &during {
         assert_ne!(s.result, ok(), "a call was accepted while the database was cut");
     }
-    eprintln!(
-        "{mp}: {} calls answered while cut, e.g. {}",
-        during.len(),
-        during[0].result
-    );
+    eprintln!("{mp}: {} calls answered while cut, e.g. {}", during.len(), during[0].result);
     samples
 }

@@ -35,15 +35,12 @@ fn env_file_value(var: &str) -> Option<String> {
 
 /// A variable of the env scheme: environment first, then target/services.env.
 pub fn var(var: &str) -> String {
-    std::env::var(var)
-        .ok()
-        .or_else(|| env_file_value(var))
-        .unwrap_or_else(|| {
-            panic!(
-                "{var} is not set and target/services.env has no {var}: \
+    std::env::var(var).ok().or_else(|| env_file_value(var)).unwrap_or_else(|| {
+        panic!(
+            "{var} is not set and target/services.env has no {var}: \
              run `.ci/services.sh` (as root) to install and start the test servers"
-            )
-        })
+        )
+    })
 }
 
 /// `OXILUA_TEST_<NAME>` parsed into its key=value pairs, after checking
@@ -51,24 +48,12 @@ pub fn var(var: &str) -> String {
 pub fn service(name: &str) -> HashMap<String, String> {
     let var_name = format!("OXILUA_TEST_{name}");
     let value = var(&var_name);
-    let map: HashMap<String, String> = value
-        .split_whitespace()
-        .filter_map(|kv| {
-            kv.split_once('=')
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-        })
-        .collect();
-    let host = map
-        .get("host")
-        .cloned()
-        .unwrap_or_else(|| "127.0.0.1".into());
+    let map: HashMap<String, String> =
+        value.split_whitespace().filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string()))).collect();
+    let host = map.get("host").cloned().unwrap_or_else(|| "127.0.0.1".into());
     let port = map.get("port").cloned().unwrap_or_default();
     let addr = format!("{host}:{port}");
-    let ok = addr
-        .parse()
-        .ok()
-        .and_then(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).ok())
-        .is_some();
+    let ok = addr.parse().ok().and_then(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).ok()).is_some();
     assert!(
         ok,
         "the {name} test server ({var_name}: {addr}) does not accept connections: \
@@ -100,11 +85,7 @@ pub fn services_sh(args: &[&str]) {
         .or_else(|| env_file_value("OXILUA_SERVICES_SH"))
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join(".ci/services.sh"));
-    let out = Command::new("bash")
-        .arg(&script)
-        .args(args)
-        .output()
-        .expect("run .ci/services.sh");
+    let out = Command::new("bash").arg(&script).args(args).output().expect("run .ci/services.sh");
     assert!(
         out.status.success(),
         ".ci/services.sh {args:?} failed:\n{}\n{}",
@@ -120,12 +101,7 @@ pub fn n(v: f64) -> PValue {
     PValue::Num(v)
 }
 pub fn map(pairs: &[(&str, PValue)]) -> PValue {
-    PValue::Map(
-        pairs
-            .iter()
-            .map(|(k, v)| (PValue::str(k), v.clone()))
-            .collect(),
-    )
+    PValue::Map(pairs.iter().map(|(k, v)| (PValue::str(k), v.clone())).collect())
 }
 
 /// Unwrap a provider result, printing the error message on failure.
@@ -160,6 +136,5 @@ pub fn len(v: &PValue) -> usize {
 }
 
 pub fn field<'a>(v: &'a PValue, key: &str) -> &'a PValue {
-    v.get(key)
-        .unwrap_or_else(|| panic!("no field {key} in {v:?}"))
+    v.get(key).unwrap_or_else(|| panic!("no field {key} in {v:?}"))
 }

@@ -75,11 +75,7 @@ fn handle(mut s: TcpStream, gate: &(Mutex<bool>, Condvar), held: &AtomicUsize) {
     let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
     let clen = head
         .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-length:")
-                .and_then(|v| v.trim().parse::<usize>().ok())
-        })
+        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").and_then(|v| v.trim().parse::<usize>().ok()))
         .unwrap_or(0);
     while buf.len() < head_end + clen {
         let Ok(n) = s.read(&mut chunk) else { return };

@@ -16,11 +16,7 @@ use serde_json::Value;
 /// A fresh directory under the system temp dir.
 pub fn temp_dir(tag: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let d = std::env::temp_dir().join(format!(
-        "oxilua-vmq-{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
+    let d = std::env::temp_dir().join(format!("oxilua-vmq-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -44,14 +40,7 @@ pub fn scripts(tag: &str, files: &[(&str, &str)]) -> Vec<PathBuf> {
 
 /// Small limits so that runaway tests finish fast.
 pub fn quick_opts() -> EngineOptions {
-    EngineOptions {
-        limits: Limits {
-            deadline: Duration::from_millis(500),
-            fuel: 5_000_000,
-            memory: 16 << 20,
-        },
-        ..EngineOptions::default()
-    }
+    EngineOptions { limits: Limits { deadline: Duration::from_millis(500), fuel: 5_000_000, memory: 16 << 20 }, ..EngineOptions::default() }
 }
 
 /// Load scripts that must all load.
@@ -67,8 +56,7 @@ pub fn engine_with(tag: &str, files: &[(&str, &str)], opts: EngineOptions) -> En
 
 /// Webhook request in, response out.
 pub fn call(e: &Engine, hook: &str, body: Value) -> Value {
-    e.call_webhook(hook, &body, WebhookOptions::default())
-        .unwrap_or_else(|m| panic!("{hook}: {m}"))
+    e.call_webhook(hook, &body, WebhookOptions::default()).unwrap_or_else(|m| panic!("{hook}: {m}"))
 }
 
 pub fn register(client_id: &str, user: &str, password: &str) -> Value {
@@ -87,9 +75,6 @@ pub fn publish(client_id: &str, user: &str, topic: &str, qos: u8, payload_b64: &
 }
 
 pub fn subscribe(client_id: &str, user: &str, topics: &[(&str, u8)]) -> Value {
-    let t: Vec<Value> = topics
-        .iter()
-        .map(|(t, q)| serde_json::json!({"topic": t, "qos": q}))
-        .collect();
+    let t: Vec<Value> = topics.iter().map(|(t, q)| serde_json::json!({"topic": t, "qos": q})).collect();
     serde_json::json!({"mountpoint": "", "client_id": client_id, "username": user, "topics": t})
 }

@@ -16,11 +16,7 @@ use serde_json::Value as Json;
 /// A fresh directory under the system temporary directory.
 pub fn temp_dir(tag: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let d = std::env::temp_dir().join(format!(
-        "oxilua-serve-{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
+    let d = std::env::temp_dir().join(format!("oxilua-serve-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).expect("create a temporary directory");
     d
@@ -38,15 +34,8 @@ pub async fn start(scripts: &[PathBuf], tweak: impl FnOnce(&mut ServeOptions)) -
 }
 
 /// [`start`] with engine options.
-pub async fn start_with(
-    scripts: &[PathBuf],
-    engine: EngineOptions,
-    tweak: impl FnOnce(&mut ServeOptions),
-) -> Server {
-    let mut opts = ServeOptions {
-        listen: "127.0.0.1:0".parse().expect("address"),
-        ..ServeOptions::default()
-    };
+pub async fn start_with(scripts: &[PathBuf], engine: EngineOptions, tweak: impl FnOnce(&mut ServeOptions)) -> Server {
+    let mut opts = ServeOptions { listen: "127.0.0.1:0".parse().expect("address"), ..ServeOptions::default() };
     tweak(&mut opts);
     let sidecar: Arc<Sidecar> = Sidecar::load(scripts.to_vec(), engine, opts).await;
     Server::bind(sidecar).await.expect("bind 127.0.0.1:0")
@@ -58,42 +47,26 @@ pub async fn connect(addr: SocketAddr) -> Client {
 
 /// One webhook on a new connection.
 pub async fn hook(addr: SocketAddr, hook: &str, body: Json) -> HttpResponse {
-    connect(addr)
-        .await
-        .webhook(hook, &body)
-        .await
-        .expect("webhook request")
+    connect(addr).await.webhook(hook, &body).await.expect("webhook request")
 }
 
 /// `GET /metrics` as text.
 pub async fn metrics(addr: SocketAddr) -> String {
-    let r = connect(addr)
-        .await
-        .get("/metrics")
-        .await
-        .expect("GET /metrics");
+    let r = connect(addr).await.get("/metrics").await.expect("GET /metrics");
     assert_eq!(r.status, 200);
     r.text()
 }
 
 /// The value of the sample `line_start` (`name{labels}`) in a metrics text.
 pub fn sample(metrics: &str, line_start: &str) -> Option<f64> {
-    metrics.lines().find_map(|l| {
-        l.strip_prefix(line_start)?
-            .strip_prefix(' ')?
-            .trim()
-            .parse()
-            .ok()
-    })
+    metrics.lines().find_map(|l| l.strip_prefix(line_start)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
 /// "Did not hang" bound for one request.
 pub const BOUND: Duration = Duration::from_secs(30);
 
 pub async fn bounded<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(BOUND, f)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: no answer within {BOUND:?}"))
+    tokio::time::timeout(BOUND, f).await.unwrap_or_else(|_| panic!("{what}: no answer within {BOUND:?}"))
 }
 
 /// `bindings/examples/plugin.lua`.

@@ -1,7 +1,7 @@
 //! Loading chunks: `lua.load(src)...`.
 
-use super::{lua_error, Error, FromLuaMulti, Function, IntoLuaMulti, Limits, Lua, Result, Table};
 use super::value::Ref;
+use super::{lua_error, Error, FromLuaMulti, Function, IntoLuaMulti, Limits, Lua, Result, Table};
 use crate::value::Value as Raw;
 
 /// Whether a chunk may be text, binary or both.
@@ -207,4 +207,3 @@ impl Chunk {
         f.call_async(args).await
     }
 }
-

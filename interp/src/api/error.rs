@@ -99,9 +99,7 @@ impl Error {
     /// ```
     pub fn root_cause(&self) -> &Error {
         match self {
-            Error::CallbackError { cause, .. } | Error::WithContext { cause, .. } | Error::BadArgument { cause, .. } => {
-                cause.root_cause()
-            }
+            Error::CallbackError { cause, .. } | Error::WithContext { cause, .. } | Error::BadArgument { cause, .. } => cause.root_cause(),
             e => e,
         }
     }

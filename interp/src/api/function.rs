@@ -161,24 +161,22 @@ impl Function {
             let step = lua.shared.with_vm(|vm| {
                 let saved = lua.set_async_ok(true);
                 let r = (|| {
-                let mut raw = Vec::with_capacity(input.len());
-                for v in input.iter() {
-                    raw.push(v.to_raw(&lua, vm)?);
-                }
-                match host_resume(vm, at, raw, resuming) {
-                    Ok(Step::Returned(vals)) => Ok(Ok(vals.into_iter().map(|v| Value::from_raw(&lua, vm, v)).collect())),
-                    Ok(Step::Yielded(_)) => Err(Error::RuntimeError(
-                        "attempt to yield from a function run by call_async".into(),
-                    )),
-                    Ok(Step::Pending(mut p, th)) => {
-                        let fut = p.as_any().downcast_mut::<AsyncPending>().and_then(|a| a.0.take());
-                        match fut {
-                            Some(f) => Ok(Err((f, th))),
-                            None => Err(Error::RuntimeError("unknown pending call".into())),
-                        }
+                    let mut raw = Vec::with_capacity(input.len());
+                    for v in input.iter() {
+                        raw.push(v.to_raw(&lua, vm)?);
                     }
-                    Err(e) => Err(lua_error(&lua, vm, e)),
-                }
+                    match host_resume(vm, at, raw, resuming) {
+                        Ok(Step::Returned(vals)) => Ok(Ok(vals.into_iter().map(|v| Value::from_raw(&lua, vm, v)).collect())),
+                        Ok(Step::Yielded(_)) => Err(Error::RuntimeError("attempt to yield from a function run by call_async".into())),
+                        Ok(Step::Pending(mut p, th)) => {
+                            let fut = p.as_any().downcast_mut::<AsyncPending>().and_then(|a| a.0.take());
+                            match fut {
+                                Some(f) => Ok(Err((f, th))),
+                                None => Err(Error::RuntimeError("unknown pending call".into())),
+                            }
+                        }
+                        Err(e) => Err(lua_error(&lua, vm, e)),
+                    }
                 })();
                 lua.set_async_ok(saved);
                 r

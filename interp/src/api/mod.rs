@@ -40,13 +40,13 @@ mod table;
 mod userdata;
 mod value;
 
+#[cfg(feature = "serde")]
+pub use self::serde::{LuaSerdeExt, ValueDeserializer};
 pub use chunk::{Chunk, ChunkMode};
 pub use conv::{BString, FromLua, FromLuaMulti, IntoLua, IntoLuaMulti};
 pub use error::{Error, ErrorContext, ExternalError, ExternalResult, Result};
 pub use function::{block_on, BlockingExecutor, ThreadStatus};
 pub use isolation::Isolation;
-#[cfg(feature = "serde")]
-pub use self::serde::{LuaSerdeExt, ValueDeserializer};
 
 pub use table::{TablePairs, TableSequence};
 pub use userdata::{AnyUserDataExt, MetaMethod, UserData, UserDataFields, UserDataMethods, UserDataRef, UserDataRefMut};
@@ -554,8 +554,7 @@ impl Lua {
             let base = vm.th.frames.last().expect("frame").base;
             let raw_args: Vec<Raw> = vm.th.stack[base..vm.th.top].to_vec();
             let out: std::result::Result<Vec<Raw>, LuaError> = lua.shared.clone().enter_callback(vm, || {
-                let args: MultiValue =
-                    lua.shared.with_vm(|vm| raw_args.iter().map(|&v| Value::from_raw(&lua, vm, v)).collect());
+                let args: MultiValue = lua.shared.with_vm(|vm| raw_args.iter().map(|&v| Value::from_raw(&lua, vm, v)).collect());
                 let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cb(&lua, args)));
                 let r = r.unwrap_or_else(|p| Err(Error::RuntimeError(format!("panic in Rust callback: {}", panic_message(p)))));
                 match r {

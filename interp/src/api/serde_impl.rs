@@ -508,10 +508,7 @@ fn shape(t: &Table) -> Result<Shape> {
             }
         }
         if max > 2 * pairs.len() + 16 {
-            return Err(Error::DeserializeError(format!(
-                "array table too sparse ({} elements, index {max})",
-                pairs.len()
-            )));
+            return Err(Error::DeserializeError(format!("array table too sparse ({} elements, index {max})", pairs.len())));
         }
         let mut items = vec![Value::Nil; max];
         for (k, v) in pairs {
@@ -589,10 +586,7 @@ impl Deserializer {
             _ => return self.invalid(&visitor),
         };
         if n.fract() != 0.0 || !n.is_finite() {
-            return Err(Error::DeserializeError(format!(
-                "number {} has no integer representation",
-                crate::numfmt::number_to_string(n)
-            )));
+            return Err(Error::DeserializeError(format!("number {} has no integer representation", crate::numfmt::number_to_string(n))));
         }
         if (-9.223372036854776e18..9.223372036854776e18).contains(&n) {
             visitor.visit_i64(n as i64)
@@ -712,11 +706,9 @@ impl<'de> de::Deserializer<'de> for Deserializer {
     }
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match &self.value {
-            Value::String(s) => {
-                visitor.visit_string(s.to_str().map_err(|_| {
-                    Error::DeserializeError("string is not valid UTF-8 (deserialize it as bytes)".into())
-                })?)
-            }
+            Value::String(s) => visitor.visit_string(
+                s.to_str().map_err(|_| Error::DeserializeError("string is not valid UTF-8 (deserialize it as bytes)".into()))?,
+            ),
             Value::Number(n) if self.key => visitor.visit_string(crate::numfmt::number_to_string(*n)),
             _ => self.invalid(&visitor),
         }
@@ -745,9 +737,7 @@ impl<'de> de::Deserializer<'de> for Deserializer {
             Value::Table(t) => match shape(t)? {
                 Shape::Seq(items) => self.visit_seq(items, visitor),
                 Shape::Map(pairs) if pairs.is_empty() => self.visit_seq(Vec::new(), visitor),
-                Shape::Map(_) => {
-                    Err(Error::DeserializeError("expected a sequence, got a table whose keys are not 1..n".into()))
-                }
+                Shape::Map(_) => Err(Error::DeserializeError("expected a sequence, got a table whose keys are not 1..n".into())),
             },
             _ => self.invalid(&visitor),
         }
@@ -755,12 +745,7 @@ impl<'de> de::Deserializer<'de> for Deserializer {
     fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
         self.deserialize_seq(visitor)
     }
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _len: usize,
-        visitor: V,
-    ) -> Result<V::Value> {
+    fn deserialize_tuple_struct<V: Visitor<'de>>(self, _name: &'static str, _len: usize, visitor: V) -> Result<V::Value> {
         self.deserialize_seq(visitor)
     }
 
@@ -788,12 +773,7 @@ impl<'de> de::Deserializer<'de> for Deserializer {
             _ => self.invalid(&visitor),
         }
     }
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
+    fn deserialize_struct<V: Visitor<'de>>(self, _name: &'static str, _fields: &'static [&'static str], visitor: V) -> Result<V::Value> {
         match &self.value {
             Value::Table(t) => {
                 let pairs = pairs_of(t)?;
@@ -803,12 +783,7 @@ impl<'de> de::Deserializer<'de> for Deserializer {
         }
     }
 
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
+    fn deserialize_enum<V: Visitor<'de>>(self, _name: &'static str, _variants: &'static [&'static str], visitor: V) -> Result<V::Value> {
         match &self.value {
             Value::String(_) => {
                 let variant = Deserializer { value: self.value.clone(), depth: self.depth, key: true };
@@ -824,10 +799,7 @@ impl<'de> de::Deserializer<'de> for Deserializer {
                 }
                 let (k, v) = pairs.pop().expect("one pair");
                 if !matches!(k, Value::String(_)) {
-                    return Err(Error::DeserializeError(format!(
-                        "enum variant name must be a string, got a {}",
-                        k.type_name()
-                    )));
+                    return Err(Error::DeserializeError(format!("enum variant name must be a string, got a {}", k.type_name())));
                 }
                 let variant = Deserializer { value: k, depth: self.depth, key: true };
                 visitor.visit_enum(EnumAccess { variant, payload: Some(v), parent: &self })
@@ -922,9 +894,7 @@ impl<'de> de::VariantAccess<'de> for VariantAccess<'_> {
         match &self.payload {
             None => Ok(()),
             Some(v) if v.is_nil() || v.is_null() => Ok(()),
-            Some(v) => {
-                Err(Error::DeserializeError(format!("expected a unit variant, got a {} payload", v.type_name())))
-            }
+            Some(v) => Err(Error::DeserializeError(format!("expected a unit variant, got a {} payload", v.type_name()))),
         }
     }
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value> {
@@ -998,20 +968,10 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer {
     fn deserialize_tuple_struct<V: Visitor<'de>>(self, name: &'static str, len: usize, visitor: V) -> Result<V::Value> {
         self.0.deserialize_tuple_struct(name, len, visitor)
     }
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
+    fn deserialize_struct<V: Visitor<'de>>(self, name: &'static str, fields: &'static [&'static str], visitor: V) -> Result<V::Value> {
         self.0.deserialize_struct(name, fields, visitor)
     }
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value> {
+    fn deserialize_enum<V: Visitor<'de>>(self, name: &'static str, variants: &'static [&'static str], visitor: V) -> Result<V::Value> {
         self.0.deserialize_enum(name, variants, visitor)
     }
 }

@@ -199,13 +199,7 @@ impl Shared {
             // (with_vm only borrows it before calling `f`).
             unsafe { (*self.deferred.get()).push((slot, inc)) };
         } else {
-            self.with_vm(|vm| {
-                if inc {
-                    vm.api_roots.incref(slot)
-                } else {
-                    vm.api_roots.decref(slot)
-                }
-            });
+            self.with_vm(|vm| if inc { vm.api_roots.incref(slot) } else { vm.api_roots.decref(slot) });
         }
     }
 
@@ -313,11 +307,7 @@ pub(crate) struct Borrowed<T: 'static> {
 
 impl Shared {
     /// Borrow the cell at `src` (shared or exclusive).
-    pub(crate) fn borrow_cell<T: 'static>(
-        self: &std::sync::Arc<Self>,
-        src: CellSource,
-        exclusive: bool,
-    ) -> Result<Borrowed<T>, BorrowErr> {
+    pub(crate) fn borrow_cell<T: 'static>(self: &std::sync::Arc<Self>, src: CellSource, exclusive: bool) -> Result<Borrowed<T>, BorrowErr> {
         self.lock.acquire();
         let found = self.with_vm(|vm| {
             let c = find_cell::<T>(vm, &src)?;

@@ -193,8 +193,7 @@ impl Table {
 
     /// Whether the table is empty (raw).
     pub fn is_empty(&self) -> bool {
-        self.with(|_, vm, t| Ok(vm.heap.table(t.as_table().expect("table")).next(Raw::Nil).ok().flatten().is_none()))
-            .unwrap_or(true)
+        self.with(|_, vm, t| Ok(vm.heap.table(t.as_table().expect("table")).next(Raw::Nil).ok().flatten().is_none())).unwrap_or(true)
     }
 
     /// Whether `t[key]` is not nil (honours `__index`).
@@ -223,11 +222,9 @@ impl Table {
 
     /// The metatable.
     pub fn metatable(&self) -> Option<Table> {
-        self.with(|lua, vm, t| {
-            Ok(vm.heap.table(t.as_table().expect("table")).meta.map(|m| Table(Ref::new(lua, vm, Raw::Table(m)))))
-        })
-        .ok()
-        .flatten()
+        self.with(|lua, vm, t| Ok(vm.heap.table(t.as_table().expect("table")).meta.map(|m| Table(Ref::new(lua, vm, Raw::Table(m))))))
+            .ok()
+            .flatten()
     }
 
     /// Alias of [`Table::metatable`] (mlua 0.9's name).

@@ -2,7 +2,9 @@
 
 use super::state::{BorrowErr, Borrowed, CellSource, UdBox};
 use super::value::Ref;
-use super::{AnyUserData, CallbackOut, Error, FromLua, FromLuaMulti, Function, IntoLua, IntoLuaMulti, Lua, MultiValue, Result, Table, Value};
+use super::{
+    AnyUserData, CallbackOut, Error, FromLua, FromLuaMulti, Function, IntoLua, IntoLuaMulti, Lua, MultiValue, Result, Table, Value,
+};
 use crate::object::UserData as RawUd;
 use crate::value::Value as Raw;
 use std::any::TypeId;
@@ -478,10 +480,7 @@ impl<T: UserData + 'static> Registry<T> {
                 match mt.raw_get::<Value>("__oxi_newindex")? {
                     Value::Function(f) => f.call((ud, key, v)),
                     Value::Table(t) => t.set(key, v),
-                    _ => Err(Error::RuntimeError(format!(
-                        "attempt to set an unknown field '{}'",
-                        key.to_string().unwrap_or_default()
-                    ))),
+                    _ => Err(Error::RuntimeError(format!("attempt to set an unknown field '{}'", key.to_string().unwrap_or_default()))),
                 }
             })?;
             mt.raw_set("__newindex", newindex)?;
@@ -528,10 +527,9 @@ impl Lua {
         self.shared.with_vm(|vm| {
             let mt = vm.api_roots.get(slot).as_table();
             vm.check_alloc(std::mem::size_of::<T>()).map_err(|e| super::lua_error(self, vm, e))?;
-            let u = vm.heap.alloc_userdata(
-                RawUd { data: Box::new(UdBox::new(data)), meta: mt, user_value: Raw::Nil },
-                std::mem::size_of::<T>(),
-            );
+            let u = vm
+                .heap
+                .alloc_userdata(RawUd { data: Box::new(UdBox::new(data)), meta: mt, user_value: Raw::Nil }, std::mem::size_of::<T>());
             Ok(AnyUserData(Ref::new(self, vm, Raw::UserData(u))))
         })
     }
@@ -539,10 +537,9 @@ impl Lua {
     /// A userdata without methods (for opaque host values).
     pub fn create_any_userdata<T: Send + 'static>(&self, data: T) -> Result<AnyUserData> {
         self.shared.with_vm(|vm| {
-            let u = vm.heap.alloc_userdata(
-                RawUd { data: Box::new(UdBox::new(data)), meta: None, user_value: Raw::Nil },
-                std::mem::size_of::<T>(),
-            );
+            let u = vm
+                .heap
+                .alloc_userdata(RawUd { data: Box::new(UdBox::new(data)), meta: None, user_value: Raw::Nil }, std::mem::size_of::<T>());
             Ok(AnyUserData(Ref::new(self, vm, Raw::UserData(u))))
         })
     }

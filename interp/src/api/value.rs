@@ -221,9 +221,7 @@ impl Value {
     /// The number as an integer, when it is one and fits.
     pub fn as_i64(&self) -> Option<i64> {
         match self {
-            Value::Number(n) if n.fract() == 0.0 && *n >= -9.223372036854776e18 && *n < 9.223372036854776e18 => {
-                Some(*n as i64)
-            }
+            Value::Number(n) if n.fract() == 0.0 && *n >= -9.223372036854776e18 && *n < 9.223372036854776e18 => Some(*n as i64),
             _ => None,
         }
     }

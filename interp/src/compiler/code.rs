@@ -15,10 +15,7 @@
 
 use super::{CResult, CompileError, FuncState};
 use crate::ast::{BinOp, UnOp};
-use crate::opcodes::{
-    is_k, rk_as_k, Instruction, OpCode, MAXARG_A, MAXARG_AX, MAXARG_BX, MAXARG_C, MAXARG_SBX,
-    MAXINDEXRK, MAXREGS,
-};
+use crate::opcodes::{is_k, rk_as_k, Instruction, OpCode, MAXARG_A, MAXARG_AX, MAXARG_BX, MAXARG_C, MAXARG_SBX, MAXINDEXRK, MAXREGS};
 use crate::proto::Constant;
 
 /// End of a jump list / "no jump".
@@ -75,11 +72,7 @@ pub(crate) struct ExpDesc {
 
 impl ExpDesc {
     pub fn new(k: ExpKind) -> Self {
-        ExpDesc {
-            k,
-            t: NO_JUMP,
-            f: NO_JUMP,
-        }
+        ExpDesc { k, t: NO_JUMP, f: NO_JUMP }
     }
     pub fn has_jumps(&self) -> bool {
         self.t != self.f
@@ -553,11 +546,7 @@ impl FuncState {
             let mut p_f = usize::MAX;
             let mut p_t = usize::MAX;
             if self.need_value(e.t) || self.need_value(e.f) {
-                let fj = if matches!(e.k, ExpKind::Jmp(_)) {
-                    NO_JUMP
-                } else {
-                    self.jump()
-                };
+                let fj = if matches!(e.k, ExpKind::Jmp(_)) { NO_JUMP } else { self.jump() };
                 p_f = self.code_label(reg, 0, 1);
                 p_t = self.code_label(reg, 1, 0);
                 self.patch_to_here(fj);
@@ -657,11 +646,7 @@ impl FuncState {
                 self.code_abc(OpCode::SetUpval, e, u, 0);
             }
             ExpKind::Indexed { t, idx, t_upval } => {
-                let op = if t_upval {
-                    OpCode::SetTabUp
-                } else {
-                    OpCode::SetTable
-                };
+                let op = if t_upval { OpCode::SetTabUp } else { OpCode::SetTable };
                 let e = self.exp2rk(ex)?;
                 self.code_abc(op, t, idx, e);
             }
@@ -689,16 +674,8 @@ impl FuncState {
     pub fn indexed(&mut self, t: &mut ExpDesc, k: &mut ExpDesc) -> CResult<()> {
         let idx = self.exp2rk(k)?;
         t.k = match t.k {
-            ExpKind::Upval(u) => ExpKind::Indexed {
-                t: u,
-                idx,
-                t_upval: true,
-            },
-            ExpKind::Local(r) | ExpKind::NonReloc(r) => ExpKind::Indexed {
-                t: r,
-                idx,
-                t_upval: false,
-            },
+            ExpKind::Upval(u) => ExpKind::Indexed { t: u, idx, t_upval: true },
+            ExpKind::Local(r) | ExpKind::NonReloc(r) => ExpKind::Indexed { t: r, idx, t_upval: false },
             other => unreachable!("indexing a non-register {other:?}"),
         };
         Ok(())
@@ -711,10 +688,7 @@ impl FuncState {
     fn invert_jump(&mut self, pc: usize) {
         let ctl = self.jump_control(pc);
         let i = &mut self.f.code[ctl];
-        debug_assert!(
-            i.op().is_some_and(|o| o.info().is_test)
-                && !matches!(i.op(), Some(OpCode::TestSet | OpCode::Test))
-        );
+        debug_assert!(i.op().is_some_and(|o| o.info().is_test) && !matches!(i.op(), Some(OpCode::TestSet | OpCode::Test)));
         let a = i.a();
         i.set_a((a == 0) as u32);
     }
@@ -793,24 +767,14 @@ impl FuncState {
     // Operators
     // ------------------------------------------------------------------
 
-    fn code_arith(
-        &mut self,
-        op: OpCode,
-        e1: &mut ExpDesc,
-        e2: &mut ExpDesc,
-        line: u32,
-    ) -> CResult<()> {
+    fn code_arith(&mut self, op: OpCode, e1: &mut ExpDesc, e2: &mut ExpDesc, line: u32) -> CResult<()> {
         if let (Some(a), Some(b)) = (e1.numeral(), e2.numeral()) {
             if let Some(r) = fold(op, a, b) {
                 e1.k = ExpKind::KNum(r);
                 return Ok(());
             }
         }
-        let o2 = if op != OpCode::Unm && op != OpCode::Len {
-            self.exp2rk(e2)?
-        } else {
-            0
-        };
+        let o2 = if op != OpCode::Unm && op != OpCode::Len { self.exp2rk(e2)? } else { 0 };
         let o1 = self.exp2rk(e1)?;
         if o1 > o2 {
             self.free_exp(e1);
@@ -824,13 +788,7 @@ impl FuncState {
         Ok(())
     }
 
-    fn code_comp(
-        &mut self,
-        op: OpCode,
-        cond: bool,
-        e1: &mut ExpDesc,
-        e2: &mut ExpDesc,
-    ) -> CResult<()> {
+    fn code_comp(&mut self, op: OpCode, cond: bool, e1: &mut ExpDesc, e2: &mut ExpDesc) -> CResult<()> {
         let mut o1 = self.exp2rk(e1)?;
         let mut o2 = self.exp2rk(e2)?;
         self.free_exp(e2);
@@ -886,13 +844,7 @@ impl FuncState {
     }
 
     /// Combine both operands of a binary operator into `e1`.
-    pub fn posfix(
-        &mut self,
-        op: BinOp,
-        e1: &mut ExpDesc,
-        e2: &mut ExpDesc,
-        line: u32,
-    ) -> CResult<()> {
+    pub fn posfix(&mut self, op: BinOp, e1: &mut ExpDesc, e2: &mut ExpDesc, line: u32) -> CResult<()> {
         match op {
             BinOp::And => {
                 debug_assert_eq!(e1.t, NO_JUMP);
@@ -948,11 +900,7 @@ impl FuncState {
     pub fn set_list(&mut self, base: u32, nelems: u32, tostore: i32) -> CResult<()> {
         debug_assert!(tostore != 0);
         let c = (nelems.wrapping_sub(1)) / FIELDS_PER_FLUSH + 1;
-        let b = if tostore == MULTRET {
-            0
-        } else {
-            tostore as u32
-        };
+        let b = if tostore == MULTRET { 0 } else { tostore as u32 };
         if c <= MAXARG_C {
             self.code_abc(OpCode::SetList, base, b, c);
         } else if c <= MAXARG_AX {
@@ -967,10 +915,7 @@ impl FuncState {
 
     /// An error at the current line.
     pub fn error(&self, msg: &str) -> Box<CompileError> {
-        Box::new(CompileError {
-            line: self.line,
-            msg: msg.to_owned(),
-        })
+        Box::new(CompileError { line: self.line, msg: msg.to_owned() })
     }
 
     fn set_pending_error(&mut self, msg: &str) {

@@ -189,9 +189,7 @@ impl Compiler<'_> {
                     let l = if start_line != 0 { start_line } else { *line };
                     self.funcargs(&mut v, args, l)?;
                 }
-                Expr::MethodCall {
-                    method, args, line, ..
-                } => {
+                Expr::MethodCall { method, args, line, .. } => {
                     let name = self.name_str(*method).as_bytes();
                     let fs = self.fs();
                     let mut key = ExpDesc::new(ExpKind::K(fs.string_k(name)?));

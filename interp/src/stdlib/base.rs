@@ -485,8 +485,17 @@ pub fn unpack(vm: &mut Vm) -> LResult<Action> {
 
 fn collectgarbage(vm: &mut Vm) -> LResult<Action> {
     const OPTS: &[&str] = &[
-        "stop", "restart", "collect", "count", "step", "setpause", "setstepmul", "setmajorinc", "isrunning",
-        "generational", "incremental",
+        "stop",
+        "restart",
+        "collect",
+        "count",
+        "step",
+        "setpause",
+        "setstepmul",
+        "setmajorinc",
+        "isrunning",
+        "generational",
+        "incremental",
     ];
     let o = vm.check_option(1, Some("collect"), OPTS)?;
     let ex = vm.opt_integer(2, 0)?;
@@ -547,4 +556,3 @@ fn collectgarbage(vm: &mut Vm) -> LResult<Action> {
         _ => vm.ret1(Value::Num(0.0)),
     }
 }
-

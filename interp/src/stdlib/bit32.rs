@@ -121,11 +121,7 @@ fn arshift(vm: &mut Vm) -> LResult<Action> {
     if i < 0 || r & 0x8000_0000 == 0 {
         return ret_u(vm, shift(r, -i));
     }
-    let v = if i >= NBITS {
-        ALLONES
-    } else {
-        ((r as i32) >> i) as u32
-    };
+    let v = if i >= NBITS { ALLONES } else { ((r as i32) >> i) as u32 };
     ret_u(vm, v)
 }
 
@@ -150,11 +146,7 @@ fn rrotate(vm: &mut Vm) -> LResult<Action> {
 /// Field position and width arguments starting at `farg`.
 fn field_args(vm: &mut Vm, farg: usize) -> LResult<(u32, u32)> {
     let f = check_int(vm, farg)?;
-    let w = if vm.arg_is_none_or_nil(farg + 1) {
-        1
-    } else {
-        check_int(vm, farg + 1)?
-    };
+    let w = if vm.arg_is_none_or_nil(farg + 1) { 1 } else { check_int(vm, farg + 1)? };
     if f < 0 {
         return Err(vm.arg_error(farg, "field cannot be negative"));
     }

@@ -9,14 +9,7 @@ use crate::vm::{LResult, Vm};
 pub fn open(vm: &mut Vm) {
     vm.new_lib(
         "coroutine",
-        &[
-            ("create", create),
-            ("resume", resume),
-            ("running", running),
-            ("status", status),
-            ("wrap", wrap),
-            ("yield", yield_),
-        ],
+        &[("create", create), ("resume", resume), ("running", running), ("status", status), ("wrap", wrap), ("yield", yield_)],
     );
 }
 

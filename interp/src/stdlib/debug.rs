@@ -482,10 +482,8 @@ fn debug(vm: &mut Vm) -> LResult<Action> {
             Err(e) => Err(e),
         };
         if let Err(e) = r {
-            if matches!(
-                e.kind,
-                crate::vm::ErrorKind::InstructionLimit | crate::vm::ErrorKind::Timeout | crate::vm::ErrorKind::Interrupted
-            ) {
+            if matches!(e.kind, crate::vm::ErrorKind::InstructionLimit | crate::vm::ErrorKind::Timeout | crate::vm::ErrorKind::Interrupted)
+            {
                 return Err(e);
             }
             let msg: Vec<u8> = match e.value {

@@ -35,12 +35,8 @@ const MAX_LINES_FORMATS: usize = 17;
 
 /// Open the library into `vm` (global and `package.loaded`).
 pub fn open(vm: &mut Vm) {
-    let safe: &[(&'static str, crate::object::NativeFn)] = &[
-        ("flush", io_flush),
-        ("read", io_read),
-        ("type", io_type),
-        ("write", io_write),
-    ];
+    let safe: &[(&'static str, crate::object::NativeFn)] =
+        &[("flush", io_flush), ("read", io_read), ("type", io_type), ("write", io_write)];
     let lib = vm.new_lib("io", safe);
     if vm.unsafe_os {
         vm.set_funcs(
@@ -122,20 +118,8 @@ pub struct LuaFile {
 
 impl LuaFile {
     fn new(kind: Kind) -> Self {
-        let mode = if matches!(kind, Kind::Stderr) {
-            BufMode::No
-        } else {
-            BufMode::Full
-        };
-        LuaFile {
-            kind: Some(kind),
-            rbuf: Vec::new(),
-            rpos: 0,
-            wbuf: Vec::new(),
-            mode,
-            rerr: None,
-            read_only: false,
-        }
+        let mode = if matches!(kind, Kind::Stderr) { BufMode::No } else { BufMode::Full };
+        LuaFile { kind: Some(kind), rbuf: Vec::new(), rpos: 0, wbuf: Vec::new(), mode, rerr: None, read_only: false }
     }
 
     fn is_std(&self) -> bool {
@@ -357,8 +341,7 @@ impl LuaFile {
         match self.kind {
             Some(Kind::Stdout) => {
                 out.write_all(data)?;
-                if self.mode == BufMode::No || (self.mode == BufMode::Line && data.contains(&b'\n'))
-                {
+                if self.mode == BufMode::No || (self.mode == BufMode::Line && data.contains(&b'\n')) {
                     out.flush()?;
                 }
                 Ok(())
@@ -409,9 +392,7 @@ impl LuaFile {
         let unread = (self.rbuf.len() - self.rpos) as i64;
         self.rbuf.clear();
         self.rpos = 0;
-        let Some(Kind::File(f)) = self.kind.as_mut() else {
-            unreachable!()
-        };
+        let Some(Kind::File(f)) = self.kind.as_mut() else { unreachable!() };
         let pos = match pos {
             SeekFrom::Current(o) => {
                 // the OS position is ahead of ours by the read-ahead
@@ -469,14 +450,8 @@ fn new_file(vm: &mut Vm, kind: Kind) -> Value {
         Value::Table(t) => Some(t),
         _ => None,
     };
-    let ud = UserData {
-        data: Box::new(LuaFile::new(kind)),
-        meta: mt,
-        user_value: Value::Nil,
-    };
-    let u = vm
-        .heap
-        .alloc_userdata(ud, std::mem::size_of::<LuaFile>() + BUF_SIZE);
+    let ud = UserData { data: Box::new(LuaFile::new(kind)), meta: mt, user_value: Value::Nil };
+    let u = vm.heap.alloc_userdata(ud, std::mem::size_of::<LuaFile>() + BUF_SIZE);
     let v = Value::UserData(u);
     vm.mark_finalizable(v);
     v
@@ -484,12 +459,7 @@ fn new_file(vm: &mut Vm, kind: Kind) -> Value {
 
 fn as_file(vm: &mut Vm, v: Value) -> Option<&mut LuaFile> {
     match v {
-        Value::UserData(u) => vm
-            .heap
-            .userdata
-            .get_mut(u.idx())
-            .data
-            .downcast_mut::<LuaFile>(),
+        Value::UserData(u) => vm.heap.userdata.get_mut(u.idx()).data.downcast_mut::<LuaFile>(),
         _ => None,
     }
 }
@@ -506,16 +476,9 @@ fn check_file(vm: &mut Vm) -> LResult<Value> {
 
 /// Run `op` on the file `v` with `vm.stdout` at hand.
 fn with_file<R>(vm: &mut Vm, v: Value, op: impl FnOnce(&mut LuaFile, &mut dyn Write) -> R) -> R {
-    let Value::UserData(u) = v else {
-        panic!("not a file")
-    };
+    let Value::UserData(u) = v else { panic!("not a file") };
     let Vm { heap, stdout, .. } = vm;
-    let f = heap
-        .userdata
-        .get_mut(u.idx())
-        .data
-        .downcast_mut::<LuaFile>()
-        .expect("file");
+    let f = heap.userdata.get_mut(u.idx()).data.downcast_mut::<LuaFile>().expect("file");
     op(f, &mut **stdout)
 }
 
@@ -637,11 +600,7 @@ fn open_or_error(vm: &mut Vm, name: &[u8], mode: &[u8]) -> LResult<Value> {
     match open_path(name, mode) {
         Ok(f) => Ok(new_path_file(vm, f, mode)),
         Err(e) => {
-            let msg = format!(
-                "cannot open file '{}' ({})",
-                String::from_utf8_lossy(name),
-                crate::stdlib::os::io_error_text(&e)
-            );
+            let msg = format!("cannot open file '{}' ({})", String::from_utf8_lossy(name), crate::stdlib::os::io_error_text(&e));
             Err(vm.rt_error(msg))
         }
     }
@@ -668,14 +627,7 @@ fn io_popen(vm: &mut Vm) -> LResult<Action> {
     }
     match cmd.spawn() {
         Ok(child) => {
-            let v = new_file(
-                vm,
-                if reading {
-                    Kind::PipeIn(child)
-                } else {
-                    Kind::PipeOut(child)
-                },
-            );
+            let v = new_file(vm, if reading { Kind::PipeIn(child) } else { Kind::PipeOut(child) });
             vm.ret1(v)
         }
         Err(e) => io_fail(vm, &e, Some(&prog)),
@@ -693,12 +645,7 @@ fn io_tmpfile(vm: &mut Vm) -> LResult<Action> {
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let p = dir.join(format!("oxilua_tmp_{}_{}_{}", pid, n, k));
-        match std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&p)
-        {
+        match std::fs::OpenOptions::new().read(true).write(true).create_new(true).open(&p) {
             Ok(f) => {
                 // deleted now: the open handle keeps it alive until closed
                 let _ = std::fs::remove_file(&p);
@@ -770,10 +717,7 @@ fn f_tostring(vm: &mut Vm) -> LResult<Action> {
     let v = vm.arg(1);
     let s = match (v, as_file(vm, v)) {
         (_, Some(f)) if f.kind.is_none() => "file (closed)".to_string(),
-        (Value::UserData(u), Some(_)) => format!(
-            "file (0x{:08x})",
-            0x5500_0000_0000u64 + (3u64 << 36) + u.id() as u64 * 0x40
-        ),
+        (Value::UserData(u), Some(_)) => format!("file (0x{:08x})", 0x5500_0000_0000u64 + (3u64 << 36) + u.id() as u64 * 0x40),
         _ => return Err(vm.type_arg_error(1, META_KEY)),
     };
     vm.ret_bytes(s.as_bytes())

@@ -235,9 +235,7 @@ impl CRand {
             let w = s[i - 1];
             let hi = w / 127_773;
             let lo = w % 127_773;
-            let mut v = 16807i32
-                .wrapping_mul(lo)
-                .wrapping_sub(2836i32.wrapping_mul(hi));
+            let mut v = 16807i32.wrapping_mul(lo).wrapping_sub(2836i32.wrapping_mul(hi));
             if v < 0 {
                 v = v.wrapping_add(2_147_483_647);
             }
@@ -268,10 +266,7 @@ impl CRand {
 }
 
 fn rng(vm: &mut Vm) -> &mut CRand {
-    let e = vm
-        .app_data
-        .entry(std::any::TypeId::of::<CRand>())
-        .or_insert_with(|| Box::new(CRand::new(1)));
+    let e = vm.app_data.entry(std::any::TypeId::of::<CRand>()).or_insert_with(|| Box::new(CRand::new(1)));
     e.downcast_mut::<CRand>().expect("rand state")
 }
 

@@ -28,26 +28,10 @@ use crate::vm::{LResult, Vm};
 pub fn open(vm: &mut Vm) {
     let t = vm.new_lib(
         "os",
-        &[
-            ("clock", clock),
-            ("date", date),
-            ("difftime", difftime),
-            ("getenv", getenv),
-            ("setlocale", setlocale),
-            ("time", time),
-        ],
+        &[("clock", clock), ("date", date), ("difftime", difftime), ("getenv", getenv), ("setlocale", setlocale), ("time", time)],
     );
     if vm.unsafe_os {
-        vm.set_funcs(
-            t,
-            &[
-                ("execute", execute),
-                ("exit", exit),
-                ("remove", remove),
-                ("rename", rename),
-                ("tmpname", tmpname),
-            ],
-        );
+        vm.set_funcs(t, &[("execute", execute), ("exit", exit), ("remove", remove), ("rename", rename), ("tmpname", tmpname)]);
     }
 }
 
@@ -100,11 +84,7 @@ fn now_secs() -> Option<i64> {
 #[cfg(not(all(target_family = "wasm", target_os = "unknown")))]
 fn cpu_seconds() -> Option<f64> {
     if let Ok(s) = std::fs::read_to_string("/proc/thread-self/schedstat") {
-        if let Some(ns) = s
-            .split_whitespace()
-            .next()
-            .and_then(|x| x.parse::<u64>().ok())
-        {
+        if let Some(ns) = s.split_whitespace().next().and_then(|x| x.parse::<u64>().ok()) {
             if ns > 0 {
                 return Some(ns as f64 / 1e9);
             }
@@ -192,15 +172,7 @@ fn get_field(vm: &mut Vm, key: &str, def: i32) -> LResult<i32> {
 
 /// `mktime` in UTC: fields may be out of range (`year` is years since 1900,
 /// `mon` 0-based). `None` when the normalised year does not fit a C `int`.
-fn make_time(
-    year: i32,
-    mon: i32,
-    mday: i32,
-    hour: i32,
-    min: i32,
-    sec: i32,
-    isdst: bool,
-) -> Option<i64> {
+fn make_time(year: i32, mon: i32, mday: i32, hour: i32, min: i32, sec: i32, isdst: bool) -> Option<i64> {
     let y = year as i64 + 1900 + (mon as i64).div_euclid(12);
     let m = (mon as i64).rem_euclid(12);
     let days = days_from_civil(y, m + 1, 1) + mday as i64 - 1;
@@ -261,16 +233,7 @@ fn break_time(t: i64) -> Option<Tm> {
         return None;
     }
     let yday = days - days_from_civil(y, 1, 1);
-    Some(Tm {
-        year: y,
-        mon: m - 1,
-        mday: d,
-        hour: secs / 3600,
-        min: secs / 60 % 60,
-        sec: secs % 60,
-        wday: (days + 4).rem_euclid(7),
-        yday,
-    })
+    Some(Tm { year: y, mon: m - 1, mday: d, hour: secs / 3600, min: secs / 60 % 60, sec: secs % 60, wday: (days + 4).rem_euclid(7), yday })
 }
 
 fn difftime(vm: &mut Vm) -> LResult<Action> {
@@ -281,29 +244,9 @@ fn difftime(vm: &mut Vm) -> LResult<Action> {
 
 // ----- os.date ----------------------------------------------------------------
 
-const WDAY: [&str; 7] = [
-    "Sunday",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-];
-const MONTH: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
+const WDAY: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const MONTH: [&str; 12] =
+    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 
 /// Conversions allowed alone, and after the `E` and `O` modifiers (C99).
 const SINGLE: &[u8] = b"aAbBcCdDeFgGhHIjmMnprRStTuUVwWxXyYzZ%";
@@ -359,9 +302,7 @@ fn date(vm: &mut Vm) -> LResult<Action> {
         }
         let rest = &spec[i + 1..];
         let conv = match rest.first() {
-            Some(&m @ (b'E' | b'O'))
-                if rest.len() > 1 && (if m == b'E' { E_MOD } else { O_MOD }).contains(&rest[1]) =>
-            {
+            Some(&m @ (b'E' | b'O')) if rest.len() > 1 && (if m == b'E' { E_MOD } else { O_MOD }).contains(&rest[1]) => {
                 i += 3;
                 rest[1]
             }
@@ -370,10 +311,7 @@ fn date(vm: &mut Vm) -> LResult<Action> {
                 c
             }
             _ => {
-                let msg = format!(
-                    "invalid conversion specifier '%{}'",
-                    String::from_utf8_lossy(rest)
-                );
+                let msg = format!("invalid conversion specifier '%{}'", String::from_utf8_lossy(rest));
                 return Err(vm.arg_error(1, &msg));
             }
         };
@@ -387,8 +325,7 @@ fn date(vm: &mut Vm) -> LResult<Action> {
 fn iso_week(tm: &Tm) -> (i64, i64) {
     let wd = (tm.wday + 6) % 7; // Monday = 0
     let weeks_in = |y: i64| {
-        let p =
-            |y: i64| (y + y.div_euclid(4) - y.div_euclid(100) + y.div_euclid(400)).rem_euclid(7);
+        let p = |y: i64| (y + y.div_euclid(4) - y.div_euclid(100) + y.div_euclid(400)).rem_euclid(7);
         if p(y) == 4 || p(y - 1) == 3 {
             53
         } else {
@@ -426,13 +363,7 @@ fn strftime_conv(c: u8, tm: &Tm, utc: bool, out: &mut Vec<u8>) {
         }
         b'C' => write!(out, "{}", tm.year.div_euclid(100)),
         b'd' => write!(out, "{:02}", tm.mday),
-        b'D' | b'x' => write!(
-            out,
-            "{:02}/{:02}/{:02}",
-            tm.mon + 1,
-            tm.mday,
-            tm.year.rem_euclid(100)
-        ),
+        b'D' | b'x' => write!(out, "{:02}/{:02}/{:02}", tm.mon + 1, tm.mday, tm.year.rem_euclid(100)),
         b'e' => write!(out, "{:2}", tm.mday),
         b'F' => write!(out, "{}-{:02}-{:02}", tm.year, tm.mon + 1, tm.mday),
         b'g' => write!(out, "{:02}", iso_week(tm).0.rem_euclid(100)),
@@ -444,14 +375,7 @@ fn strftime_conv(c: u8, tm: &Tm, utc: bool, out: &mut Vec<u8>) {
         b'M' => write!(out, "{:02}", tm.min),
         b'n' => write!(out, "\n"),
         b'p' => write!(out, "{}", if tm.hour < 12 { "AM" } else { "PM" }),
-        b'r' => write!(
-            out,
-            "{:02}:{:02}:{:02} {}",
-            hour12,
-            tm.min,
-            tm.sec,
-            if tm.hour < 12 { "AM" } else { "PM" }
-        ),
+        b'r' => write!(out, "{:02}:{:02}:{:02} {}", hour12, tm.min, tm.sec, if tm.hour < 12 { "AM" } else { "PM" }),
         b'R' => write!(out, "{:02}:{:02}", tm.hour, tm.min),
         b'S' => write!(out, "{:02}", tm.sec),
         b't' => write!(out, "\t"),
@@ -477,9 +401,7 @@ fn getenv(vm: &mut Vm) -> LResult<Action> {
     if !vm.unsafe_os {
         return vm.ret1(Value::Nil);
     }
-    let v = std::str::from_utf8(&name)
-        .ok()
-        .and_then(|n| std::env::var_os(n));
+    let v = std::str::from_utf8(&name).ok().and_then(|n| std::env::var_os(n));
     match v {
         Some(v) => {
             let b = v.to_string_lossy().into_owned();
@@ -494,11 +416,7 @@ fn setlocale(vm: &mut Vm) -> LResult<Action> {
         Some(s) => Some(vm.heap.str(s).to_vec()),
         None => None,
     };
-    vm.check_option(
-        2,
-        Some("all"),
-        &["all", "collate", "ctype", "monetary", "numeric", "time"],
-    )?;
+    vm.check_option(2, Some("all"), &["all", "collate", "ctype", "monetary", "numeric", "time"])?;
     match l.as_deref() {
         None | Some(b"") | Some(b"C") | Some(b"POSIX") => vm.ret_bytes(b"C"),
         _ => vm.ret1(Value::Nil),
@@ -540,10 +458,7 @@ fn execute(vm: &mut Vm) -> LResult<Action> {
         }
     };
     flush_stdout(vm);
-    let status = std::process::Command::new("/bin/sh")
-        .arg("-c")
-        .arg(os_str(&cmd))
-        .status();
+    let status = std::process::Command::new("/bin/sh").arg("-c").arg(os_str(&cmd)).status();
     match status {
         Err(e) => error_result(vm, &e, None),
         Ok(st) => exec_result(vm, st),
@@ -566,11 +481,7 @@ pub fn exec_result(vm: &mut Vm, st: std::process::ExitStatus) -> LResult<Action>
             }
         }
     };
-    let first = if what == b"exit" && code == 0 {
-        Value::Bool(true)
-    } else {
-        Value::Nil
-    };
+    let first = if what == b"exit" && code == 0 { Value::Bool(true) } else { Value::Nil };
     let w = vm.str_value(what);
     vm.ret(&[first, w, Value::Num(code as f64)])
 }
@@ -592,11 +503,7 @@ fn remove(vm: &mut Vm) -> LResult<Action> {
     let name = vm.check_bytes(1)?;
     let p = os_str(&name);
     let r = match std::fs::remove_file(&p) {
-        Err(e)
-            if std::fs::symlink_metadata(&p)
-                .map(|m| m.is_dir())
-                .unwrap_or(false) =>
-        {
+        Err(e) if std::fs::symlink_metadata(&p).map(|m| m.is_dir()).unwrap_or(false) => {
             let _ = e;
             std::fs::remove_dir(&p)
         }
@@ -620,24 +527,14 @@ fn tmpname(vm: &mut Vm) -> LResult<Action> {
         ^ (now_secs().unwrap_or(0) as u64).wrapping_mul(1_000_003)
         ^ (process_id() << 32);
     for attempt in 0..100u64 {
-        let mut x = seed
-            .wrapping_add(
-                COUNTER
-                    .fetch_add(1, Ordering::Relaxed)
-                    .wrapping_mul(0x9e37_79b9_7f4a_7c15),
-            )
-            .wrapping_add(attempt);
+        let mut x = seed.wrapping_add(COUNTER.fetch_add(1, Ordering::Relaxed).wrapping_mul(0x9e37_79b9_7f4a_7c15)).wrapping_add(attempt);
         let mut name = b"/tmp/lua_".to_vec();
         for _ in 0..6 {
             x ^= x >> 33;
             x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
             name.push(CHARS[(x % CHARS.len() as u64) as usize]);
         }
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(os_str(&name))
-        {
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(os_str(&name)) {
             Ok(_) => return vm.ret_bytes(&name),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(_) => break,
@@ -652,27 +549,10 @@ mod tests {
 
     #[test]
     fn civil_round_trip() {
-        for &t in &[
-            0i64,
-            1,
-            -1,
-            86399,
-            86400,
-            951782400,
-            -2208988800,
-            253402300799,
-            -62135596800,
-        ] {
+        for &t in &[0i64, 1, -1, 86399, 86400, 951782400, -2208988800, 253402300799, -62135596800] {
             let tm = break_time(t).unwrap();
-            let back = make_time(
-                (tm.year - 1900) as i32,
-                tm.mon as i32,
-                tm.mday as i32,
-                tm.hour as i32,
-                tm.min as i32,
-                tm.sec as i32,
-                false,
-            );
+            let back =
+                make_time((tm.year - 1900) as i32, tm.mon as i32, tm.mday as i32, tm.hour as i32, tm.min as i32, tm.sec as i32, false);
             assert_eq!(back, Some(t));
         }
     }

@@ -62,14 +62,7 @@ pub fn open(vm: &mut Vm) {
     let v = vm.str_value(&cpath);
     vm.raw_set_str(pkg, "cpath", v);
 
-    let config = format!(
-        "{}\n{}\n{}\n{}\n{}\n",
-        DIRSEP,
-        PATH_SEP as char,
-        String::from_utf8_lossy(PATH_MARK),
-        EXEC_DIR,
-        IGNORE_MARK
-    );
+    let config = format!("{}\n{}\n{}\n{}\n{}\n", DIRSEP, PATH_SEP as char, String::from_utf8_lossy(PATH_MARK), EXEC_DIR, IGNORE_MARK);
     let v = vm.str_value(config.as_bytes());
     vm.raw_set_str(pkg, "config", v);
 

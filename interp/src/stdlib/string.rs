@@ -230,16 +230,15 @@ fn str_char(vm: &mut Vm) -> LResult<Action> {
 /// The compiler-level prototype of a runtime prototype (constants turned
 /// back into plain data), for `string.dump`.
 pub fn proto_of(vm: &Vm, fp: &FuncProto) -> Proto {
-    let constants = fp
-        .k
-        .iter()
-        .map(|v| match *v {
-            Value::Bool(b) => Constant::Bool(b),
-            Value::Num(n) => Constant::Number(n),
-            Value::Str(s) => Constant::String(vm.heap.str(s).into()),
-            _ => Constant::Nil,
-        })
-        .collect();
+    let constants =
+        fp.k.iter()
+            .map(|v| match *v {
+                Value::Bool(b) => Constant::Bool(b),
+                Value::Num(n) => Constant::Number(n),
+                Value::Str(s) => Constant::String(vm.heap.str(s).into()),
+                _ => Constant::Nil,
+            })
+            .collect();
     Proto {
         code: fp.code.to_vec(),
         constants,
@@ -362,9 +361,7 @@ fn scan(vm: &mut Vm, s: StrRef, p: StrRef, from: usize, pstart: usize, anchored:
             loop {
                 match ms.try_match(pos, pstart) {
                     Ok(Some(e)) => {
-                        let caps = (0..ms.level())
-                            .map(|i| ms.get_capture(i, (pos, e)).map_err(|er| er.message()))
-                            .collect();
+                        let caps = (0..ms.level()).map(|i| ms.get_capture(i, (pos, e)).map_err(|er| er.message())).collect();
                         break Ok(Some(Found { start: pos, end: e, caps }));
                     }
                     Ok(None) => {
@@ -447,8 +444,7 @@ fn str_gmatch(vm: &mut Vm) -> LResult<Action> {
 /// the position where the next search starts. In 5.2 a leading `^` is not
 /// an anchor here.
 fn gmatch_aux(vm: &mut Vm) -> LResult<Action> {
-    let (Value::Str(s), Value::Str(p), Value::Num(pos)) = (vm.native_upvalue(1), vm.native_upvalue(2), vm.native_upvalue(3))
-    else {
+    let (Value::Str(s), Value::Str(p), Value::Num(pos)) = (vm.native_upvalue(1), vm.native_upvalue(2), vm.native_upvalue(3)) else {
         return vm.ret0();
     };
     let Some(m) = scan(vm, s, p, pos as usize, 0, false)? else {

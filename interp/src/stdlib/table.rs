@@ -21,15 +21,7 @@ use crate::vm::{LResult, Vm};
 pub fn open(vm: &mut Vm) {
     let t = vm.new_lib(
         "table",
-        &[
-            ("concat", concat),
-            ("insert", insert),
-            ("maxn", maxn),
-            ("pack", pack),
-            ("remove", remove),
-            ("sort", sort),
-            ("unpack", unpack),
-        ],
+        &[("concat", concat), ("insert", insert), ("maxn", maxn), ("pack", pack), ("remove", remove), ("sort", sort), ("unpack", unpack)],
     );
     // 5.2 compatibility: the global `unpack` is `table.unpack`.
     let key = vm.str_value(b"unpack");
@@ -165,20 +157,13 @@ fn pack(vm: &mut Vm) -> LResult<Action> {
 pub fn unpack(vm: &mut Vm) -> LResult<Action> {
     let t = vm.check_table(1)?;
     let i = opt_int(vm, 2, 1)?;
-    let e = if vm.arg_is_none_or_nil(3) {
-        len_of(vm, t)?
-    } else {
-        check_int(vm, 3)?
-    };
+    let e = if vm.arg_is_none_or_nil(3) { len_of(vm, t)? } else { check_int(vm, 3)? };
     if i > e {
         return vm.ret0();
     }
     let n = (e - i) as u64 + 1;
     // like lua_checkstack: the slots in use plus `n` must fit in the stack limit
-    if n >= i32::MAX as u64
-        || n + vm.th.top as u64 + 5 > crate::vm::MAX_STACK as u64
-        || vm.ensure_stack(n as usize).is_err()
-    {
+    if n >= i32::MAX as u64 || n + vm.th.top as u64 + 5 > crate::vm::MAX_STACK as u64 || vm.ensure_stack(n as usize).is_err() {
         return Err(vm.rt_error("too many results to unpack"));
     }
     vm.charge(n)?;
@@ -195,11 +180,7 @@ fn add_field(vm: &mut Vm, t: TableRef, i: i64, out: &mut Vec<u8>) -> LResult<()>
         Value::Str(s) => out.extend_from_slice(vm.heap.str(s)),
         Value::Num(n) => crate::numfmt::fmt_g14(n, out),
         other => {
-            let msg = format!(
-                "invalid value ({}) at index {} in table for 'concat'",
-                other.type_name(),
-                i
-            );
+            let msg = format!("invalid value ({}) at index {} in table for 'concat'", other.type_name(), i);
             return Err(vm.rt_error(msg));
         }
     }
@@ -213,11 +194,7 @@ fn concat(vm: &mut Vm) -> LResult<Action> {
     };
     let t = vm.check_table(1)?;
     let mut i = opt_int(vm, 3, 1)?;
-    let last = if vm.arg_is_none_or_nil(4) {
-        len_of(vm, t)?
-    } else {
-        check_int(vm, 4)?
-    };
+    let last = if vm.arg_is_none_or_nil(4) { len_of(vm, t)? } else { check_int(vm, 4)? };
     let mut out = Vec::new();
     while i < last {
         add_field(vm, t, i, &mut out)?;
