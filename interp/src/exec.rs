@@ -13,7 +13,7 @@
 use crate::meta::{ArithOp, Origin};
 use crate::object::{Closure, Cont, FrameKind};
 use crate::opcodes::{fb_to_int, index_k, is_k, op, LFIELDS_PER_FLUSH};
-use crate::value::Value;
+use crate::value::{put, Value};
 use crate::vm::{LResult, Next, Vm};
 
 impl Vm {
@@ -69,6 +69,14 @@ impl Vm {
                     self.th.stack[base + $x as usize]
                 };
             }
+            // A freshly built value goes into a register as one whole
+            // store (`value::put`).
+            macro_rules! set {
+                ($x:expr, $v:expr) => {{
+                    let v = $v;
+                    put(&mut r!($x), v);
+                }};
+            }
             macro_rules! rk {
                 ($x:expr) => {{
                     let x = $x;
@@ -121,7 +129,7 @@ impl Vm {
                     let b = rk!($i.b());
                     let c = rk!($i.c());
                     if let (Value::Num(x), Value::Num(y)) = (b, c) {
-                        r!($a) = Value::Num($f(x, y));
+                        set!($a, Value::Num($f(x, y)));
                     } else {
                         step!(self.arith_op($aop, b, c, $a, origin_rk!($i.b()), origin_rk!($i.c())));
                     }
@@ -132,7 +140,14 @@ impl Vm {
                 {
                     self.th.frames[fi].pc = pc;
                     let Vm { heap, th, cur, limits, names, .. } = &mut *self;
-                    if crate::fast::run_fast(th, heap, *cur, names.index, limits.max_depth, &mut budget) {
+                    if crate::fast::run_fast(
+                        th,
+                        heap,
+                        *cur,
+                        crate::fast::FastNames { index: names.index, newindex: names.newindex },
+                        limits.max_depth,
+                        &mut budget,
+                    ) {
                         self.budget = budget;
                         continue 'reload;
                     }
@@ -169,14 +184,14 @@ impl Vm {
                         r!(a) = k[ax as usize];
                     }
                     op::LoadBool => {
-                        r!(a) = Value::Bool(i.b() != 0);
+                        set!(a, Value::Bool(i.b() != 0));
                         if i.c() != 0 {
                             pc += 1;
                         }
                     }
                     op::LoadNil => {
                         for j in 0..=i.b() {
-                            r!(a + j) = Value::Nil;
+                            set!(a + j, Value::Nil);
                         }
                     }
                     op::GetUpval => {
@@ -241,7 +256,7 @@ impl Vm {
                     op::NewTable => {
                         let (nb, nc) = (fb_to_int(i.b()), fb_to_int(i.c()));
                         let t = self.new_table_with(nb, nc);
-                        r!(a) = Value::Table(t);
+                        set!(a, Value::Table(t));
                         save!();
                         self.gc_safepoint_at(base + a as usize + 1)?;
                         reload_budget!();
@@ -269,22 +284,22 @@ impl Vm {
                     op::Unm => {
                         let b = r!(i.b());
                         if let Value::Num(x) = b {
-                            r!(a) = Value::Num(-x);
+                            set!(a, Value::Num(-x));
                             continue;
                         }
                         step!(self.arith_op(ArithOp::Unm, b, b, a, Origin::Reg(i.b()), Origin::Reg(i.b())));
                     }
                     op::Not => {
-                        r!(a) = Value::Bool(!r!(i.b()).truthy());
+                        set!(a, Value::Bool(!r!(i.b()).truthy()));
                     }
                     op::Len => {
                         let b = r!(i.b());
                         match b {
                             Value::Str(s) => {
-                                r!(a) = Value::Num(self.heap.str(s).len() as f64);
+                                set!(a, Value::Num(self.heap.str(s).len() as f64));
                             }
                             Value::Table(t) if self.heap.table(t).meta.is_none() => {
-                                r!(a) = Value::Num(self.heap.table(t).length() as f64);
+                                set!(a, Value::Num(self.heap.table(t).length() as f64));
                             }
                             _ => step!(self.len_op(b, a, Origin::Reg(i.b()))),
                         }
@@ -427,8 +442,8 @@ impl Vm {
                             let cont = if step > 0.0 { idx <= limit } else { limit <= idx };
                             if cont {
                                 pc = (pc as i64 + i.sbx() as i64) as usize;
-                                r!(a) = Value::Num(idx);
-                                r!(a + 3) = Value::Num(idx);
+                                set!(a, Value::Num(idx));
+                                set!(a + 3, Value::Num(idx));
                             }
                         }
                     }
@@ -437,9 +452,9 @@ impl Vm {
                         let init = self.for_num(r!(a), "initial")?;
                         let limit = self.for_num(r!(a + 1), "limit")?;
                         let step = self.for_num(r!(a + 2), "step")?;
-                        r!(a) = Value::Num(init - step);
-                        r!(a + 1) = Value::Num(limit);
-                        r!(a + 2) = Value::Num(step);
+                        set!(a, Value::Num(init - step));
+                        set!(a + 1, Value::Num(limit));
+                        set!(a + 2, Value::Num(step));
                         pc = (pc as i64 + i.sbx() as i64) as usize;
                     }
                     op::TForCall => {
@@ -478,11 +493,11 @@ impl Vm {
                     op::Closure => {
                         let p = &proto.protos[i.bx() as usize];
                         if let Some(c) = self.cached_closure(p, base, cl) {
-                            r!(a) = Value::Func(c);
+                            set!(a, Value::Func(c));
                             continue;
                         }
                         let f = self.op_closure(p.clone(), base, cl);
-                        r!(a) = Value::Func(f);
+                        set!(a, Value::Func(f));
                         save!();
                         self.gc_safepoint_at(base + a as usize + 1)?;
                         reload_budget!();
@@ -512,11 +527,15 @@ impl Vm {
         if !self.heap.funcs.is_live(c.idx()) {
             return None;
         }
-        let Closure::Lua { proto: cp, upvals } = self.heap.func(c) else { return None };
+        let Closure::Lua { proto: cp, upvals } = self.heap.func(c) else {
+            return None;
+        };
         if !std::rc::Rc::ptr_eq(cp, p) {
             return None;
         }
-        let Closure::Lua { upvals: encl, .. } = self.heap.func(cl) else { return None };
+        let Closure::Lua { upvals: encl, .. } = self.heap.func(cl) else {
+            return None;
+        };
         for (d, u) in p.upvals.iter().zip(upvals.iter()) {
             let want = if d.in_stack { self.open_upval_at(base + d.index as usize)? } else { *encl.get(d.index as usize)? };
             if want != *u {

@@ -34,22 +34,34 @@ use crate::object::{Closure, Cont, Frame, FrameKind, Thread, UpVal};
 use crate::opcodes::{index_k, is_k, op};
 use crate::value::{StrRef, TableRef, ThreadRef, Value};
 
-/// Run the top frame of `th` (a Lua frame) from its saved `pc` until an
-/// instruction needs the general path or the budget is nearly spent. Plain
-/// Lua-to-Lua calls and returns are followed here too. Returns `true` when
-/// the top frame changed (the caller must reload its frame state); the
-/// frames' `pc`s are saved either way.
+/// Raw `t[key]` with the key read in place (a register or a constant):
+/// matching through the reference reads the tag and the payload where they
+/// are, instead of copying the value into a temporary in pieces.
+#[inline(always)]
+fn raw_get(tb: &crate::table::Table, key: &Value) -> Value {
+    match key {
+        Value::Str(s) => tb.get_str(*s),
+        Value::Num(n) => match crate::table::num_index(*n) {
+            Some(i) if i <= tb.array.len() => tb.array[i - 1],
+            _ => tb.get(*key),
+        },
+        _ => tb.get(*key),
+    }
+}
+
 /// `t[key]` through `__index` tables (no functions): `None` when a
 /// metamethod function or a non-table `__index` must be called or indexed.
-#[inline]
-fn index_chain(heap: &Heap, mut t: TableRef, key: Value, index_name: StrRef) -> Option<Value> {
+#[inline(always)]
+fn lookup(heap: &Heap, mut t: TableRef, key: &Value, index_name: StrRef) -> Option<Value> {
     for _ in 0..crate::vm::MAX_TAG_LOOP {
         let tb = heap.table(t);
-        let v = tb.get(key);
+        let v = raw_get(tb, key);
         if !v.is_nil() {
             return Some(v);
         }
-        let Some(mt) = tb.meta else { return Some(Value::Nil) };
+        let Some(mt) = tb.meta else {
+            return Some(Value::Nil);
+        };
         match heap.table(mt).get_str(index_name) {
             Value::Nil => return Some(Value::Nil),
             Value::Table(next) => t = next,
@@ -61,18 +73,42 @@ fn index_chain(heap: &Heap, mut t: TableRef, key: Value, index_name: StrRef) -> 
 
 enum Exit {
     Call(crate::opcodes::Instruction),
+    TailCall(crate::opcodes::Instruction),
     Return(crate::opcodes::Instruction),
 }
 
+/// Whether the metatable `mt` has no `__newindex`, caching a found absence
+/// in the metatable (`Table::absent`).
+#[inline]
+fn no_newindex(heap: &mut Heap, mt: TableRef, newindex_name: StrRef) -> bool {
+    const BIT: u8 = 1 << crate::vm::Tm::NewIndex as u8;
+    let m = heap.tables.get_mut(mt.idx());
+    if m.absent & BIT != 0 {
+        return true;
+    }
+    if m.get_str(newindex_name).is_nil() {
+        m.absent |= BIT;
+        true
+    } else {
+        false
+    }
+}
+
+/// Names the fast path needs.
+#[derive(Clone, Copy)]
+pub(crate) struct FastNames {
+    pub index: StrRef,
+    pub newindex: StrRef,
+}
+
+/// Run the top frame of `th` (a Lua frame) from its saved `pc` until an
+/// instruction needs the general path or the budget is nearly spent. Plain
+/// Lua-to-Lua calls and returns are followed here too. Returns `true` when
+/// the top frame changed (the caller must reload its frame state); the
+/// frames' `pc`s are saved either way.
 #[inline(never)]
-pub(crate) fn run_fast(
-    th: &mut Thread,
-    heap: &mut Heap,
-    cur: ThreadRef,
-    index_name: StrRef,
-    max_depth: usize,
-    budget_out: &mut i64,
-) -> bool {
+pub(crate) fn run_fast(th: &mut Thread, heap: &mut Heap, cur: ThreadRef, names: FastNames, max_depth: usize, budget_out: &mut i64) -> bool {
+    let index_name = names.index;
     let Thread { stack, frames, top, open_upvals, hook_mask, .. } = th;
     if *hook_mask != 0 {
         return false;
@@ -113,6 +149,23 @@ pub(crate) fn run_fast(
                 }
             };
         }
+        // A freshly built value goes into a register as one whole store
+        // (`value::put`).
+        macro_rules! set {
+            ($x:expr, $v:expr) => {{
+                let v = $v;
+                crate::value::put(&mut r!($x), v);
+            }};
+        }
+        // A constant by reference (`x` is an RK operand with the constant bit set).
+        macro_rules! kref {
+            ($x:expr) => {{
+                let j = index_k($x) as usize;
+                debug_assert!(j < k.len());
+                // SAFETY: verified constant index (module docs)
+                unsafe { k.get_unchecked(j) }
+            }};
+        }
         macro_rules! rk {
             ($x:expr) => {{
                 let x = $x;
@@ -136,7 +189,7 @@ pub(crate) fn run_fast(
         macro_rules! arith {
             ($i:ident, $f:expr) => {{
                 if let (Value::Num(x), Value::Num(y)) = (rk!($i.b()), rk!($i.c())) {
-                    r!($i.a()) = Value::Num($f(x, y));
+                    set!($i.a(), Value::Num($f(x, y)));
                 } else {
                     bail!();
                 }
@@ -167,14 +220,14 @@ pub(crate) fn run_fast(
                     r!(a) = unsafe { *k.get_unchecked(j) };
                 }
                 op::LoadBool => {
-                    r!(a) = Value::Bool(i.b() != 0);
+                    set!(a, Value::Bool(i.b() != 0));
                     if i.c() != 0 {
                         pc += 1;
                     }
                 }
                 op::LoadNil => {
                     for j in 0..=i.b() {
-                        r!(a + j) = Value::Nil;
+                        set!(a + j, Value::Nil);
                     }
                 }
                 op::GetUpval => {
@@ -211,30 +264,33 @@ pub(crate) fn run_fast(
                         _ => bail!(),
                     }
                 }
-                op::GetTabUp | op::GetTable | op::SelfOp => {
-                    let t = match i.raw_op() {
-                        op::GetTabUp => {
-                            let u = upval!(i.b());
-                            match *heap.upvals.get(u.idx()) {
-                                UpVal::Closed(v) => v,
-                                UpVal::Open { thread, idx } if thread == cur => {
-                                    let idx = idx as usize;
-                                    if idx < base {
-                                        below[idx]
-                                    } else {
-                                        regs[idx - base]
-                                    }
-                                }
+                op::GetTabUp => {
+                    let u = upval!(i.b());
+                    let tr = match heap.upvals.get(u.idx()) {
+                        UpVal::Closed(Value::Table(t)) => *t,
+                        UpVal::Open { thread, idx } if *thread == cur => {
+                            let idx = *idx as usize;
+                            let slot = if idx < base { &below[idx] } else { &regs[idx - base] };
+                            match slot {
+                                Value::Table(t) => *t,
                                 _ => bail!(),
                             }
                         }
-                        _ => r!(i.b()),
+                        _ => bail!(),
                     };
-                    let Value::Table(tr) = t else { bail!() };
-                    let key = rk!(i.c());
-                    let Some(v) = index_chain(heap, tr, key, index_name) else { bail!() };
+                    let c = i.c();
+                    let v = if is_k(c) { lookup(heap, tr, kref!(c), index_name) } else { lookup(heap, tr, &r!(c), index_name) };
+                    let Some(v) = v else { bail!() };
+                    r!(a) = v;
+                }
+                op::GetTable | op::SelfOp => {
+                    let Value::Table(tr) = r!(i.b()) else { bail!() };
+                    let c = i.c();
+                    let v = if is_k(c) { lookup(heap, tr, kref!(c), index_name) } else { lookup(heap, tr, &r!(c), index_name) };
+                    let Some(v) = v else { bail!() };
                     if i.raw_op() == op::SelfOp {
-                        r!(a + 1) = t;
+                        // copied slot to slot, never through a local
+                        r!(a + 1) = r!(i.b());
                     }
                     r!(a) = v;
                 }
@@ -264,24 +320,40 @@ pub(crate) fn run_fast(
                     let val = rk!(i.c());
                     let tb = heap.tables.get_mut(tr.idx());
                     if let Value::Num(n) = key {
-                        let idx = n as usize;
-                        if idx as f64 == n && idx >= 1 && idx <= tb.array.len() {
-                            let slot = &mut tb.array[idx - 1];
-                            if slot.is_nil() && tb.meta.is_some() {
-                                bail!();
+                        if let Some(idx) = crate::table::num_index(n) {
+                            if idx <= tb.array.len() {
+                                let slot = &mut tb.array[idx - 1];
+                                if slot.is_nil() {
+                                    if let Some(mt) = tb.meta {
+                                        if !no_newindex(heap, mt, names.newindex) {
+                                            bail!();
+                                        }
+                                    }
+                                }
+                                let tb = heap.tables.get_mut(tr.idx());
+                                tb.array[idx - 1] = val;
+                                pc += 1;
+                                budget -= 1;
+                                continue;
                             }
-                            *slot = val;
-                            pc += 1;
-                            budget -= 1;
-                            continue;
                         }
                     }
-                    if tb.meta.is_some() {
-                        if tb.get(key).is_nil() {
+                    let mut raw = tb.meta.is_none();
+                    if let Some(mt) = tb.meta {
+                        let present = match key {
+                            Value::Str(s) => !tb.get_str(s).is_nil(),
+                            _ => !tb.get(key).is_nil(),
+                        };
+                        if present {
+                            let _ = tb.set(key, val);
+                        } else if no_newindex(heap, mt, names.newindex) {
+                            raw = true;
+                        } else {
                             bail!();
                         }
-                        let _ = tb.set(key, val);
-                    } else {
+                    }
+                    if raw {
+                        let tb = heap.tables.get_mut(tr.idx());
                         match tb.set(key, val) {
                             Ok(0) => {}
                             Ok(delta) => {
@@ -306,12 +378,14 @@ pub(crate) fn run_fast(
                 op::Pow => arith!(i, crate::meta::lua_pow),
                 op::Unm => {
                     let Value::Num(x) = r!(i.b()) else { bail!() };
-                    r!(a) = Value::Num(-x);
+                    set!(a, Value::Num(-x));
                 }
-                op::Not => r!(a) = Value::Bool(!r!(i.b()).truthy()),
+                op::Not => set!(a, Value::Bool(!r!(i.b()).truthy())),
                 op::Len => match r!(i.b()) {
-                    Value::Str(s) => r!(a) = Value::Num(heap.str(s).len() as f64),
-                    Value::Table(t) if heap.table(t).meta.is_none() => r!(a) = Value::Num(heap.table(t).length() as f64),
+                    Value::Str(s) => set!(a, Value::Num(heap.str(s).len() as f64)),
+                    Value::Table(t) if heap.table(t).meta.is_none() => {
+                        set!(a, Value::Num(heap.table(t).length() as f64))
+                    }
                     _ => bail!(),
                 },
                 op::Jmp => {
@@ -379,8 +453,8 @@ pub(crate) fn run_fast(
                     let go = if step > 0.0 { idx <= limit } else { limit <= idx };
                     if go {
                         pc = (pc as i64 + i.sbx() as i64) as usize;
-                        r!(a) = Value::Num(idx);
-                        r!(a + 3) = Value::Num(idx);
+                        set!(a, Value::Num(idx));
+                        set!(a + 3, Value::Num(idx));
                     }
                 }
                 op::TForLoop => {
@@ -391,6 +465,7 @@ pub(crate) fn run_fast(
                     }
                 }
                 op::Call => break Exit::Call(i),
+                op::TailCall => break Exit::TailCall(i),
                 op::Return => break Exit::Return(i),
                 _ => bail!(),
             }
@@ -417,7 +492,7 @@ pub(crate) fn run_fast(
                     bail!();
                 }
                 for j in nargs..np {
-                    regs[a as usize + 1 + j] = Value::Nil;
+                    crate::value::put(&mut regs[a as usize + 1 + j], Value::Nil);
                 }
                 frames[fi].pc = pc + 1;
                 let ftop = func + 1 + ms;
@@ -438,6 +513,49 @@ pub(crate) fn run_fast(
                 changed = true;
                 continue 'frame;
             }
+            Exit::TailCall(i) => {
+                // A tail call of a Lua function with fixed parameters: the
+                // callee replaces this frame (same function slot, results and
+                // continuation), as `exec.rs` does it.
+                let a = i.a();
+                let func = base + a as usize;
+                let b = i.b();
+                let ntop = if b != 0 { func + b as usize } else { *top };
+                let Value::Func(f) = r!(a) else { bail!() };
+                let Closure::Lua { proto: p2, .. } = heap.func(f) else { bail!() };
+                if p2.is_vararg || frames[fi].handler.is_some() {
+                    bail!();
+                }
+                // upvalues of this frame must be closed first: leave that to the general path
+                if !proto.protos.is_empty() && open_upvals.last().is_some_and(|&(idx, _)| idx >= base) {
+                    bail!();
+                }
+                let (np, ms) = (p2.num_params as usize, p2.max_stack as usize);
+                let nargs = ntop - func - 1;
+                let dst = frames[fi].func;
+                let need = dst + 1 + nargs + np + ms + crate::vm::MIN_STACK;
+                if need > stack.len() {
+                    bail!();
+                }
+                // the function and its arguments move down (`dst < func`)
+                for j in 0..=nargs {
+                    stack[dst + j] = stack[func + j];
+                }
+                for j in nargs..np {
+                    crate::value::put(&mut stack[dst + 1 + j], Value::Nil);
+                }
+                let ftop = dst + 1 + ms;
+                *top = ftop;
+                let fr = &mut frames[fi];
+                fr.base = dst + 1;
+                fr.top = ftop;
+                fr.pc = 0;
+                fr.tail = true;
+                fr.nvarargs = 0;
+                budget -= 1;
+                changed = true;
+                continue 'frame;
+            }
             Exit::Return(i) => {
                 let a = i.a();
                 // Return to a Lua caller through an ordinary call.
@@ -450,10 +568,13 @@ pub(crate) fn run_fast(
                 let first = base + a as usize;
                 let b = i.b();
                 let n = if b != 0 { b as usize - 1 } else { *top - first };
-                let fr = frames.pop().expect("frame");
-                let res = fr.func;
+                // read the two fields needed and drop the frame without
+                // copying it out (a whole-frame copy would wait on the
+                // separate stores that pushed it)
+                let (res, nresults) = (frames[fi].func, frames[fi].nresults);
+                frames.truncate(fi);
                 // results move down (`res < first`): an ascending copy is safe
-                let w = if fr.nresults < 0 { n } else { fr.nresults as usize };
+                let w = if nresults < 0 { n } else { nresults as usize };
                 let kk = n.min(w);
                 assert!(first + kk <= stack.len() && res + w <= stack.len());
                 for j in 0..kk {
@@ -462,9 +583,9 @@ pub(crate) fn run_fast(
                 }
                 for j in kk..w {
                     // SAFETY: checked above
-                    unsafe { *stack.get_unchecked_mut(res + j) = Value::Nil };
+                    crate::value::put(unsafe { stack.get_unchecked_mut(res + j) }, Value::Nil);
                 }
-                *top = if fr.nresults < 0 { res + n } else { frames[fi - 1].top };
+                *top = if nresults < 0 { res + n } else { frames[fi - 1].top };
                 budget -= 1;
                 changed = true;
                 continue 'frame;

@@ -33,7 +33,9 @@ pub struct Table {
     /// Capacity of the hash part (0 or a power of two); `entries.len() <= hcap`.
     hcap: usize,
     pub(crate) meta: Option<TableRef>,
-    /// Cache of absent metamethods (bit set = known absent), PUC's `flags`.
+    /// Cache of absent metamethods when this table is a metatable (bit
+    /// `1 << Tm as u8` set = known absent), PUC's `flags`. Cleared by every
+    /// store of a string key and whenever a field is restored.
     pub(crate) absent: u8,
 }
 
@@ -70,12 +72,20 @@ fn key_hash(v: Value) -> u64 {
 /// The array index for a number key, if it is an integer in `1..`.
 #[inline]
 fn as_index(n: f64) -> Option<usize> {
-    let i = n as usize;
+    // through i64: one conversion each way (`as usize` from a float needs a
+    // longer sequence for the upper half of the range)
+    let i = n as i64;
     if i as f64 == n && i >= 1 {
-        Some(i)
+        Some(i as usize)
     } else {
         None
     }
+}
+
+/// `as_index` for the interpreter's fast paths.
+#[inline(always)]
+pub(crate) fn num_index(n: f64) -> Option<usize> {
+    as_index(n)
 }
 
 const MAX_ARRAY_BITS: usize = 26;
@@ -244,6 +254,10 @@ impl Table {
     }
 
     fn set_hash(&mut self, key: Value, val: Value) -> isize {
+        if matches!(key, Value::Str(_)) {
+            // the key may be a metamethod name: forget cached absences
+            self.absent = 0;
+        }
         if let Some(i) = self.find(key) {
             self.entries[i].val = val;
             return 0;

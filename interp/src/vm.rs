@@ -462,7 +462,7 @@ impl Vm {
         if top >= self.th.stack.len() {
             self.th.stack.resize(top + MIN_STACK + top / 2, Value::Nil);
         }
-        self.th.stack[top] = v;
+        crate::value::put(&mut self.th.stack[top], v);
         self.th.top = top + 1;
     }
 
@@ -1146,13 +1146,19 @@ impl Vm {
         if self.th.hook_mask & crate::ldebug::MASK_RET != 0 {
             self.ret_hook()?;
         }
-        let fr = self.th.frames.pop().expect("frame");
-        match fr.cont {
+        // the fields needed are read one by one: copying the whole frame out
+        // would wait on the separate stores that pushed it
+        let fi = self.th.frames.len() - 1;
+        let (cont, func, wanted) = {
+            let f = &self.th.frames[fi];
+            (f.cont, f.func, f.nresults)
+        };
+        self.th.frames.truncate(fi);
+        match cont {
             Cont::Call | Cont::Boundary => {
-                let res = fr.func;
-                let wanted = fr.nresults;
+                let res = func;
                 self.move_results(first, n, res, wanted);
-                if fr.cont == Cont::Boundary {
+                if cont == Cont::Boundary {
                     return Ok(Next::Exit);
                 }
                 if wanted >= 0 {
@@ -1168,7 +1174,7 @@ impl Vm {
                 // results of the protected function become the pcall frame's
                 // results, prefixed with true
                 let v0 = Value::Bool(true);
-                let dst = fr.func;
+                let dst = func;
                 self.th.stack.copy_within(first..first + n, dst + 1);
                 self.th.stack[dst] = v0;
                 self.th.top = dst + 1 + n;
