@@ -116,8 +116,13 @@ impl Vm {
         Ok(v)
     }
 
+    #[inline]
     pub fn check_number(&mut self, i: usize) -> LResult<f64> {
-        match self.to_number(self.arg(i)) {
+        let v = self.arg(i);
+        if let Value::Num(n) = v {
+            return Ok(n);
+        }
+        match self.to_number(v) {
             Some(n) => Ok(n),
             None => Err(self.type_arg_error(i, "number")),
         }

@@ -139,18 +139,13 @@ impl Vm {
             loop {
                 {
                     self.th.frames[fi].pc = pc;
-                    let Vm { heap, th, cur, limits, names, .. } = &mut *self;
-                    if crate::fast::run_fast(
-                        th,
-                        heap,
-                        *cur,
-                        crate::fast::FastNames { index: names.index, newindex: names.newindex },
-                        limits.max_depth,
-                        &mut budget,
-                    ) {
-                        self.budget = budget;
-                        continue 'reload;
+                    self.budget = budget;
+                    match crate::fast::run_fast(self)? {
+                        crate::fast::Fast::Bail => {}
+                        crate::fast::Fast::Changed => continue 'reload,
+                        crate::fast::Fast::Next(n) => return Ok(n),
                     }
+                    budget = self.budget;
                     pc = self.th.frames[fi].pc;
                 }
                 budget -= 1;

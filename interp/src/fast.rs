@@ -33,6 +33,7 @@ use crate::gc::Heap;
 use crate::object::{Closure, Cont, Frame, FrameKind, Thread, UpVal};
 use crate::opcodes::{index_k, is_k, op};
 use crate::value::{StrRef, TableRef, ThreadRef, Value};
+use crate::vm::{LResult, Vm};
 
 /// Raw `t[key]` with the key read in place (a register or a constant):
 /// matching through the reference reads the tag and the payload where they
@@ -94,11 +95,35 @@ fn no_newindex(heap: &mut Heap, mt: TableRef, newindex_name: StrRef) -> bool {
     }
 }
 
-/// Names the fast path needs.
-#[derive(Clone, Copy)]
-pub(crate) struct FastNames {
-    pub index: StrRef,
-    pub newindex: StrRef,
+/// A call the fast path does not set up itself (a native, a vararg
+/// function, a stack to grow, the depth limit), made through `Vm::precall`
+/// with the calling frame's `pc` and the budget saved. `Ok(changed)` when
+/// the fast loop can go on with the (new or same) top Lua frame, `Err` with
+/// what to tell the executor otherwise. Out of line: it keeps the loop's
+/// register pressure down.
+#[inline(never)]
+fn general_call(vm: &mut Vm, func: usize, nresults: i32, depth: usize, cur: ThreadRef) -> LResult<Result<bool, Fast>> {
+    let next = vm.precall(func, nresults, Cont::Call)?;
+    let same = vm.cur == cur;
+    let nframes = vm.th.frames.len();
+    Ok(match next {
+        crate::vm::Next::Continue if same && nframes == depth => Ok(false),
+        crate::vm::Next::Reload if same && nframes == depth + 1 && vm.th.frames[depth].kind == FrameKind::Lua => Ok(true),
+        crate::vm::Next::Continue | crate::vm::Next::Reload => Err(Fast::Changed),
+        other => Err(Fast::Next(other)),
+    })
+}
+
+/// How `run_fast` stopped.
+pub(crate) enum Fast {
+    /// At an instruction it leaves to the general path; the top frame is
+    /// the one the caller was running.
+    Bail,
+    /// The top frame changed (calls, returns, a coroutine switch): the
+    /// caller must reload its frame state.
+    Changed,
+    /// A call made from here asked the executor to do something (`Vm::precall`'s answer).
+    Next(crate::vm::Next),
 }
 
 /// Run the top frame of `th` (a Lua frame) from its saved `pc` until an
@@ -107,488 +132,512 @@ pub(crate) struct FastNames {
 /// the top frame changed (the caller must reload its frame state); the
 /// frames' `pc`s are saved either way.
 #[inline(never)]
-pub(crate) fn run_fast(th: &mut Thread, heap: &mut Heap, cur: ThreadRef, names: FastNames, max_depth: usize, budget_out: &mut i64) -> bool {
-    let index_name = names.index;
-    let Thread { stack, frames, top, open_upvals, hook_mask, .. } = th;
-    if *hook_mask != 0 {
-        return false;
-    }
-    let mut budget = *budget_out;
+pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
+    let cur: ThreadRef = vm.cur;
+    let (index_name, newindex_name) = (vm.names.index, vm.names.newindex);
+    let max_depth = vm.limits.max_depth;
+    let mut budget = vm.budget;
     let mut changed = false;
-    'frame: loop {
-        let fi = frames.len() - 1;
-        let (base, mut pc, func_slot) = {
-            let f = &frames[fi];
-            (f.base, f.pc, f.func)
-        };
-        let cl = match stack[func_slot] {
-            Value::Func(f) => f,
-            _ => unreachable!("Lua frame without a function"),
-        };
-        // SAFETY: nothing in this function frees, moves or changes a closure
-        // (no allocation, no collection, no closure creation), so the
-        // prototype of `cl` (an `Rc` allocation of its own) and its upvalue list
-        // (a boxed slice of its own) stay alive and unchanged until we return,
-        // even if the function slot is overwritten; writes through `heap` only
-        // touch tables and upvalue cells, never these allocations.
-        let (proto, ups): (&crate::object::FuncProto, &[crate::value::UpvalRef]) = match heap.func(cl) {
-            Closure::Lua { proto, upvals } => unsafe { (&*std::rc::Rc::as_ptr(proto), &*(&**upvals as *const [crate::value::UpvalRef])) },
-            _ => unreachable!("Lua frame with a native function"),
-        };
-        let code = &proto.code[..];
-        let k = &proto.k[..];
-        debug_assert!(base + proto.max_stack as usize <= stack.len());
-        let (below, regs) = stack.split_at_mut(base);
-        macro_rules! r {
+    // `'vm` derives the borrows of the VM's parts (again after a general
+    // call, which may grow the stack or switch threads); `'frame` loads the
+    // top frame (again after a Lua call or return made here).
+    'vm: loop {
+        let Vm { th, heap, budget: budget_out, .. } = &mut *vm;
+        let heap: &mut Heap = heap;
+        let Thread { stack, frames, top, open_upvals, hook_mask, .. } = &mut **th;
+        if *hook_mask != 0 {
+            *budget_out = budget;
+            return Ok(if changed { Fast::Changed } else { Fast::Bail });
+        }
+        // The stack is addressed through a raw pointer: it is not resized while
+        // these borrows live (no allocation here; after a native call the
+        // `'frame` loop derives everything again), and a pointer takes one
+        // machine register where two slices took four.
+        let slen = stack.len();
+        let sp: *mut Value = stack.as_mut_ptr();
+        // A stack slot by absolute index.
+        macro_rules! slot {
             ($x:expr) => {
                 *{
-                    let x = $x as usize;
-                    debug_assert!(x < regs.len());
-                    // SAFETY: verified register operand, frame fits in the stack (module docs)
-                    unsafe { regs.get_unchecked_mut(x) }
+                    let x: usize = $x;
+                    debug_assert!(x < slen);
+                    // SAFETY: callers check `x < slen` (or it follows from a
+                    // frame fitting in the stack); `sp` is valid for `slen` values
+                    unsafe { &mut *sp.add(x) }
                 }
             };
         }
-        // A freshly built value goes into a register as one whole store
-        // (`value::put`).
-        macro_rules! set {
-            ($x:expr, $v:expr) => {{
-                let v = $v;
-                crate::value::put(&mut r!($x), v);
-            }};
-        }
-        // A constant by reference (`x` is an RK operand with the constant bit set).
-        macro_rules! kref {
-            ($x:expr) => {{
-                let j = index_k($x) as usize;
-                debug_assert!(j < k.len());
-                // SAFETY: verified constant index (module docs)
-                unsafe { k.get_unchecked(j) }
-            }};
-        }
-        macro_rules! rk {
-            ($x:expr) => {{
-                let x = $x;
-                if is_k(x) {
-                    let j = index_k(x) as usize;
+        'frame: loop {
+            let fi = frames.len() - 1;
+            let (base, mut pc, func_slot) = {
+                let f = &frames[fi];
+                (f.base, f.pc, f.func)
+            };
+            let cl = match slot!(func_slot) {
+                Value::Func(f) => f,
+                _ => unreachable!("Lua frame without a function"),
+            };
+            // SAFETY: nothing in this function frees, moves or changes a closure
+            // (no allocation, no collection, no closure creation), so the
+            // prototype of `cl` (an `Rc` allocation of its own) and its upvalue list
+            // (a boxed slice of its own) stay alive and unchanged until we return,
+            // even if the function slot is overwritten; writes through `heap` only
+            // touch tables and upvalue cells, never these allocations.
+            let (proto, ups): (&crate::object::FuncProto, &[crate::value::UpvalRef]) = match heap.func(cl) {
+                Closure::Lua { proto, upvals } => unsafe {
+                    (&*std::rc::Rc::as_ptr(proto), &*(&**upvals as *const [crate::value::UpvalRef]))
+                },
+                _ => unreachable!("Lua frame with a native function"),
+            };
+            let code = &proto.code[..];
+            let k = &proto.k[..];
+            debug_assert!(base + proto.max_stack as usize <= slen);
+            // SAFETY: the frame fits in the stack (module docs)
+            let regs: *mut Value = unsafe { sp.add(base) };
+            macro_rules! r {
+                ($x:expr) => {
+                    *{
+                        let x = $x as usize;
+                        debug_assert!(base + x < slen);
+                        // SAFETY: verified register operand, frame fits in the stack (module docs)
+                        unsafe { &mut *regs.add(x) }
+                    }
+                };
+            }
+            // A freshly built value goes into a register as one whole store
+            // (`value::put`).
+            macro_rules! set {
+                ($x:expr, $v:expr) => {{
+                    let v = $v;
+                    crate::value::put(&mut r!($x), v);
+                }};
+            }
+            // A constant by reference (`x` is an RK operand with the constant bit set).
+            macro_rules! kref {
+                ($x:expr) => {{
+                    let j = index_k($x) as usize;
                     debug_assert!(j < k.len());
                     // SAFETY: verified constant index (module docs)
-                    unsafe { *k.get_unchecked(j) }
-                } else {
-                    r!(x)
-                }
-            }};
-        }
-        macro_rules! bail {
-            () => {{
-                frames[fi].pc = pc;
-                *budget_out = budget;
-                return changed;
-            }};
-        }
-        macro_rules! arith {
-            ($i:ident, $f:expr) => {{
-                if let (Value::Num(x), Value::Num(y)) = (rk!($i.b()), rk!($i.c())) {
-                    set!($i.a(), Value::Num($f(x, y)));
-                } else {
+                    unsafe { k.get_unchecked(j) }
+                }};
+            }
+            macro_rules! rk {
+                ($x:expr) => {{
+                    let x = $x;
+                    if is_k(x) {
+                        let j = index_k(x) as usize;
+                        debug_assert!(j < k.len());
+                        // SAFETY: verified constant index (module docs)
+                        unsafe { *k.get_unchecked(j) }
+                    } else {
+                        r!(x)
+                    }
+                }};
+            }
+            macro_rules! bail {
+                () => {{
+                    frames[fi].pc = pc;
+                    *budget_out = budget;
+                    return Ok(if changed { Fast::Changed } else { Fast::Bail });
+                }};
+            }
+            macro_rules! arith {
+                ($i:ident, $f:expr) => {{
+                    if let (Value::Num(x), Value::Num(y)) = (rk!($i.b()), rk!($i.c())) {
+                        set!($i.a(), Value::Num($f(x, y)));
+                    } else {
+                        bail!();
+                    }
+                }};
+            }
+            macro_rules! upval {
+                ($n:expr) => {{
+                    let n = $n as usize;
+                    debug_assert!(n < ups.len());
+                    // SAFETY: verified upvalue index (below the prototype's upvalue count)
+                    unsafe { *ups.get_unchecked(n) }
+                }};
+            }
+            let exit = loop {
+                if budget <= 1 {
                     bail!();
                 }
-            }};
-        }
-        macro_rules! upval {
-            ($n:expr) => {{
-                let n = $n as usize;
-                debug_assert!(n < ups.len());
-                // SAFETY: verified upvalue index (below the prototype's upvalue count)
-                unsafe { *ups.get_unchecked(n) }
-            }};
-        }
-        let exit = loop {
-            if budget <= 1 {
-                bail!();
-            }
-            debug_assert!(pc < code.len());
-            // SAFETY: `pc` stays inside verified code (module docs)
-            let i = unsafe { *code.get_unchecked(pc) };
-            let a = i.a();
-            match i.raw_op() {
-                op::Move => r!(a) = r!(i.b()),
-                op::LoadK => {
-                    let j = i.bx() as usize;
-                    debug_assert!(j < k.len());
-                    // SAFETY: verified constant index (module docs)
-                    r!(a) = unsafe { *k.get_unchecked(j) };
-                }
-                op::LoadBool => {
-                    set!(a, Value::Bool(i.b() != 0));
-                    if i.c() != 0 {
-                        pc += 1;
+                debug_assert!(pc < code.len());
+                // SAFETY: `pc` stays inside verified code (module docs)
+                let i = unsafe { *code.get_unchecked(pc) };
+                let a = i.a();
+                match i.raw_op() {
+                    op::Move => r!(a) = r!(i.b()),
+                    op::LoadK => {
+                        let j = i.bx() as usize;
+                        debug_assert!(j < k.len());
+                        // SAFETY: verified constant index (module docs)
+                        r!(a) = unsafe { *k.get_unchecked(j) };
                     }
-                }
-                op::LoadNil => {
-                    for j in 0..=i.b() {
-                        set!(a + j, Value::Nil);
-                    }
-                }
-                op::GetUpval => {
-                    let u = upval!(i.b());
-                    r!(a) = match *heap.upvals.get(u.idx()) {
-                        UpVal::Closed(v) => v,
-                        UpVal::Open { thread, idx } if thread == cur => {
-                            let idx = idx as usize;
-                            if idx < base {
-                                below[idx]
-                            } else {
-                                regs[idx - base]
-                            }
+                    op::LoadBool => {
+                        set!(a, Value::Bool(i.b() != 0));
+                        if i.c() != 0 {
+                            pc += 1;
                         }
-                        _ => bail!(),
-                    };
-                }
-                op::SetUpval => {
-                    let u = upval!(i.b());
-                    let v = r!(a);
-                    if heap.iso.upval_is_old(u) {
-                        bail!(); // the general path logs the write (isolate.rs)
                     }
-                    match heap.upvals.get_mut(u.idx()) {
-                        UpVal::Closed(slot) => *slot = v,
-                        UpVal::Open { thread, idx } if *thread == cur => {
-                            let idx = *idx as usize;
-                            if idx < base {
-                                below[idx] = v;
-                            } else {
-                                regs[idx - base] = v;
-                            }
+                    op::LoadNil => {
+                        for j in 0..=i.b() {
+                            set!(a + j, Value::Nil);
                         }
-                        _ => bail!(),
                     }
-                }
-                op::GetTabUp => {
-                    let u = upval!(i.b());
-                    let tr = match heap.upvals.get(u.idx()) {
-                        UpVal::Closed(Value::Table(t)) => *t,
-                        UpVal::Open { thread, idx } if *thread == cur => {
-                            let idx = *idx as usize;
-                            let slot = if idx < base { &below[idx] } else { &regs[idx - base] };
-                            match slot {
-                                Value::Table(t) => *t,
+                    op::GetUpval => {
+                        let u = upval!(i.b());
+                        r!(a) = match *heap.upvals.get(u.idx()) {
+                            UpVal::Closed(v) => v,
+                            UpVal::Open { thread, idx } if thread == cur && (idx as usize) < slen => slot!(idx as usize),
+                            _ => bail!(),
+                        };
+                    }
+                    op::SetUpval => {
+                        let u = upval!(i.b());
+                        let v = r!(a);
+                        if heap.iso.upval_is_old(u) {
+                            bail!(); // the general path logs the write (isolate.rs)
+                        }
+                        match heap.upvals.get_mut(u.idx()) {
+                            UpVal::Closed(slot) => *slot = v,
+                            UpVal::Open { thread, idx } if *thread == cur && (*idx as usize) < slen => slot!(*idx as usize) = v,
+                            _ => bail!(),
+                        }
+                    }
+                    op::GetTabUp => {
+                        let u = upval!(i.b());
+                        let tr = match heap.upvals.get(u.idx()) {
+                            UpVal::Closed(Value::Table(t)) => *t,
+                            UpVal::Open { thread, idx } if *thread == cur && (*idx as usize) < slen => match slot!(*idx as usize) {
+                                Value::Table(t) => t,
+                                _ => bail!(),
+                            },
+                            _ => bail!(),
+                        };
+                        let c = i.c();
+                        let v = if is_k(c) { lookup(heap, tr, kref!(c), index_name) } else { lookup(heap, tr, &r!(c), index_name) };
+                        let Some(v) = v else { bail!() };
+                        r!(a) = v;
+                    }
+                    op::GetTable | op::SelfOp => {
+                        let Value::Table(tr) = r!(i.b()) else { bail!() };
+                        let c = i.c();
+                        let v = if is_k(c) { lookup(heap, tr, kref!(c), index_name) } else { lookup(heap, tr, &r!(c), index_name) };
+                        let Some(v) = v else { bail!() };
+                        if i.raw_op() == op::SelfOp {
+                            // copied slot to slot, never through a local
+                            r!(a + 1) = r!(i.b());
+                        }
+                        r!(a) = v;
+                    }
+                    op::SetTabUp | op::SetTable => {
+                        let t = if i.raw_op() == op::SetTabUp {
+                            let u = upval!(a);
+                            match *heap.upvals.get(u.idx()) {
+                                UpVal::Closed(v) => v,
+                                UpVal::Open { thread, idx } if thread == cur && (idx as usize) < slen => slot!(idx as usize),
                                 _ => bail!(),
                             }
+                        } else {
+                            r!(a)
+                        };
+                        let Value::Table(tr) = t else { bail!() };
+                        if heap.iso.table_is_old(tr) {
+                            bail!(); // the general path logs the write (isolate.rs)
+                        }
+                        let key = rk!(i.b());
+                        let val = rk!(i.c());
+                        let tb = heap.tables.get_mut(tr.idx());
+                        if let Value::Num(n) = key {
+                            if let Some(idx) = crate::table::num_index(n) {
+                                if idx <= tb.array.len() {
+                                    let slot = &mut tb.array[idx - 1];
+                                    if slot.is_nil() {
+                                        if let Some(mt) = tb.meta {
+                                            if !no_newindex(heap, mt, newindex_name) {
+                                                bail!();
+                                            }
+                                        }
+                                    }
+                                    let tb = heap.tables.get_mut(tr.idx());
+                                    tb.array[idx - 1] = val;
+                                    pc += 1;
+                                    budget -= 1;
+                                    continue;
+                                }
+                            }
+                        }
+                        let mut raw = tb.meta.is_none();
+                        if let Some(mt) = tb.meta {
+                            let present = match key {
+                                Value::Str(s) => !tb.get_str(s).is_nil(),
+                                _ => !tb.get(key).is_nil(),
+                            };
+                            if present {
+                                let _ = tb.set(key, val);
+                            } else if no_newindex(heap, mt, newindex_name) {
+                                raw = true;
+                            } else {
+                                bail!();
+                            }
+                        }
+                        if raw {
+                            let tb = heap.tables.get_mut(tr.idx());
+                            match tb.set(key, val) {
+                                Ok(0) => {}
+                                Ok(delta) => {
+                                    heap.adjust(delta);
+                                    // growth may make a collection due: let the
+                                    // general path reach its safepoints
+                                    if heap.gc_due() {
+                                        pc += 1;
+                                        budget -= 1;
+                                        bail!();
+                                    }
+                                }
+                                Err(_) => bail!(),
+                            }
+                        }
+                    }
+                    op::Add => arith!(i, |x: f64, y: f64| x + y),
+                    op::Sub => arith!(i, |x: f64, y: f64| x - y),
+                    op::Mul => arith!(i, |x: f64, y: f64| x * y),
+                    op::Div => arith!(i, |x: f64, y: f64| x / y),
+                    op::Mod => arith!(i, crate::meta::lua_mod),
+                    op::Pow => arith!(i, crate::meta::lua_pow),
+                    op::Unm => {
+                        let Value::Num(x) = r!(i.b()) else { bail!() };
+                        set!(a, Value::Num(-x));
+                    }
+                    op::Not => set!(a, Value::Bool(!r!(i.b()).truthy())),
+                    op::Len => match r!(i.b()) {
+                        Value::Str(s) => set!(a, Value::Num(heap.str(s).len() as f64)),
+                        Value::Table(t) if heap.table(t).meta.is_none() => {
+                            set!(a, Value::Num(heap.table(t).length() as f64))
                         }
                         _ => bail!(),
-                    };
-                    let c = i.c();
-                    let v = if is_k(c) { lookup(heap, tr, kref!(c), index_name) } else { lookup(heap, tr, &r!(c), index_name) };
-                    let Some(v) = v else { bail!() };
-                    r!(a) = v;
-                }
-                op::GetTable | op::SelfOp => {
-                    let Value::Table(tr) = r!(i.b()) else { bail!() };
-                    let c = i.c();
-                    let v = if is_k(c) { lookup(heap, tr, kref!(c), index_name) } else { lookup(heap, tr, &r!(c), index_name) };
-                    let Some(v) = v else { bail!() };
-                    if i.raw_op() == op::SelfOp {
-                        // copied slot to slot, never through a local
-                        r!(a + 1) = r!(i.b());
+                    },
+                    op::Jmp => {
+                        if a != 0 {
+                            bail!();
+                        }
+                        pc = (pc as i64 + 1 + i.sbx() as i64) as usize;
+                        budget -= 1;
+                        continue;
                     }
-                    r!(a) = v;
-                }
-                op::SetTabUp | op::SetTable => {
-                    let t = if i.raw_op() == op::SetTabUp {
-                        let u = upval!(a);
-                        match *heap.upvals.get(u.idx()) {
-                            UpVal::Closed(v) => v,
-                            UpVal::Open { thread, idx } if thread == cur => {
-                                let idx = idx as usize;
-                                if idx < base {
-                                    below[idx]
+                    op::Eq => {
+                        let (b, c) = (rk!(i.b()), rk!(i.c()));
+                        let res = if b == c {
+                            true
+                        } else {
+                            match (b, c) {
+                                (Value::Table(_), Value::Table(_)) | (Value::UserData(_), Value::UserData(_)) => bail!(),
+                                _ => false,
+                            }
+                        };
+                        if res != (a != 0) {
+                            pc += 1;
+                        }
+                    }
+                    op::Lt | op::Le => {
+                        let lt = i.raw_op() == op::Lt;
+                        let res = match (rk!(i.b()), rk!(i.c())) {
+                            (Value::Num(x), Value::Num(y)) => {
+                                if lt {
+                                    x < y
                                 } else {
-                                    regs[idx - base]
+                                    x <= y
+                                }
+                            }
+                            (Value::Str(x), Value::Str(y)) => {
+                                let o = heap.str(x).cmp(heap.str(y));
+                                if lt {
+                                    o.is_lt()
+                                } else {
+                                    o.is_le()
                                 }
                             }
                             _ => bail!(),
-                        }
-                    } else {
-                        r!(a)
-                    };
-                    let Value::Table(tr) = t else { bail!() };
-                    if heap.iso.table_is_old(tr) {
-                        bail!(); // the general path logs the write (isolate.rs)
-                    }
-                    let key = rk!(i.b());
-                    let val = rk!(i.c());
-                    let tb = heap.tables.get_mut(tr.idx());
-                    if let Value::Num(n) = key {
-                        if let Some(idx) = crate::table::num_index(n) {
-                            if idx <= tb.array.len() {
-                                let slot = &mut tb.array[idx - 1];
-                                if slot.is_nil() {
-                                    if let Some(mt) = tb.meta {
-                                        if !no_newindex(heap, mt, names.newindex) {
-                                            bail!();
-                                        }
-                                    }
-                                }
-                                let tb = heap.tables.get_mut(tr.idx());
-                                tb.array[idx - 1] = val;
-                                pc += 1;
-                                budget -= 1;
-                                continue;
-                            }
-                        }
-                    }
-                    let mut raw = tb.meta.is_none();
-                    if let Some(mt) = tb.meta {
-                        let present = match key {
-                            Value::Str(s) => !tb.get_str(s).is_nil(),
-                            _ => !tb.get(key).is_nil(),
                         };
-                        if present {
-                            let _ = tb.set(key, val);
-                        } else if no_newindex(heap, mt, names.newindex) {
-                            raw = true;
+                        if res != (a != 0) {
+                            pc += 1;
+                        }
+                    }
+                    op::Test => {
+                        if r!(a).truthy() != (i.c() != 0) {
+                            pc += 1;
+                        }
+                    }
+                    op::TestSet => {
+                        let v = r!(i.b());
+                        if v.truthy() != (i.c() != 0) {
+                            pc += 1;
                         } else {
-                            bail!();
+                            r!(a) = v;
                         }
                     }
-                    if raw {
-                        let tb = heap.tables.get_mut(tr.idx());
-                        match tb.set(key, val) {
-                            Ok(0) => {}
-                            Ok(delta) => {
-                                heap.adjust(delta);
-                                // growth may make a collection due: let the
-                                // general path reach its safepoints
-                                if heap.gc_due() {
-                                    pc += 1;
-                                    budget -= 1;
-                                    bail!();
-                                }
-                            }
-                            Err(_) => bail!(),
+                    op::ForLoop => {
+                        let (Value::Num(idx), Value::Num(limit), Value::Num(step)) = (r!(a), r!(a + 1), r!(a + 2)) else { bail!() };
+                        let idx = idx + step;
+                        let go = if step > 0.0 { idx <= limit } else { limit <= idx };
+                        if go {
+                            pc = (pc as i64 + i.sbx() as i64) as usize;
+                            set!(a, Value::Num(idx));
+                            set!(a + 3, Value::Num(idx));
                         }
                     }
-                }
-                op::Add => arith!(i, |x: f64, y: f64| x + y),
-                op::Sub => arith!(i, |x: f64, y: f64| x - y),
-                op::Mul => arith!(i, |x: f64, y: f64| x * y),
-                op::Div => arith!(i, |x: f64, y: f64| x / y),
-                op::Mod => arith!(i, crate::meta::lua_mod),
-                op::Pow => arith!(i, crate::meta::lua_pow),
-                op::Unm => {
-                    let Value::Num(x) = r!(i.b()) else { bail!() };
-                    set!(a, Value::Num(-x));
-                }
-                op::Not => set!(a, Value::Bool(!r!(i.b()).truthy())),
-                op::Len => match r!(i.b()) {
-                    Value::Str(s) => set!(a, Value::Num(heap.str(s).len() as f64)),
-                    Value::Table(t) if heap.table(t).meta.is_none() => {
-                        set!(a, Value::Num(heap.table(t).length() as f64))
+                    op::TForLoop => {
+                        let v = r!(a + 1);
+                        if !v.is_nil() {
+                            r!(a) = v;
+                            pc = (pc as i64 + i.sbx() as i64) as usize;
+                        }
                     }
+                    op::Call => break Exit::Call(i),
+                    op::TailCall => break Exit::TailCall(i),
+                    op::Return => break Exit::Return(i),
                     _ => bail!(),
-                },
-                op::Jmp => {
-                    if a != 0 {
+                }
+                pc += 1;
+                budget -= 1;
+            };
+            // Calls and returns, out of the instruction loop so its state stays small.
+            match exit {
+                Exit::Call(i) => {
+                    let a = i.a();
+                    // A plain call of a Lua function with fixed parameters.
+                    let func = base + a as usize;
+                    let b = i.b();
+                    let ntop = if b != 0 { func + b as usize } else { *top };
+                    let Value::Func(f) = r!(a) else { bail!() };
+                    let need = match heap.func(f) {
+                        Closure::Lua { proto: p2, .. } if !p2.is_vararg => {
+                            func + 1 + (ntop - func - 1) + p2.num_params as usize + p2.max_stack as usize + crate::vm::MIN_STACK
+                        }
+                        _ => usize::MAX,
+                    };
+                    if need > slen || frames.len() >= max_depth {
+                        // Natives, vararg functions, a stack to grow, the depth
+                        // limit: the general call machinery, called from here
+                        // so that the common case (a native that returns)
+                        // continues in this loop.
+                        if b != 0 {
+                            *top = ntop;
+                        }
+                        frames[fi].pc = pc + 1;
+                        *budget_out = budget - 1;
+                        match general_call(vm, func, i.c() as i32 - 1, fi + 1, cur)? {
+                            Ok(frame_changed) => {
+                                budget = vm.budget;
+                                changed |= frame_changed;
+                                continue 'vm;
+                            }
+                            Err(out) => return Ok(out),
+                        }
+                    }
+                    let Closure::Lua { proto: p2, .. } = heap.func(f) else { unreachable!() };
+                    let (np, ms) = (p2.num_params as usize, p2.max_stack as usize);
+                    let nargs = ntop - func - 1;
+                    for j in nargs..np {
+                        crate::value::put(&mut r!(a as usize + 1 + j), Value::Nil);
+                    }
+                    frames[fi].pc = pc + 1;
+                    let ftop = func + 1 + ms;
+                    *top = ftop;
+                    frames.push(Frame {
+                        func,
+                        base: func + 1,
+                        top: ftop,
+                        pc: 0,
+                        nresults: i.c() as i32 - 1,
+                        kind: FrameKind::Lua,
+                        cont: Cont::Call,
+                        tail: false,
+                        handler: None,
+                        nvarargs: 0,
+                    });
+                    budget -= 1;
+                    changed = true;
+                    continue 'frame;
+                }
+                Exit::TailCall(i) => {
+                    // A tail call of a Lua function with fixed parameters: the
+                    // callee replaces this frame (same function slot, results and
+                    // continuation), as `exec.rs` does it.
+                    let a = i.a();
+                    let func = base + a as usize;
+                    let b = i.b();
+                    let ntop = if b != 0 { func + b as usize } else { *top };
+                    let Value::Func(f) = r!(a) else { bail!() };
+                    let Closure::Lua { proto: p2, .. } = heap.func(f) else { bail!() };
+                    if p2.is_vararg || frames[fi].handler.is_some() {
                         bail!();
                     }
-                    pc = (pc as i64 + 1 + i.sbx() as i64) as usize;
+                    // upvalues of this frame must be closed first: leave that to the general path
+                    if !proto.protos.is_empty() && open_upvals.last().is_some_and(|&(idx, _)| idx >= base) {
+                        bail!();
+                    }
+                    let (np, ms) = (p2.num_params as usize, p2.max_stack as usize);
+                    let nargs = ntop - func - 1;
+                    let dst = frames[fi].func;
+                    let need = dst + 1 + nargs + np + ms + crate::vm::MIN_STACK;
+                    if need > slen {
+                        bail!();
+                    }
+                    // the function and its arguments move down (`dst < func`)
+                    for j in 0..=nargs {
+                        slot!(dst + j) = slot!(func + j);
+                    }
+                    for j in nargs..np {
+                        crate::value::put(&mut slot!(dst + 1 + j), Value::Nil);
+                    }
+                    let ftop = dst + 1 + ms;
+                    *top = ftop;
+                    let fr = &mut frames[fi];
+                    fr.base = dst + 1;
+                    fr.top = ftop;
+                    fr.pc = 0;
+                    fr.tail = true;
+                    fr.nvarargs = 0;
                     budget -= 1;
-                    continue;
+                    changed = true;
+                    continue 'frame;
                 }
-                op::Eq => {
-                    let (b, c) = (rk!(i.b()), rk!(i.c()));
-                    let res = if b == c {
-                        true
-                    } else {
-                        match (b, c) {
-                            (Value::Table(_), Value::Table(_)) | (Value::UserData(_), Value::UserData(_)) => bail!(),
-                            _ => false,
-                        }
-                    };
-                    if res != (a != 0) {
-                        pc += 1;
+                Exit::Return(i) => {
+                    let a = i.a();
+                    // Return to a Lua caller through an ordinary call.
+                    if fi == 0 || frames[fi].cont != Cont::Call || frames[fi - 1].kind != FrameKind::Lua {
+                        bail!();
                     }
-                }
-                op::Lt | op::Le => {
-                    let lt = i.raw_op() == op::Lt;
-                    let res = match (rk!(i.b()), rk!(i.c())) {
-                        (Value::Num(x), Value::Num(y)) => {
-                            if lt {
-                                x < y
-                            } else {
-                                x <= y
-                            }
-                        }
-                        (Value::Str(x), Value::Str(y)) => {
-                            let o = heap.str(x).cmp(heap.str(y));
-                            if lt {
-                                o.is_lt()
-                            } else {
-                                o.is_le()
-                            }
-                        }
-                        _ => bail!(),
-                    };
-                    if res != (a != 0) {
-                        pc += 1;
+                    if !proto.protos.is_empty() && open_upvals.last().is_some_and(|&(idx, _)| idx >= base) {
+                        bail!();
                     }
-                }
-                op::Test => {
-                    if r!(a).truthy() != (i.c() != 0) {
-                        pc += 1;
+                    let first = base + a as usize;
+                    let b = i.b();
+                    let n = if b != 0 { b as usize - 1 } else { *top - first };
+                    // read the two fields needed and drop the frame without
+                    // copying it out (a whole-frame copy would wait on the
+                    // separate stores that pushed it)
+                    let (res, nresults) = (frames[fi].func, frames[fi].nresults);
+                    frames.truncate(fi);
+                    // results move down (`res < first`): an ascending copy is safe
+                    let w = if nresults < 0 { n } else { nresults as usize };
+                    let kk = n.min(w);
+                    assert!(first + kk <= slen && res + w <= slen);
+                    for j in 0..kk {
+                        // SAFETY: both ranges checked just above
+                        slot!(res + j) = slot!(first + j);
                     }
-                }
-                op::TestSet => {
-                    let v = r!(i.b());
-                    if v.truthy() != (i.c() != 0) {
-                        pc += 1;
-                    } else {
-                        r!(a) = v;
+                    for j in kk..w {
+                        // SAFETY: checked above
+                        crate::value::put(&mut slot!(res + j), Value::Nil);
                     }
+                    *top = if nresults < 0 { res + n } else { frames[fi - 1].top };
+                    budget -= 1;
+                    changed = true;
+                    continue 'frame;
                 }
-                op::ForLoop => {
-                    let (Value::Num(idx), Value::Num(limit), Value::Num(step)) = (r!(a), r!(a + 1), r!(a + 2)) else { bail!() };
-                    let idx = idx + step;
-                    let go = if step > 0.0 { idx <= limit } else { limit <= idx };
-                    if go {
-                        pc = (pc as i64 + i.sbx() as i64) as usize;
-                        set!(a, Value::Num(idx));
-                        set!(a + 3, Value::Num(idx));
-                    }
-                }
-                op::TForLoop => {
-                    let v = r!(a + 1);
-                    if !v.is_nil() {
-                        r!(a) = v;
-                        pc = (pc as i64 + i.sbx() as i64) as usize;
-                    }
-                }
-                op::Call => break Exit::Call(i),
-                op::TailCall => break Exit::TailCall(i),
-                op::Return => break Exit::Return(i),
-                _ => bail!(),
-            }
-            pc += 1;
-            budget -= 1;
-        };
-        // Calls and returns, out of the instruction loop so its state stays small.
-        match exit {
-            Exit::Call(i) => {
-                let a = i.a();
-                // A plain call of a Lua function with fixed parameters.
-                let func = base + a as usize;
-                let b = i.b();
-                let ntop = if b != 0 { func + b as usize } else { *top };
-                let Value::Func(f) = r!(a) else { bail!() };
-                let Closure::Lua { proto: p2, .. } = heap.func(f) else { bail!() };
-                if p2.is_vararg || frames.len() >= max_depth {
-                    bail!();
-                }
-                let (np, ms) = (p2.num_params as usize, p2.max_stack as usize);
-                let nargs = ntop - func - 1;
-                let need = func + 1 + nargs + np + ms + crate::vm::MIN_STACK;
-                if need > base + regs.len() {
-                    bail!();
-                }
-                for j in nargs..np {
-                    crate::value::put(&mut regs[a as usize + 1 + j], Value::Nil);
-                }
-                frames[fi].pc = pc + 1;
-                let ftop = func + 1 + ms;
-                *top = ftop;
-                frames.push(Frame {
-                    func,
-                    base: func + 1,
-                    top: ftop,
-                    pc: 0,
-                    nresults: i.c() as i32 - 1,
-                    kind: FrameKind::Lua,
-                    cont: Cont::Call,
-                    tail: false,
-                    handler: None,
-                    nvarargs: 0,
-                });
-                budget -= 1;
-                changed = true;
-                continue 'frame;
-            }
-            Exit::TailCall(i) => {
-                // A tail call of a Lua function with fixed parameters: the
-                // callee replaces this frame (same function slot, results and
-                // continuation), as `exec.rs` does it.
-                let a = i.a();
-                let func = base + a as usize;
-                let b = i.b();
-                let ntop = if b != 0 { func + b as usize } else { *top };
-                let Value::Func(f) = r!(a) else { bail!() };
-                let Closure::Lua { proto: p2, .. } = heap.func(f) else { bail!() };
-                if p2.is_vararg || frames[fi].handler.is_some() {
-                    bail!();
-                }
-                // upvalues of this frame must be closed first: leave that to the general path
-                if !proto.protos.is_empty() && open_upvals.last().is_some_and(|&(idx, _)| idx >= base) {
-                    bail!();
-                }
-                let (np, ms) = (p2.num_params as usize, p2.max_stack as usize);
-                let nargs = ntop - func - 1;
-                let dst = frames[fi].func;
-                let need = dst + 1 + nargs + np + ms + crate::vm::MIN_STACK;
-                if need > stack.len() {
-                    bail!();
-                }
-                // the function and its arguments move down (`dst < func`)
-                for j in 0..=nargs {
-                    stack[dst + j] = stack[func + j];
-                }
-                for j in nargs..np {
-                    crate::value::put(&mut stack[dst + 1 + j], Value::Nil);
-                }
-                let ftop = dst + 1 + ms;
-                *top = ftop;
-                let fr = &mut frames[fi];
-                fr.base = dst + 1;
-                fr.top = ftop;
-                fr.pc = 0;
-                fr.tail = true;
-                fr.nvarargs = 0;
-                budget -= 1;
-                changed = true;
-                continue 'frame;
-            }
-            Exit::Return(i) => {
-                let a = i.a();
-                // Return to a Lua caller through an ordinary call.
-                if fi == 0 || frames[fi].cont != Cont::Call || frames[fi - 1].kind != FrameKind::Lua {
-                    bail!();
-                }
-                if !proto.protos.is_empty() && open_upvals.last().is_some_and(|&(idx, _)| idx >= base) {
-                    bail!();
-                }
-                let first = base + a as usize;
-                let b = i.b();
-                let n = if b != 0 { b as usize - 1 } else { *top - first };
-                // read the two fields needed and drop the frame without
-                // copying it out (a whole-frame copy would wait on the
-                // separate stores that pushed it)
-                let (res, nresults) = (frames[fi].func, frames[fi].nresults);
-                frames.truncate(fi);
-                // results move down (`res < first`): an ascending copy is safe
-                let w = if nresults < 0 { n } else { nresults as usize };
-                let kk = n.min(w);
-                assert!(first + kk <= stack.len() && res + w <= stack.len());
-                for j in 0..kk {
-                    // SAFETY: both ranges checked just above
-                    unsafe { *stack.get_unchecked_mut(res + j) = *stack.get_unchecked(first + j) };
-                }
-                for j in kk..w {
-                    // SAFETY: checked above
-                    crate::value::put(unsafe { stack.get_unchecked_mut(res + j) }, Value::Nil);
-                }
-                *top = if nresults < 0 { res + n } else { frames[fi - 1].top };
-                budget -= 1;
-                changed = true;
-                continue 'frame;
             }
         }
     }

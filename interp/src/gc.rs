@@ -51,7 +51,7 @@ impl<T> Arena<T> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, i: usize) -> &T {
         match &self.slots[i] {
             Some(v) => v,
@@ -59,7 +59,7 @@ impl<T> Arena<T> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn get_mut(&mut self, i: usize) -> &mut T {
         match &mut self.slots[i] {
             Some(v) => v,
@@ -260,12 +260,12 @@ impl Heap {
         r
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn table(&self, t: TableRef) -> &Table {
         self.tables.get(t.idx())
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn table_mut(&mut self, t: TableRef) -> &mut Table {
         self.tables.get_mut(t.idx())
     }
@@ -275,7 +275,7 @@ impl Heap {
         FuncRef(self.funcs.insert(c))
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn func(&self, f: FuncRef) -> &Closure {
         self.funcs.get(f.idx())
     }

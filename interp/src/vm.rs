@@ -1142,7 +1142,28 @@ impl Vm {
     }
 
     /// Finish the top frame: its `n` results start at stack slot `first`.
+    /// The common case (an ordinary call returning into a Lua frame, no
+    /// hook) is done inline; the rest in `poscall_general`.
+    #[inline]
     pub(crate) fn poscall(&mut self, first: usize, n: usize) -> LResult<Next> {
+        let fi = self.th.frames.len() - 1;
+        if self.th.hook_mask & crate::ldebug::MASK_RET == 0 && fi > 0 && self.th.frames[fi].cont == Cont::Call {
+            let (res, wanted) = (self.th.frames[fi].func, self.th.frames[fi].nresults);
+            self.th.frames.truncate(fi);
+            self.move_results(first, n, res, wanted);
+            if wanted >= 0 {
+                let c = &self.th.frames[fi - 1];
+                if c.kind == FrameKind::Lua {
+                    self.th.top = c.top;
+                }
+            }
+            return Ok(Next::Continue);
+        }
+        self.poscall_general(first, n)
+    }
+
+    #[inline(never)]
+    fn poscall_general(&mut self, first: usize, n: usize) -> LResult<Next> {
         if self.th.hook_mask & crate::ldebug::MASK_RET != 0 {
             self.ret_hook()?;
         }
@@ -1232,22 +1253,23 @@ impl Vm {
     /// Copy `n` results from `first` to `res`, adjusted to `wanted` (-1 = all).
     #[inline]
     fn move_results(&mut self, first: usize, n: usize, res: usize, wanted: i32) {
-        if wanted < 0 {
-            if first != res {
-                self.th.stack.copy_within(first..first + n, res);
+        let w = if wanted < 0 { n } else { wanted as usize };
+        let k = n.min(w);
+        let stack = &mut self.th.stack[..];
+        // usually one or two values: a loop, not a `memmove` call
+        if res < first {
+            for j in 0..k {
+                stack[res + j] = stack[first + j];
             }
-            self.th.top = res + n;
-        } else {
-            let w = wanted as usize;
-            let k = n.min(w);
-            if first != res {
-                self.th.stack.copy_within(first..first + k, res);
+        } else if res > first {
+            for j in (0..k).rev() {
+                stack[res + j] = stack[first + j];
             }
-            for i in k..w {
-                self.th.stack[res + i] = Value::Nil;
-            }
-            self.th.top = res + w;
         }
+        for slot in &mut stack[res + k..res + w] {
+            crate::value::put(slot, Value::Nil);
+        }
+        self.th.top = res + w;
     }
 
     // ----- coroutines -------------------------------------------------------
