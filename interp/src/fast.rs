@@ -95,6 +95,25 @@ fn no_newindex(heap: &mut Heap, mt: TableRef, newindex_name: StrRef) -> bool {
     }
 }
 
+/// The prototype and upvalue list of a Lua closure, as references not
+/// tied to the heap borrow.
+///
+/// SAFETY (of the lifetimes): until the fast loop next calls out
+/// (`general_call`, after which `'vm` derives everything again), nothing
+/// frees, moves or changes a closure (no allocation, no collection, no
+/// closure creation), so the prototype (an `Rc` allocation of its own) and
+/// the upvalue list (a boxed slice of its own) stay alive and unchanged
+/// even if the function slot is overwritten; writes through `heap` only
+/// touch tables and upvalue cells, never these allocations.
+#[inline(always)]
+fn lua_parts<'a>(heap: &Heap, cl: crate::value::FuncRef) -> (&'a crate::object::FuncProto, &'a [crate::value::UpvalRef]) {
+    match heap.func(cl) {
+        // SAFETY: see above
+        Closure::Lua { proto, upvals } => unsafe { (&*std::rc::Rc::as_ptr(proto), &*(&**upvals as *const [crate::value::UpvalRef])) },
+        _ => unreachable!("Lua frame with a native function"),
+    }
+}
+
 /// A call the fast path does not set up itself (a native, a vararg
 /// function, a stack to grow, the depth limit), made through `Vm::precall`
 /// with the calling frame's `pc` and the budget saved. `Ok(changed)` when
@@ -167,27 +186,24 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                 }
             };
         }
+        // Set by a Lua call made here: the new frame's base, prototype and
+        // upvalues, known already (no need to read them back).
+        let mut entering: Option<(usize, &crate::object::FuncProto, &[crate::value::UpvalRef])> = None;
         'frame: loop {
             let fi = frames.len() - 1;
-            let (base, mut pc, func_slot) = {
-                let f = &frames[fi];
-                (f.base, f.pc, f.func)
-            };
-            let cl = match slot!(func_slot) {
-                Value::Func(f) => f,
-                _ => unreachable!("Lua frame without a function"),
-            };
-            // SAFETY: nothing in this function frees, moves or changes a closure
-            // (no allocation, no collection, no closure creation), so the
-            // prototype of `cl` (an `Rc` allocation of its own) and its upvalue list
-            // (a boxed slice of its own) stay alive and unchanged until we return,
-            // even if the function slot is overwritten; writes through `heap` only
-            // touch tables and upvalue cells, never these allocations.
-            let (proto, ups): (&crate::object::FuncProto, &[crate::value::UpvalRef]) = match heap.func(cl) {
-                Closure::Lua { proto, upvals } => unsafe {
-                    (&*std::rc::Rc::as_ptr(proto), &*(&**upvals as *const [crate::value::UpvalRef]))
-                },
-                _ => unreachable!("Lua frame with a native function"),
+            let (base, mut pc, proto, ups) = if let Some((base, proto, ups)) = entering.take() {
+                (base, 0, proto, ups)
+            } else {
+                let (base, pc, func_slot) = {
+                    let f = &frames[fi];
+                    (f.base, f.pc, f.func)
+                };
+                let cl = match slot!(func_slot) {
+                    Value::Func(f) => f,
+                    _ => unreachable!("Lua frame without a function"),
+                };
+                let (proto, ups) = lua_parts(heap, cl);
+                (base, pc, proto, ups)
             };
             let code = &proto.code[..];
             let k = &proto.k[..];
@@ -559,6 +575,8 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                     });
                     budget -= 1;
                     changed = true;
+                    let (p2, u2) = lua_parts(heap, f);
+                    entering = Some((func + 1, p2, u2));
                     continue 'frame;
                 }
                 Exit::TailCall(i) => {

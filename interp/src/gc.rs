@@ -234,6 +234,26 @@ impl Heap {
         StrRef(i)
     }
 
+    /// Intern the bytes `range` of the string `s` (`string.sub`, captures):
+    /// no allocation when the substring is already interned.
+    pub fn intern_sub(&mut self, s: StrRef, range: std::ops::Range<usize>) -> StrRef {
+        let (h, found) = {
+            let strings = &self.strings;
+            let b = &strings.get(s.idx()).bytes[range.clone()];
+            let h = hash_bytes(b);
+            (h, self.str_index.find(h, |&i| *strings.get(i as usize).bytes == *b).copied())
+        };
+        if let Some(i) = found {
+            return StrRef(i);
+        }
+        let owned: Box<[u8]> = self.strings.get(s.idx()).bytes[range].into();
+        self.bytes += owned.len() + STR_OVERHEAD;
+        let i = self.strings.insert(LStr { bytes: owned, hash: h });
+        let strings = &self.strings;
+        self.str_index.insert_unique(h, i, |&j| strings.get(j as usize).hash);
+        StrRef(i)
+    }
+
     /// Intern an owned buffer (avoids a copy when the string is new).
     pub fn intern_vec(&mut self, b: Vec<u8>) -> StrRef {
         let h = hash_bytes(&b);

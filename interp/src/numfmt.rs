@@ -196,6 +196,64 @@ fn sci_digits(x: f64, prec: usize) -> (Vec<u8>, i32) {
     (digits, exp)
 }
 
+/// `%.<p>g` (no `#` flag) of a finite non-negative `x` from its shortest
+/// round-trip digits, when there are at most `p` of them: rounding the
+/// exact value to `p` significant digits then gives those same digits. For
+/// a normal double and `p <= 15` the exact value lies within half an ulp
+/// (at most 1.2e-16 relative) of them, closer than any rounding boundary
+/// at the `p`-th digit (at least 5e-16 relative away); that fails for
+/// `p >= 16` and for subnormals, which the caller excludes. The slower
+/// exact conversion is then not needed. Returns false (writing nothing)
+/// when the shortest form has more than `p` digits.
+fn g_from_shortest(x: f64, p: usize, upper: bool, body: &mut Vec<u8>) -> bool {
+    use std::io::Write;
+    let mut buf = [0u8; 40];
+    let mut cur = std::io::Cursor::new(&mut buf[..]);
+    if write!(cur, "{:e}", x).is_err() {
+        return false;
+    }
+    let n = cur.position() as usize;
+    let s = &buf[..n];
+    let Some(epos) = s.iter().position(|&c| c == b'e') else { return false };
+    let mut digits = [0u8; 24];
+    let mut nd = 0;
+    for &c in &s[..epos] {
+        if c != b'.' {
+            if nd == digits.len() {
+                return false;
+            }
+            digits[nd] = c;
+            nd += 1;
+        }
+    }
+    if nd > p {
+        return false;
+    }
+    let Some(exp) = std::str::from_utf8(&s[epos + 1..]).ok().and_then(|e| e.parse::<i32>().ok()) else { return false };
+    let digits = &digits[..nd];
+    if exp < p as i32 && exp >= -4 {
+        if exp >= 0 {
+            let int_len = exp as usize + 1;
+            for i in 0..int_len {
+                body.push(if i < nd { digits[i] } else { b'0' });
+            }
+            if nd > int_len {
+                body.push(b'.');
+                body.extend_from_slice(&digits[int_len..]);
+            }
+        } else {
+            body.extend_from_slice(b"0.");
+            for _ in 0..(-exp - 1) {
+                body.push(b'0');
+            }
+            body.extend_from_slice(digits);
+        }
+    } else {
+        push_exp_style(digits, exp, false, upper, body);
+    }
+    true
+}
+
 /// Decimal exponent of the exact value of `x` (finite, positive), i.e.
 /// `floor(log10(x))` without any rounding.
 fn exact_exponent(x: f64) -> i32 {
@@ -271,6 +329,10 @@ pub fn format_float(spec: &Spec, x: f64, out: &mut Vec<u8>) {
                 Some(0) => 1,
                 Some(p) => p,
             };
+            if !spec.hash && p <= 15 && (a == 0.0 || a.is_normal()) && g_from_shortest(a, p, upper, &mut body) {
+                pad_out(spec, sign, &body, true, out);
+                return;
+            }
             let (digits, exp) = sci_digits(a, p - 1);
             if exp < p as i32 && exp >= -4 {
                 let fprec = (p as i32 - 1 - exp) as usize;
@@ -772,6 +834,63 @@ mod tests {
             }
         }
         Ok(out)
+    }
+
+    /// `%.<p>g` by exact rounding (Rust's `{:.*e}`), the oracle for the
+    /// shortest-digits shortcut.
+    fn g_exact(x: f64, p: usize) -> String {
+        let s = format!("{:.*e}", p - 1, x);
+        let (m, e) = s.split_once('e').unwrap();
+        let exp: i32 = e.parse().unwrap();
+        let digits: String = m.chars().filter(|&c| c != '.').collect();
+        let digits = digits.trim_end_matches('0');
+        let digits = if digits.is_empty() { "0" } else { digits };
+        if exp < p as i32 && exp >= -4 {
+            if exp >= 0 {
+                let int_len = exp as usize + 1;
+                let mut out: String = digits.chars().chain(std::iter::repeat('0')).take(int_len).collect();
+                if digits.len() > int_len {
+                    out.push('.');
+                    out.push_str(&digits[int_len..]);
+                }
+                out
+            } else {
+                format!("0.{}{}", "0".repeat((-exp - 1) as usize), digits)
+            }
+        } else {
+            let mut out = digits[..1].to_string();
+            if digits.len() > 1 {
+                out.push('.');
+                out.push_str(&digits[1..]);
+            }
+            format!("{out}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.unsigned_abs())
+        }
+    }
+
+    #[test]
+    fn g_shortcut_matches_exact_rounding() {
+        // a Park-Miller walk over mantissas and exponents, plus short decimals
+        let mut seed: u64 = 4242;
+        let mut next = || {
+            seed = seed * 16807 % 2147483647;
+            seed as f64 / 2147483647.0
+        };
+        let mut checked = 0;
+        for i in 0..40000 {
+            let x = match i % 3 {
+                0 => (next() + next() / 67108864.0) * 2f64.powi((next() * 1200.0) as i32 - 600),
+                1 => (next() * 1e6).floor() / 1000.0,
+                _ => (next() * 1e9).floor() / 2f64.powi(i % 40),
+            };
+            for p in 1..=15 {
+                let mut body = Vec::new();
+                if g_from_shortest(x, p, false, &mut body) {
+                    assert_eq!(show(&body), g_exact(x, p), "x = {x:e}, p = {p}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100000, "the shortcut was taken only {checked} times");
     }
 
     fn show(b: &[u8]) -> String {

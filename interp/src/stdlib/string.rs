@@ -123,8 +123,8 @@ fn str_sub(vm: &mut Vm) -> LResult<Action> {
     }
     let (a, b) = (start as usize - 1, end as usize);
     charge_bytes(vm, b - a)?;
-    let sub = vm.heap.str(s)[a..b].to_vec();
-    vm.ret_bytes(&sub)
+    let sub = vm.heap.intern_sub(s, a..b);
+    vm.ret1(Value::Str(sub))
 }
 
 /// `upper`, `lower`, `reverse`: a byte-wise transformation of argument 1.
@@ -315,10 +315,7 @@ impl Found {
 fn cap_value(vm: &mut Vm, s: StrRef, c: Capture) -> Value {
     match c {
         Capture::Position(n) => Value::Num(n as f64),
-        Capture::Span { start, end } => {
-            let b = vm.heap.str(s)[start..end].to_vec();
-            Value::Str(vm.heap.intern_vec(b))
-        }
+        Capture::Span { start, end } => Value::Str(vm.heap.intern_sub(s, start..end)),
     }
 }
 
@@ -413,7 +410,7 @@ fn find_aux(vm: &mut Vm, find: bool) -> LResult<Action> {
     match scan(vm, s, p, init, anchored as usize, anchored)? {
         None => vm.ret1(Value::Nil),
         Some(m) => {
-            let mut vals = Vec::new();
+            let mut vals: smallvec::SmallVec<[Value; 4]> = smallvec::SmallVec::new();
             if find {
                 vals.push(Value::Num((m.start + 1) as f64));
                 vals.push(Value::Num(m.end as f64));
