@@ -117,9 +117,11 @@ fn lua_parts<'a>(heap: &Heap, cl: crate::value::FuncRef) -> (&'a crate::object::
 /// A call the fast path does not set up itself (a native, a vararg
 /// function, a stack to grow, the depth limit), made through `Vm::precall`
 /// with the calling frame's `pc` and the budget saved. `Ok(changed)` when
-/// the fast loop can go on with the (new or same) top Lua frame, `Err` with
-/// what to tell the executor otherwise. Out of line: it keeps the loop's
-/// register pressure down.
+/// the fast loop can go on with the top frame of the running thread (the
+/// same frame, a new Lua frame, or, after `coroutine.resume`/`yield`, the
+/// other thread's frame: whatever `exec.rs` would reload next, when it is a
+/// Lua frame), `Err` with what to tell the executor otherwise. Out of line:
+/// it keeps the loop's register pressure down.
 #[inline(never)]
 fn general_call(vm: &mut Vm, func: usize, nresults: i32, depth: usize, cur: ThreadRef) -> LResult<Result<bool, Fast>> {
     let next = vm.precall(func, nresults, Cont::Call)?;
@@ -127,7 +129,7 @@ fn general_call(vm: &mut Vm, func: usize, nresults: i32, depth: usize, cur: Thre
     let nframes = vm.th.frames.len();
     Ok(match next {
         crate::vm::Next::Continue if same && nframes == depth => Ok(false),
-        crate::vm::Next::Reload if same && nframes == depth + 1 && vm.th.frames[depth].kind == FrameKind::Lua => Ok(true),
+        crate::vm::Next::Continue | crate::vm::Next::Reload if vm.th.frames.last().is_some_and(|f| f.kind == FrameKind::Lua) => Ok(true),
         crate::vm::Next::Continue | crate::vm::Next::Reload => Err(Fast::Changed),
         other => Err(Fast::Next(other)),
     })
@@ -152,7 +154,6 @@ pub(crate) enum Fast {
 /// frames' `pc`s are saved either way.
 #[inline(never)]
 pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
-    let cur: ThreadRef = vm.cur;
     let (index_name, newindex_name) = (vm.names.index, vm.names.newindex);
     let max_depth = vm.limits.max_depth;
     let mut budget = vm.budget;
@@ -161,6 +162,8 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
     // call, which may grow the stack or switch threads); `'frame` loads the
     // top frame (again after a Lua call or return made here).
     'vm: loop {
+        // the running thread (a general call may have switched it)
+        let cur: ThreadRef = vm.cur;
         let Vm { th, heap, budget: budget_out, .. } = &mut *vm;
         let heap: &mut Heap = heap;
         let Thread { stack, frames, top, open_upvals, hook_mask, .. } = &mut **th;
@@ -496,11 +499,22 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                     op::ForLoop => {
                         let (Value::Num(idx), Value::Num(limit), Value::Num(step)) = (r!(a), r!(a + 1), r!(a + 2)) else { bail!() };
                         let idx = idx + step;
-                        let go = if step > 0.0 { idx <= limit } else { limit <= idx };
-                        if go {
-                            pc = (pc as i64 + i.sbx() as i64) as usize;
-                            set!(a, Value::Num(idx));
-                            set!(a + 3, Value::Num(idx));
+                        // two separate tests on the (well predicted) sign of
+                        // the step: the compiler otherwise evaluates both
+                        // comparisons and selects
+                        macro_rules! again {
+                            () => {{
+                                pc = (pc as i64 + i.sbx() as i64) as usize;
+                                set!(a, Value::Num(idx));
+                                set!(a + 3, Value::Num(idx));
+                            }};
+                        }
+                        if step > 0.0 {
+                            if idx <= limit {
+                                again!();
+                            }
+                        } else if limit <= idx {
+                            again!();
                         }
                     }
                     op::TForLoop => {
