@@ -197,15 +197,21 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
             let (base, mut pc, proto, ups) = if let Some((base, proto, ups)) = entering.take() {
                 (base, 0, proto, ups)
             } else {
-                let (base, pc, func_slot) = {
+                let (base, pc, func_slot, pp) = {
                     let f = &frames[fi];
-                    (f.base, f.pc, f.func)
+                    (f.base, f.pc, f.func, f.proto.0)
                 };
+                debug_assert!(!pp.is_null());
+                // SAFETY: a Lua frame's prototype pointer is valid while the
+                // frame exists (`Frame::proto`); the code is reached through
+                // it without waiting on the function slot and the arena
+                let proto: &crate::object::FuncProto = unsafe { &*pp };
                 let cl = match slot!(func_slot) {
                     Value::Func(f) => f,
                     _ => unreachable!("Lua frame without a function"),
                 };
-                let (proto, ups) = lua_parts(heap, cl);
+                let (p_check, ups) = lua_parts(heap, cl);
+                debug_assert!(std::ptr::eq(p_check, proto));
                 (base, pc, proto, ups)
             };
             let code = &proto.code[..];
@@ -541,13 +547,19 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                     let b = i.b();
                     let ntop = if b != 0 { func + b as usize } else { *top };
                     let Value::Func(f) = r!(a) else { bail!() };
-                    let need = match heap.func(f) {
-                        Closure::Lua { proto: p2, .. } if !p2.is_vararg => {
-                            func + 1 + (ntop - func - 1) + p2.num_params as usize + p2.max_stack as usize + crate::vm::MIN_STACK
-                        }
-                        _ => usize::MAX,
+                    // the callee's parts, looked up once (see `lua_parts`)
+                    let callee = match heap.func(f) {
+                        // SAFETY: as in `lua_parts`
+                        Closure::Lua { proto: p2, upvals } if !p2.is_vararg => unsafe {
+                            Some((&*std::rc::Rc::as_ptr(p2), &*(&**upvals as *const [crate::value::UpvalRef])))
+                        },
+                        _ => None,
                     };
-                    if need > slen || frames.len() >= max_depth {
+                    let need = match callee {
+                        Some((p2, _)) => ntop + p2.num_params as usize + p2.max_stack as usize + crate::vm::MIN_STACK,
+                        None => usize::MAX,
+                    };
+                    if need > slen || fi + 1 >= max_depth {
                         // Natives, vararg functions, a stack to grow, the depth
                         // limit: the general call machinery, called from here
                         // so that the common case (a native that returns)
@@ -566,13 +578,14 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                             Err(out) => return Ok(out),
                         }
                     }
-                    let Closure::Lua { proto: p2, .. } = heap.func(f) else { unreachable!() };
+                    let Some((p2, u2)) = callee else { unreachable!() };
                     let (np, ms) = (p2.num_params as usize, p2.max_stack as usize);
                     let nargs = ntop - func - 1;
                     for j in nargs..np {
                         crate::value::put(&mut r!(a as usize + 1 + j), Value::Nil);
                     }
-                    frames[fi].pc = pc + 1;
+                    // SAFETY: `fi` is the index of the last frame
+                    unsafe { frames.get_unchecked_mut(fi) }.pc = pc + 1;
                     let ftop = func + 1 + ms;
                     *top = ftop;
                     frames.push(Frame {
@@ -586,10 +599,10 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                         tail: false,
                         handler: None,
                         nvarargs: 0,
+                        proto: crate::object::ProtoPtr(p2),
                     });
                     budget -= 1;
                     changed = true;
-                    let (p2, u2) = lua_parts(heap, f);
                     entering = Some((func + 1, p2, u2));
                     continue 'frame;
                 }
@@ -632,6 +645,7 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                     fr.pc = 0;
                     fr.tail = true;
                     fr.nvarargs = 0;
+                    fr.proto = crate::object::ProtoPtr(std::rc::Rc::as_ptr(p2));
                     budget -= 1;
                     changed = true;
                     continue 'frame;
@@ -639,33 +653,36 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                 Exit::Return(i) => {
                     let a = i.a();
                     // Return to a Lua caller through an ordinary call.
-                    if fi == 0 || frames[fi].cont != Cont::Call || frames[fi - 1].kind != FrameKind::Lua {
+                    if fi == 0 {
                         bail!();
                     }
+                    // SAFETY: `fi` is the index of the last frame, and `fi > 0`
+                    let (fr, caller) = unsafe { (frames.get_unchecked(fi), frames.get_unchecked(fi - 1)) };
+                    if fr.cont != Cont::Call || caller.kind != FrameKind::Lua {
+                        bail!();
+                    }
+                    let (res, nresults, caller_top) = (fr.func, fr.nresults, caller.top);
                     if !proto.protos.is_empty() && open_upvals.last().is_some_and(|&(idx, _)| idx >= base) {
                         bail!();
                     }
                     let first = base + a as usize;
                     let b = i.b();
                     let n = if b != 0 { b as usize - 1 } else { *top - first };
-                    // read the two fields needed and drop the frame without
-                    // copying it out (a whole-frame copy would wait on the
-                    // separate stores that pushed it)
-                    let (res, nresults) = (frames[fi].func, frames[fi].nresults);
+                    // the fields needed were read one by one and the frame is
+                    // dropped without copying it out (a whole-frame copy
+                    // would wait on the separate stores that pushed it)
                     frames.truncate(fi);
                     // results move down (`res < first`): an ascending copy is safe
                     let w = if nresults < 0 { n } else { nresults as usize };
                     let kk = n.min(w);
                     assert!(first + kk <= slen && res + w <= slen);
                     for j in 0..kk {
-                        // SAFETY: both ranges checked just above
                         slot!(res + j) = slot!(first + j);
                     }
                     for j in kk..w {
-                        // SAFETY: checked above
                         crate::value::put(&mut slot!(res + j), Value::Nil);
                     }
-                    *top = if nresults < 0 { res + n } else { frames[fi - 1].top };
+                    *top = if nresults < 0 { res + n } else { caller_top };
                     budget -= 1;
                     changed = true;
                     continue 'frame;

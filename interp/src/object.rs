@@ -142,6 +142,28 @@ pub struct Frame {
     pub handler: Option<usize>,
     /// Number of extra varargs below `base` (Lua vararg functions).
     pub nvarargs: usize,
+    /// The running function's prototype (Lua frames; null for natives), so
+    /// that returning into this frame reaches its code without going
+    /// through the function slot and the closure arena. Valid while the
+    /// frame exists: the closure in the frame's function slot owns the
+    /// prototype, the stack roots it, and no Lua code can overwrite an
+    /// active frame's function slot (it lies below the frame's registers,
+    /// outside every local `debug.setlocal` can name). Read only by
+    /// `fast.rs`.
+    pub proto: ProtoPtr,
+}
+
+/// A raw pointer to a prototype kept in a frame (see `Frame::proto`).
+#[derive(Clone, Copy, Debug)]
+pub struct ProtoPtr(pub *const FuncProto);
+
+// SAFETY: a `ProtoPtr` is only dereferenced by the thread running the VM
+// that owns the frame (it moves between threads only together with the
+// whole VM, like the `Rc`s it points into).
+unsafe impl Send for ProtoPtr {}
+
+impl ProtoPtr {
+    pub const NULL: ProtoPtr = ProtoPtr(std::ptr::null());
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

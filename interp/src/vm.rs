@@ -985,6 +985,7 @@ impl Vm {
         match self.heap.func(fref) {
             Closure::Lua { proto, .. } => {
                 let (np, is_va, ms) = (proto.num_params as usize, proto.is_vararg, proto.max_stack as usize);
+                let proto_ptr = crate::object::ProtoPtr(std::rc::Rc::as_ptr(proto));
                 let nargs = self.th.top - func - 1;
                 // room for the frame, varargs and native calls from it
                 let need = func + 1 + nargs + np + ms + MIN_STACK;
@@ -1030,6 +1031,7 @@ impl Vm {
                     tail: false,
                     handler: None,
                     nvarargs: nvar,
+                    proto: proto_ptr,
                 });
                 if self.th.hook_mask & crate::ldebug::MASK_CALL != 0 {
                     self.call_hook(false)?;
@@ -1056,6 +1058,7 @@ impl Vm {
             tail: false,
             handler: None,
             nvarargs: 0,
+            proto: crate::object::ProtoPtr::NULL,
         });
         if self.th.hook_mask & crate::ldebug::MASK_CALL != 0 {
             self.call_hook(false)?;
