@@ -53,8 +53,27 @@ fn raw_get(tb: &crate::table::Table, key: &Value) -> Value {
 /// `t[key]` through `__index` tables (no functions): `None` when a
 /// metamethod function or a non-table `__index` must be called or indexed.
 #[inline(always)]
-fn lookup(heap: &Heap, mut t: TableRef, key: &Value, index_name: StrRef) -> Option<Value> {
-    for _ in 0..crate::vm::MAX_TAG_LOOP {
+fn lookup(heap: &Heap, t: TableRef, key: &Value, index_name: StrRef) -> Option<Value> {
+    // the table itself first, the `__index` chain (loop and all) apart
+    let tb = heap.table(t);
+    let v = raw_get(tb, key);
+    if !v.is_nil() {
+        return Some(v);
+    }
+    match tb.meta {
+        None => Some(Value::Nil),
+        Some(mt) => match heap.table(mt).get_str(index_name) {
+            Value::Nil => Some(Value::Nil),
+            Value::Table(next) => lookup_chain(heap, next, key, index_name),
+            _ => None,
+        },
+    }
+}
+
+/// The rest of `lookup`: `t[key]` for the `__index` table `t`.
+#[inline]
+fn lookup_chain(heap: &Heap, mut t: TableRef, key: &Value, index_name: StrRef) -> Option<Value> {
+    for _ in 1..crate::vm::MAX_TAG_LOOP {
         let tb = heap.table(t);
         let v = raw_get(tb, key);
         if !v.is_nil() {

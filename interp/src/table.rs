@@ -32,6 +32,10 @@ pub struct Table {
     slots: Vec<u32>,
     /// Capacity of the hash part (0 or a power of two); `entries.len() <= hcap`.
     hcap: usize,
+    /// `64 - log2(slots.len())` when `slots` is not empty: the shift that
+    /// takes a product's top bits as the first slot (kept, not recomputed
+    /// on every lookup).
+    shift: u8,
     pub(crate) meta: Option<TableRef>,
     /// Cache of absent metamethods when this table is a metatable (bit
     /// `1 << Tm as u8` set = known absent), PUC's `flags`. Cleared by every
@@ -90,6 +94,11 @@ pub(crate) fn num_index(n: f64) -> Option<usize> {
 
 const MAX_ARRAY_BITS: usize = 26;
 
+/// `64 - log2(m)` for a slot count `m` (a power of two >= 2).
+fn shift_for(m: usize) -> u8 {
+    ((m as u64).leading_zeros() + 1) as u8
+}
+
 impl Table {
     pub fn new() -> Self {
         Self::default()
@@ -102,6 +111,7 @@ impl Table {
             t.hcap = nhash.next_power_of_two();
             t.entries.reserve(t.hcap);
             t.slots = vec![0; 2 * t.hcap];
+            t.shift = shift_for(t.slots.len());
         }
         t
     }
@@ -121,9 +131,8 @@ impl Table {
     /// top bits of the product).
     #[inline]
     fn slot_of(&self, h: u64) -> usize {
-        let m = self.slots.len() as u64;
-        // m is a power of two >= 2: shift = 64 - log2(m)
-        (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> ((m.leading_zeros() + 1) & 63)) as usize
+        debug_assert_eq!(self.shift, shift_for(self.slots.len()));
+        (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (self.shift & 63)) as usize
     }
 
     #[inline]
@@ -393,6 +402,7 @@ impl Table {
         self.hcap = if need == 0 { 0 } else { need.next_power_of_two() };
         self.entries = Vec::with_capacity(self.hcap);
         self.slots = vec![0; 2 * self.hcap];
+        self.shift = shift_for(self.slots.len());
         for e in keep {
             self.insert_new(e.key, e.val);
         }
