@@ -390,6 +390,36 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                         if heap.iso.table_is_old(tr) {
                             bail!(); // the general path logs the write (isolate.rs)
                         }
+                        // The common case first: the key exists with a value
+                        // (or the table has no metatable) and is a string or
+                        // an array index; key and value are read in place.
+                        {
+                            let (kx, vx) = (i.b(), i.c());
+                            let key: &Value = if is_k(kx) { kref!(kx) } else { &r!(kx) };
+                            let val: &Value = if is_k(vx) { kref!(vx) } else { &r!(vx) };
+                            let tb = heap.tables.get_mut(tr.idx());
+                            let plain = tb.meta.is_none();
+                            let slot = match key {
+                                Value::Str(s) => {
+                                    // a stored string key may name a metamethod
+                                    tb.absent = 0;
+                                    tb.str_slot_mut(*s)
+                                }
+                                Value::Num(n) => match crate::table::num_index(*n) {
+                                    Some(idx) if idx <= tb.array.len() => Some(&mut tb.array[idx - 1]),
+                                    _ => None,
+                                },
+                                _ => None,
+                            };
+                            if let Some(slot) = slot {
+                                if plain || !slot.is_nil() {
+                                    *slot = *val;
+                                    pc += 1;
+                                    budget -= 1;
+                                    continue;
+                                }
+                            }
+                        }
                         let key = rk!(i.b());
                         let val = rk!(i.c());
                         let tb = heap.tables.get_mut(tr.idx());

@@ -195,6 +195,15 @@ impl Table {
         }
     }
 
+    /// The value slot of an existing string key (dead entries included),
+    /// for the interpreter's in-place stores. A store through it must also
+    /// clear `absent` (the key may name a metamethod).
+    #[inline(always)]
+    pub(crate) fn str_slot_mut(&mut self, key: crate::value::StrRef) -> Option<&mut Value> {
+        let i = self.find_str(key)?;
+        Some(&mut self.entries[i].val)
+    }
+
     /// Raw get for a string key.
     #[inline(always)]
     pub fn get_str(&self, key: crate::value::StrRef) -> Value {
