@@ -177,6 +177,13 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
     let max_depth = vm.limits.max_depth;
     let mut budget = vm.budget;
     let mut changed = false;
+    // Set when the frame to run next is known already (a Lua call made
+    // here, or the same frame after a native call returned): its base, pc,
+    // prototype and upvalues, so that `'frame` need not read them back.
+    // The references stay valid: the frame's closure is rooted while the
+    // frame exists and owns both (see `lua_parts`).
+    #[allow(clippy::type_complexity)]
+    let mut entering: Option<(usize, usize, &crate::object::FuncProto, &[crate::value::UpvalRef])> = None;
     // `'vm` derives the borrows of the VM's parts (again after a general
     // call, which may grow the stack or switch threads); `'frame` loads the
     // top frame (again after a Lua call or return made here).
@@ -208,13 +215,10 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                 }
             };
         }
-        // Set by a Lua call made here: the new frame's base, prototype and
-        // upvalues, known already (no need to read them back).
-        let mut entering: Option<(usize, &crate::object::FuncProto, &[crate::value::UpvalRef])> = None;
         'frame: loop {
             let fi = frames.len() - 1;
-            let (base, mut pc, proto, ups) = if let Some((base, proto, ups)) = entering.take() {
-                (base, 0, proto, ups)
+            let (base, mut pc, proto, ups) = if let Some(known) = entering.take() {
+                known
             } else {
                 let (base, pc, func_slot, pp) = {
                     let f = &frames[fi];
@@ -622,6 +626,10 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                             Ok(frame_changed) => {
                                 budget = vm.budget;
                                 changed |= frame_changed;
+                                if !frame_changed {
+                                    // back in this frame after the call
+                                    entering = Some((base, pc + 1, proto, ups));
+                                }
                                 continue 'vm;
                             }
                             Err(out) => return Ok(out),
@@ -652,7 +660,7 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                     });
                     budget -= 1;
                     changed = true;
-                    entering = Some((func + 1, p2, u2));
+                    entering = Some((func + 1, 0, p2, u2));
                     continue 'frame;
                 }
                 Exit::TailCall(i) => {

@@ -1153,7 +1153,13 @@ impl Vm {
         if self.th.hook_mask & crate::ldebug::MASK_RET == 0 && fi > 0 && self.th.frames[fi].cont == Cont::Call {
             let (res, wanted) = (self.th.frames[fi].func, self.th.frames[fi].nresults);
             self.th.frames.truncate(fi);
-            self.move_results(first, n, res, wanted);
+            if n == 1 && wanted == 1 {
+                // the most common shape, without the general copy
+                self.th.stack[res] = self.th.stack[first];
+                self.th.top = res + 1;
+            } else {
+                self.move_results(first, n, res, wanted);
+            }
             if wanted >= 0 {
                 let c = &self.th.frames[fi - 1];
                 if c.kind == FrameKind::Lua {
