@@ -118,11 +118,17 @@ impl Vm {
 
     #[inline]
     pub fn check_number(&mut self, i: usize) -> LResult<f64> {
-        let v = self.arg(i);
-        if let Value::Num(n) = v {
-            return Ok(n);
+        match self.arg(i) {
+            Value::Num(n) => Ok(n),
+            _ => self.check_number_slow(i),
         }
-        match self.to_number(v) {
+    }
+
+    /// `check_number` for anything but a number: string coercion or the error.
+    #[cold]
+    #[inline(never)]
+    fn check_number_slow(&mut self, i: usize) -> LResult<f64> {
+        match self.to_number(self.arg(i)) {
             Some(n) => Ok(n),
             None => Err(self.type_arg_error(i, "number")),
         }
@@ -137,21 +143,34 @@ impl Vm {
     }
 
     /// `luaL_checkinteger`: a number truncated toward zero (as a C cast on x86-64).
+    #[inline]
     pub fn check_integer(&mut self, i: usize) -> LResult<i64> {
         let n = self.check_number(i)?;
         Ok(num_to_int(n))
     }
 
+    #[inline]
     pub fn opt_integer(&mut self, i: usize, def: i64) -> LResult<i64> {
-        if self.arg_is_none_or_nil(i) {
-            Ok(def)
-        } else {
-            self.check_integer(i)
+        match self.arg(i) {
+            Value::Num(n) => Ok(num_to_int(n)),
+            Value::Nil => Ok(def),
+            _ => self.check_integer(i),
         }
     }
 
     /// `luaL_checklstring`: strings, and numbers converted in place.
+    #[inline]
     pub fn check_str(&mut self, i: usize) -> LResult<StrRef> {
+        match self.arg(i) {
+            Value::Str(s) => Ok(s),
+            _ => self.check_str_slow(i),
+        }
+    }
+
+    /// `check_str` for anything but a string: number coercion or the error.
+    #[cold]
+    #[inline(never)]
+    fn check_str_slow(&mut self, i: usize) -> LResult<StrRef> {
         match self.arg(i) {
             Value::Str(s) => Ok(s),
             Value::Num(_) => {
@@ -265,6 +284,7 @@ impl Vm {
 
 /// A C-style `(lua_Integer)n` cast as x86-64 does it: truncation, and
 /// `i64::MIN` for NaN and out-of-range values.
+#[inline]
 pub fn num_to_int(n: f64) -> i64 {
     if n.is_nan() || n >= 9.223372036854775807e18 || n < -9.223372036854775808e18 {
         i64::MIN
