@@ -512,7 +512,7 @@ impl Vm {
 
     /// Lua 5.2's closure cache: the last closure of `p` if its upvalues are
     /// exactly the ones a new closure would get.
-    fn cached_closure(
+    pub(crate) fn cached_closure(
         &self,
         p: &std::rc::Rc<crate::object::FuncProto>,
         base: usize,
@@ -563,7 +563,12 @@ impl Vm {
     }
 
     #[inline(never)]
-    fn op_closure(&mut self, p: std::rc::Rc<crate::object::FuncProto>, base: usize, cl: crate::value::FuncRef) -> crate::value::FuncRef {
+    pub(crate) fn op_closure(
+        &mut self,
+        p: std::rc::Rc<crate::object::FuncProto>,
+        base: usize,
+        cl: crate::value::FuncRef,
+    ) -> crate::value::FuncRef {
         let mut ups = Vec::with_capacity(p.upvals.len());
         for d in p.upvals.iter() {
             if d.in_stack {

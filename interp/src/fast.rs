@@ -2,18 +2,26 @@
 //!
 //! `run_fast` executes the common cases of the cheap instructions (moves,
 //! constants, number arithmetic and comparisons, jumps, numeric and generic
-//! `for` steps, table reads and writes that need no metamethod, upvalues)
-//! with only the registers, the heap, the code and the constants in hand:
-//! split borrows of the VM, so the compiler keeps them in machine registers.
-//! On the first instruction it cannot finish by itself (a call, a
-//! metamethod, an error, an allocation, a closing jump) it stops with `pc`
-//! pointing at that instruction, and `Vm::run` executes it the general way.
-//! Both paths implement the same semantics; `run` alone would be correct.
+//! `for` steps, table reads and writes that need no metamethod, upvalues,
+//! Lua calls, tail calls and returns) with the registers, the heap, the code
+//! and the constants in hand as split borrows of the VM and raw pointers, so
+//! the compiler keeps them in machine registers. On an instruction it leaves
+//! to the general path (a metamethod, an error, a closing jump, concatenation,
+//! varargs...) it stops with `pc` pointing at that instruction, and `Vm::run`
+//! executes it the general way. Both paths implement the same semantics;
+//! `run` alone would be correct.
 //!
-//! Invariant: `run_fast` never allocates objects, never raises errors and
-//! never changes the frame stack, so no collection or unwinding can happen
-//! inside it. It never stores into an object an open isolation must log
-//! (`isolate.rs`): those stores go to the general path.
+//! Some work is done by calling out of the loop: calls it does not set up
+//! itself (natives, vararg functions, stack growth: `general_call`, through
+//! `Vm::precall`) and allocations (`NEWTABLE`, `CLOSURE`: `alloc_op`). Before
+//! calling out it saves the frame's `pc` and the budget; afterwards it
+//! derives every borrow and pointer again (`'vm`), since the stack may have
+//! grown, a collection may have run or the running thread may have changed.
+//!
+//! Invariant: between two such call-outs nothing in the loop allocates,
+//! raises an error or runs a collection, so the borrows and raw pointers it
+//! holds stay valid. It never stores into an object an open isolation must
+//! log (`isolate.rs`): those stores go to the general path.
 //!
 //! # Unsafe
 //! This is one of the few modules with `unsafe`: register, constant and
@@ -152,6 +160,32 @@ fn general_call(vm: &mut Vm, func: usize, nresults: i32, depth: usize, cur: Thre
         crate::vm::Next::Continue | crate::vm::Next::Reload => Err(Fast::Changed),
         other => Err(Fast::Next(other)),
     })
+}
+
+/// `NEWTABLE` and `CLOSURE` for the fast loop, as `exec.rs` does them
+/// (including the collector safepoint after a new object), with the frame's
+/// `pc` and the budget saved by the caller.
+#[inline(never)]
+fn alloc_op(vm: &mut Vm, i: crate::opcodes::Instruction, base: usize) -> LResult<()> {
+    let a = i.a() as usize;
+    if i.raw_op() == op::NewTable {
+        let t = vm.new_table_with(crate::opcodes::fb_to_int(i.b()), crate::opcodes::fb_to_int(i.c()));
+        crate::value::put(&mut vm.th.stack[base + a], Value::Table(t));
+    } else {
+        let fi = vm.th.frames.len() - 1;
+        let Value::Func(cl) = vm.th.stack[vm.th.frames[fi].func] else { unreachable!("Lua frame without a function") };
+        let p = match vm.heap.func(cl) {
+            Closure::Lua { proto, .. } => proto.protos[i.bx() as usize].clone(),
+            _ => unreachable!("Lua frame with a native function"),
+        };
+        if let Some(c) = vm.cached_closure(&p, base, cl) {
+            crate::value::put(&mut vm.th.stack[base + a], Value::Func(c));
+            return Ok(());
+        }
+        let f = vm.op_closure(p, base, cl);
+        crate::value::put(&mut vm.th.stack[base + a], Value::Func(f));
+    }
+    vm.gc_safepoint_at(base + a + 1)
 }
 
 /// How `run_fast` stopped.
@@ -582,6 +616,17 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                             r!(a) = v;
                             pc = (pc as i64 + i.sbx() as i64) as usize;
                         }
+                    }
+                    op::NewTable | op::Closure => {
+                        // allocations, made out of line like a call; the loop
+                        // then goes on in this frame
+                        // SAFETY: `fi` is the index of the last frame
+                        unsafe { frames.get_unchecked_mut(fi) }.pc = pc + 1;
+                        *budget_out = budget - 1;
+                        alloc_op(vm, i, base)?;
+                        budget = vm.budget;
+                        entering = Some((base, pc + 1, proto, ups));
+                        continue 'vm;
                     }
                     op::Call => break Exit::Call(i),
                     op::TailCall => break Exit::TailCall(i),
