@@ -188,6 +188,23 @@ fn alloc_op(vm: &mut Vm, i: crate::opcodes::Instruction, base: usize) -> LResult
     vm.gc_safepoint_at(base + a + 1)
 }
 
+/// `CONCAT` for the fast loop, as `exec.rs` does it, with the frame's `pc`
+/// and the budget saved by the caller: `true` when the result is in place
+/// (after the collector safepoint), `false` when a `__concat` metamethod
+/// call was set up (the executor must reload).
+#[inline(never)]
+fn concat_op(vm: &mut Vm, i: crate::opcodes::Instruction, base: usize, fi: usize) -> LResult<bool> {
+    let (a, b, c) = (i.a(), i.b(), i.c());
+    vm.th.top = vm.th.frames[fi].top;
+    if vm.concat_range(base, a, b, c)? {
+        // the operands above the result are dead
+        vm.gc_safepoint_at(base + (a as usize + 1).max(b as usize))?;
+        Ok(true)
+    } else {
+        Ok(false)
+    }
+}
+
 /// How `run_fast` stopped.
 pub(crate) enum Fast {
     /// At an instruction it leaves to the general path; the top frame is
@@ -627,6 +644,43 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                         budget = vm.budget;
                         entering = Some((base, pc + 1, proto, ups));
                         continue 'vm;
+                    }
+                    op::TForCall => {
+                        // the generic `for` iterator call: function, state
+                        // and control copied above the loop registers, then
+                        // called like any call (`dump::verify` checks that
+                        // `A+5` is a register)
+                        let cb = a + 3;
+                        r!(cb + 2) = r!(a + 2);
+                        r!(cb + 1) = r!(a + 1);
+                        r!(cb) = r!(a);
+                        *top = base + cb as usize + 3;
+                        // SAFETY: `fi` is the index of the last frame
+                        unsafe { frames.get_unchecked_mut(fi) }.pc = pc + 1;
+                        *budget_out = budget - 1;
+                        match general_call(vm, base + cb as usize, i.c() as i32, fi + 1, cur)? {
+                            Ok(frame_changed) => {
+                                budget = vm.budget;
+                                changed |= frame_changed;
+                                if !frame_changed {
+                                    entering = Some((base, pc + 1, proto, ups));
+                                }
+                                continue 'vm;
+                            }
+                            Err(out) => return Ok(out),
+                        }
+                    }
+                    op::Concat => {
+                        // SAFETY: `fi` is the index of the last frame
+                        unsafe { frames.get_unchecked_mut(fi) }.pc = pc + 1;
+                        *budget_out = budget - 1;
+                        if concat_op(vm, i, base, fi)? {
+                            budget = vm.budget;
+                            entering = Some((base, pc + 1, proto, ups));
+                            continue 'vm;
+                        }
+                        // a `__concat` metamethod call is under way
+                        return Ok(Fast::Changed);
                     }
                     op::Call => break Exit::Call(i),
                     op::TailCall => break Exit::TailCall(i),
