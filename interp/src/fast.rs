@@ -205,6 +205,30 @@ fn concat_op(vm: &mut Vm, i: crate::opcodes::Instruction, base: usize, fi: usize
     }
 }
 
+/// The value of an open upvalue of another thread (a closure made in one
+/// coroutine and called in another), or `None` if the slot is out of range.
+#[inline]
+fn foreign_slot(heap: &Heap, thread: ThreadRef, idx: u32) -> Option<Value> {
+    heap.threads.get(thread.idx()).stack.get(idx as usize).copied()
+}
+
+/// Close the running thread's open upvalues at stack slots `level` and
+/// above (as `Vm::close_upvals`), with the stack given as the loop's raw
+/// pointer and length.
+#[inline(never)]
+fn close_from(heap: &mut Heap, open_upvals: &mut Vec<(usize, crate::value::UpvalRef)>, sp: *const Value, slen: usize, level: usize) {
+    while let Some(&(idx, u)) = open_upvals.last() {
+        if idx < level {
+            break;
+        }
+        open_upvals.pop();
+        assert!(idx < slen, "open upvalue beyond the stack");
+        // SAFETY: `idx < slen` and `sp` is valid for `slen` values
+        let v = unsafe { *sp.add(idx) };
+        *heap.upvals.get_mut(u.idx()) = UpVal::Closed(v);
+    }
+}
+
 /// How `run_fast` stopped.
 pub(crate) enum Fast {
     /// At an instruction it leaves to the general path; the top frame is
@@ -389,7 +413,10 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                         r!(a) = match *heap.upvals.get(u.idx()) {
                             UpVal::Closed(v) => v,
                             UpVal::Open { thread, idx } if thread == cur && (idx as usize) < slen => slot!(idx as usize),
-                            _ => bail!(),
+                            UpVal::Open { thread, idx } => match foreign_slot(heap, thread, idx) {
+                                Some(v) => v,
+                                None => bail!(),
+                            },
                         };
                     }
                     op::SetUpval => {
@@ -410,6 +437,10 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                             UpVal::Closed(Value::Table(t)) => *t,
                             UpVal::Open { thread, idx } if *thread == cur && (*idx as usize) < slen => match slot!(*idx as usize) {
                                 Value::Table(t) => t,
+                                _ => bail!(),
+                            },
+                            UpVal::Open { thread, idx } => match foreign_slot(heap, *thread, *idx) {
+                                Some(Value::Table(t)) => t,
                                 _ => bail!(),
                             },
                             _ => bail!(),
@@ -436,7 +467,10 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                             match *heap.upvals.get(u.idx()) {
                                 UpVal::Closed(v) => v,
                                 UpVal::Open { thread, idx } if thread == cur && (idx as usize) < slen => slot!(idx as usize),
-                                _ => bail!(),
+                                UpVal::Open { thread, idx } => match foreign_slot(heap, thread, idx) {
+                                    Some(v) => v,
+                                    None => bail!(),
+                                },
                             }
                         } else {
                             r!(a)
@@ -771,13 +805,13 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                     let b = i.b();
                     let ntop = if b != 0 { func + b as usize } else { *top };
                     let Value::Func(f) = r!(a) else { bail!() };
-                    let Closure::Lua { proto: p2, .. } = heap.func(f) else { bail!() };
-                    if p2.is_vararg || frames[fi].handler.is_some() {
+                    if !matches!(heap.func(f), Closure::Lua { proto, .. } if !proto.is_vararg) || frames[fi].handler.is_some() {
                         bail!();
                     }
-                    // upvalues of this frame must be closed first: leave that to the general path
+                    let (p2, _) = lua_parts(heap, f);
+                    // upvalues of this frame are closed first
                     if !proto.protos.is_empty() && open_upvals.last().is_some_and(|&(idx, _)| idx >= base) {
-                        bail!();
+                        close_from(heap, open_upvals, sp, slen, base);
                     }
                     let (np, ms) = (p2.num_params as usize, p2.max_stack as usize);
                     let nargs = ntop - func - 1;
@@ -801,7 +835,7 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                     fr.pc = 0;
                     fr.tail = true;
                     fr.nvarargs = 0;
-                    fr.proto = crate::object::ProtoPtr(std::rc::Rc::as_ptr(p2));
+                    fr.proto = crate::object::ProtoPtr(p2);
                     budget -= 1;
                     changed = true;
                     continue 'frame;
@@ -819,7 +853,7 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                     }
                     let (res, nresults, caller_top) = (fr.func, fr.nresults, caller.top);
                     if !proto.protos.is_empty() && open_upvals.last().is_some_and(|&(idx, _)| idx >= base) {
-                        bail!();
+                        close_from(heap, open_upvals, sp, slen, base);
                     }
                     let first = base + a as usize;
                     let b = i.b();
