@@ -286,9 +286,10 @@ impl Vm {
 /// `i64::MIN` for NaN and out-of-range values.
 #[inline]
 pub fn num_to_int(n: f64) -> i64 {
-    if n.is_nan() || n >= 9.223372036854775807e18 || n < -9.223372036854775808e18 {
-        i64::MIN
-    } else {
+    // [-2^63, 2^63) converts; NaN and everything else gives i64::MIN
+    if (i64::MIN as f64..i64::MAX as f64).contains(&n) {
         n as i64
+    } else {
+        i64::MIN
     }
 }

@@ -32,10 +32,11 @@
 //!   `TFORLOOP`, and `A+B` of `LOADNIL`) is below `max_stack`,
 //! - every constant index is below the constant count,
 //! - every jump and skip lands inside the code and the code ends with
-//!   `RETURN` (which this loop never executes), so `pc` stays in range;
-//! and because `Vm::precall` grows the stack to at least `base + max_stack`
-//! before a Lua frame runs, and stacks never shrink. Debug builds check all
-//! of it with assertions.
+//!   `RETURN` (which this loop never executes), so `pc` stays in range.
+//!
+//! Register accesses are also sound because `Vm::precall` grows the stack to
+//! at least `base + max_stack` before a Lua frame runs, and stacks never
+//! shrink. Debug builds check all of it with assertions.
 
 use crate::gc::Heap;
 use crate::object::{Closure, Cont, Frame, FrameKind, Thread, UpVal};

@@ -244,7 +244,7 @@ fn run() -> i32 {
                 }
                 if s.len() == 2 {
                     i += 1;
-                    if i >= argv.len() || argv[i].starts_with('-') && argv[i].len() > 1 && false {
+                    if i >= argv.len() {
                         usage(s);
                         return 1;
                     }

@@ -234,9 +234,7 @@ fn g_from_shortest(x: f64, p: usize, upper: bool, body: &mut Vec<u8>) -> bool {
     if exp < p as i32 && exp >= -4 {
         if exp >= 0 {
             let int_len = exp as usize + 1;
-            for i in 0..int_len {
-                body.push(if i < nd { digits[i] } else { b'0' });
-            }
+            body.extend(digits.iter().copied().chain(std::iter::repeat(b'0')).take(int_len));
             if nd > int_len {
                 body.push(b'.');
                 body.extend_from_slice(&digits[int_len..]);
