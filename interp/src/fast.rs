@@ -152,7 +152,17 @@ fn lua_parts<'a>(heap: &Heap, cl: crate::value::FuncRef) -> (&'a crate::object::
 /// it keeps the loop's register pressure down.
 #[inline(never)]
 fn general_call(vm: &mut Vm, func: usize, nresults: i32, depth: usize, cur: ThreadRef) -> LResult<Result<bool, Fast>> {
-    let next = vm.precall(func, nresults, Cont::Call)?;
+    let native = match vm.th.stack[func] {
+        Value::Func(f) => match vm.heap.func(f) {
+            Closure::Native { f, .. } => Some(*f),
+            _ => None,
+        },
+        _ => None,
+    };
+    let next = match native {
+        Some(f) if vm.th.hook_mask == 0 => vm.call_native_direct(func, f, nresults)?,
+        _ => vm.precall(func, nresults, Cont::Call)?,
+    };
     let same = vm.cur == cur;
     let nframes = vm.th.frames.len();
     Ok(match next {

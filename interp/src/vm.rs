@@ -1077,6 +1077,41 @@ impl Vm {
         self.handle_action(action)
     }
 
+    /// `precall` of a plain native function (a `fn` pointer) with no hook
+    /// active: what the fast loop's calls of library functions need, in a
+    /// function small enough to be cheap to enter.
+    #[inline(never)]
+    pub(crate) fn call_native_direct(&mut self, func: usize, f: crate::object::NativeFn, nresults: i32) -> LResult<Next> {
+        debug_assert_eq!(self.th.hook_mask, 0);
+        if self.th.frames.len() >= self.limits.max_depth + self.depth_extra {
+            return Err(self.stack_overflow());
+        }
+        let top = self.th.top;
+        if top + MIN_STACK > self.th.stack.len() {
+            self.ensure_stack(MIN_STACK)?;
+        }
+        self.th.frames.push(Frame {
+            func,
+            base: func + 1,
+            top: top + MIN_STACK,
+            pc: 0,
+            nresults,
+            kind: FrameKind::Native,
+            cont: Cont::Call,
+            tail: false,
+            handler: None,
+            nvarargs: 0,
+            proto: crate::object::ProtoPtr::NULL,
+        });
+        match f(self)? {
+            Action::Return(n) => {
+                let first = self.th.top - n;
+                self.poscall(first, n)
+            }
+            other => self.handle_action(other),
+        }
+    }
+
     /// Carry out what a native function asked for; its frame is on top.
     fn handle_action(&mut self, action: Action) -> LResult<Next> {
         match action {
