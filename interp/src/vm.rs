@@ -1323,37 +1323,44 @@ impl Vm {
             return Err(self.rt_error("C stack overflow"));
         }
         self.n_ccalls += 1;
-        let args = Vals::from_slice(&self.th.stack[self.th.top - nargs..self.th.top]);
-        self.th.top -= nargs;
+        // the arguments stay in the resumer's slots above its new top until
+        // they are copied into the coroutine, right after the switch
+        let src = self.th.top - nargs;
+        self.th.top = src;
         let from = self.cur;
         self.th.status = CoStatus::Normal;
         self.switch_to(co);
         self.th.status = CoStatus::Running;
         self.th.resumer = Some(from);
         self.th.wrapped = wrap;
-        self.start_or_continue(args)
+        self.start_or_continue(from, src, nargs)
+    }
+
+    /// Push `n` values from slot `src` of the suspended thread `from` onto
+    /// the running thread's stack (room must have been made).
+    fn push_from_thread(&mut self, from: ThreadRef, src: usize, n: usize) {
+        let top = self.th.top;
+        let other = &self.heap.threads.get(from.idx()).stack[src..src + n];
+        self.th.stack[top..top + n].copy_from_slice(other);
+        self.th.top = top + n;
     }
 
     /// In the coroutine just switched to: start its body or complete its
-    /// pending yield with `args` as results.
-    fn start_or_continue(&mut self, args: Vals) -> LResult<Next> {
+    /// pending yield with the `n` values at slot `src` of thread `from` as
+    /// results.
+    fn start_or_continue(&mut self, from: ThreadRef, src: usize, n: usize) -> LResult<Next> {
         if self.th.frames.is_empty() {
             self.th.top = 1;
-            self.ensure_stack(args.len() + MIN_STACK)?;
-            for a in args {
-                self.push(a);
-            }
+            self.ensure_stack(n + MIN_STACK)?;
+            self.push_from_thread(from, src, n);
             match self.precall(0, -1, Cont::CoroutineBody) {
                 Ok(n) => Ok(n),
                 Err(e) => self.coroutine_error(e),
             }
         } else {
-            self.ensure_stack(args.len() + MIN_STACK)?;
-            let n = args.len();
+            self.ensure_stack(n + MIN_STACK)?;
             let first = self.th.top;
-            for a in args {
-                self.push(a);
-            }
+            self.push_from_thread(from, src, n);
             match self.poscall(first, n) {
                 Ok(n) => Ok(n),
                 Err(e) => self.coroutine_error(e),
@@ -1444,29 +1451,29 @@ impl Vm {
             // raised from `yield` itself (a C function): no position
             return Err(self.error_plain("attempt to yield across a C-call boundary", ErrorKind::Runtime));
         }
-        let vals = Vals::from_slice(&self.th.stack[self.th.top - n..self.th.top]);
-        self.th.top -= n;
+        // the values stay in the coroutine's slots above its new top until
+        // they are copied into the resumer, right after the switch
+        let src = self.th.top - n;
+        self.th.top = src;
         self.th.status = CoStatus::Suspended;
         let wrap = self.th.wrapped;
         let Some(back) = self.th.resumer.take() else {
             // host-resumed coroutine: leave the values on its stack
-            self.yielded = Some(vals.into_vec());
+            self.yielded = Some(self.th.stack[src..src + n].to_vec());
             return Ok(Next::Suspend);
         };
+        let me = self.cur;
         self.n_ccalls = self.n_ccalls.saturating_sub(1);
         self.switch_to(back);
         self.th.status = CoStatus::Running;
         let first = self.th.top;
-        self.ensure_stack(vals.len() + 1)?;
-        let mut k = 0;
+        self.ensure_stack(n + 1)?;
+        let mut k = n;
         if !wrap {
             self.push(Value::Bool(true));
             k += 1;
         }
-        for v in vals {
-            self.push(v);
-            k += 1;
-        }
+        self.push_from_thread(me, src, n);
         self.poscall(first, k)
     }
 
