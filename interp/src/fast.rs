@@ -389,8 +389,12 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                         // code ends with `RETURN`), so `pc + 1` is in the code
                         let j = unsafe { *code.get_unchecked(pc + 1) };
                         if j.raw_op() == op::Jmp && j.a() == 0 {
-                            pc = (pc as i64 + 1 + j.sbx() as i64) as usize;
-                            budget -= 1;
+                            // straight to the jump's target (which may be
+                            // instruction 0: no `pc + 1` afterwards), both
+                            // instructions charged
+                            pc = (pc as i64 + 2 + j.sbx() as i64) as usize;
+                            budget -= 2;
+                            continue;
                         }
                     }
                 }};
@@ -665,11 +669,16 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                         // two separate tests on the (well predicted) sign of
                         // the step: the compiler otherwise evaluates both
                         // comparisons and selects
+                        // (jumps go straight to the target, which may be
+                        // instruction 0 in a crafted binary chunk: no
+                        // `pc + 1` afterwards)
                         macro_rules! again {
                             () => {{
-                                pc = (pc as i64 + i.sbx() as i64) as usize;
                                 set!(a, Value::Num(idx));
                                 set!(a + 3, Value::Num(idx));
+                                pc = (pc as i64 + 1 + i.sbx() as i64) as usize;
+                                budget -= 1;
+                                continue;
                             }};
                         }
                         if step > 0.0 {
@@ -684,7 +693,9 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                         let v = r!(a + 1);
                         if !v.is_nil() {
                             r!(a) = v;
-                            pc = (pc as i64 + i.sbx() as i64) as usize;
+                            pc = (pc as i64 + 1 + i.sbx() as i64) as usize;
+                            budget -= 1;
+                            continue;
                         }
                     }
                     op::NewTable | op::Closure => {
