@@ -4,7 +4,9 @@
 //!
 //! `cargo bench -p oxilua-benches --bench engine`; see `benches/README.md`.
 
-use criterion::{black_box, Criterion};
+mod common;
+
+use criterion::black_box;
 use oxilua_benches::criterion_summary::{self, criterion_dir, workspace};
 use oxilua_vmq::engine::{Engine, EngineOptions};
 use oxilua_vmq::hooks::{Hook, HookArgs, HookResult, WebhookOptions};
@@ -12,11 +14,7 @@ use std::time::{Duration, SystemTime};
 
 fn main() {
     let since = SystemTime::now() - Duration::from_secs(1);
-    let mut c = Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .output_directory(&criterion_dir())
-        .configure_from_args();
+    let mut c = common::criterion();
     let engine = Engine::load(&[workspace().join("bindings/examples/plugin.lua")], EngineOptions::default());
     assert!(engine.load_errors().is_empty(), "plugin.lua: {:?}", engine.load_errors());
     // a device publishing under sensors/: the plugin rewrites the topic

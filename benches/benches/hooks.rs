@@ -6,9 +6,11 @@
 //! and the memory of a new state). The same hook through oxilua-vmq's
 //! engine is the `engine` bench.
 
+mod common;
+
 use criterion::{black_box, Criterion};
 use oxilua::prelude::*;
-use oxilua_benches::criterion_summary::{self, criterion_dir, workspace};
+use oxilua_benches::criterion_summary::{self, workspace};
 use oxilua_benches::hostcall::{self, Hooks, SAMPLE};
 use std::time::{Duration, SystemTime};
 
@@ -62,11 +64,7 @@ fn summary(since: SystemTime) {
 
 fn main() {
     let since = SystemTime::now() - Duration::from_secs(1);
-    let mut c = Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .output_directory(&criterion_dir())
-        .configure_from_args();
+    let mut c = common::criterion();
     api_benches(&mut c);
     phase_benches(&mut c);
     c.final_summary();

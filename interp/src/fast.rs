@@ -216,28 +216,16 @@ fn concat_op(vm: &mut Vm, i: crate::opcodes::Instruction, base: usize, fi: usize
     }
 }
 
-/// The value of an open upvalue of another thread (a closure made in one
-/// coroutine and called in another), or `None` if the slot is out of range.
-#[inline]
-fn foreign_slot(heap: &Heap, thread: ThreadRef, idx: u32) -> Option<Value> {
-    heap.threads.get(thread.idx()).stack.get(idx as usize).copied()
-}
-
-/// Close the running thread's open upvalues at stack slots `level` and
-/// above (as `Vm::close_upvals`), with the stack given as the loop's raw
-/// pointer and length.
+/// `Vm::close_upvals` for the fast loop, which holds the stack as a raw
+/// pointer and length. Out of line: only returns from functions with open
+/// upvalues need it.
 #[inline(never)]
 fn close_from(heap: &mut Heap, open_upvals: &mut Vec<(usize, crate::value::UpvalRef)>, sp: *const Value, slen: usize, level: usize) {
-    while let Some(&(idx, u)) = open_upvals.last() {
-        if idx < level {
-            break;
-        }
-        open_upvals.pop();
+    crate::vm::close_open_upvals(heap, open_upvals, level, |idx| {
         assert!(idx < slen, "open upvalue beyond the stack");
         // SAFETY: `idx < slen` and `sp` is valid for `slen` values
-        let v = unsafe { *sp.add(idx) };
-        *heap.upvals.get_mut(u.idx()) = UpVal::Closed(v);
-    }
+        unsafe { *sp.add(idx) }
+    });
 }
 
 /// How `run_fast` stopped.
@@ -375,6 +363,29 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                     return Ok(if changed { Fast::Changed } else { Fast::Bail });
                 }};
             }
+            // Work done out of the loop for the instruction at `pc` (see the
+            // module docs): `pc` and the budget are saved first; `$e` is an
+            // `LResult<Result<bool, Fast>>`: `Ok(changed)` goes on in the
+            // loop (in this frame when the top frame did not change), `Err`
+            // is handed to the executor.
+            macro_rules! call_out {
+                ($e:expr) => {{
+                    // SAFETY: `fi` is the index of the last frame
+                    unsafe { frames.get_unchecked_mut(fi) }.pc = pc + 1;
+                    *budget_out = budget - 1;
+                    match $e? {
+                        Ok(frame_changed) => {
+                            budget = vm.budget;
+                            changed |= frame_changed;
+                            if !frame_changed {
+                                entering = Some((base, pc + 1, proto, ups));
+                            }
+                            continue 'vm;
+                        }
+                        Err(out) => return Ok(out),
+                    }
+                }};
+            }
             // The end of a test instruction: skip the next instruction, or
             // (the test succeeded) take it here when it is a plain jump, as
             // the compiler always places one there (PUC's `donextjump`):
@@ -448,7 +459,7 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                         r!(a) = match *heap.upvals.get(u.idx()) {
                             UpVal::Closed(v) => v,
                             UpVal::Open { thread, idx } if thread == cur && (idx as usize) < slen => slot!(idx as usize),
-                            UpVal::Open { thread, idx } => match foreign_slot(heap, thread, idx) {
+                            UpVal::Open { thread, idx } => match heap.other_thread_slot(thread, idx as usize) {
                                 Some(v) => v,
                                 None => bail!(),
                             },
@@ -474,7 +485,7 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                                 Value::Table(t) => t,
                                 _ => bail!(),
                             },
-                            UpVal::Open { thread, idx } => match foreign_slot(heap, *thread, *idx) {
+                            UpVal::Open { thread, idx } => match heap.other_thread_slot(*thread, *idx as usize) {
                                 Some(Value::Table(t)) => t,
                                 _ => bail!(),
                             },
@@ -502,7 +513,7 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                             match *heap.upvals.get(u.idx()) {
                                 UpVal::Closed(v) => v,
                                 UpVal::Open { thread, idx } if thread == cur && (idx as usize) < slen => slot!(idx as usize),
-                                UpVal::Open { thread, idx } => match foreign_slot(heap, thread, idx) {
+                                UpVal::Open { thread, idx } => match heap.other_thread_slot(thread, idx as usize) {
                                     Some(v) => v,
                                     None => bail!(),
                                 },
@@ -514,88 +525,37 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                         if heap.iso.table_is_old(tr) {
                             bail!(); // the general path logs the write (isolate.rs)
                         }
-                        // The common case first: the key exists with a value
-                        // (or the table has no metatable) and is a string or
-                        // an array index; key and value are read in place.
-                        {
-                            let (kx, vx) = (i.b(), i.c());
-                            let key: &Value = if is_k(kx) { kref!(kx) } else { &r!(kx) };
-                            let val: &Value = if is_k(vx) { kref!(vx) } else { &r!(vx) };
-                            let tb = heap.tables.get_mut(tr.idx());
-                            let plain = tb.meta.is_none();
-                            let slot = match key {
-                                Value::Str(s) => {
-                                    // a stored string key may name a metamethod
-                                    tb.absent = 0;
-                                    tb.str_slot_mut(*s)
-                                }
-                                Value::Num(n) => match crate::table::num_index(*n) {
-                                    Some(idx) if idx <= tb.array.len() => Some(&mut tb.array[idx - 1]),
-                                    _ => None,
-                                },
-                                _ => None,
-                            };
-                            if let Some(slot) = slot {
-                                if plain || !slot.is_nil() {
-                                    *slot = *val;
-                                    pc += 1;
-                                    budget -= 1;
-                                    continue;
-                                }
-                            }
+                        // The common case first: a slot that exists for the key
+                        // (key and value read in place).
+                        let (kx, vx) = (i.b(), i.c());
+                        let key: &Value = if is_k(kx) { kref!(kx) } else { &r!(kx) };
+                        let val: &Value = if is_k(vx) { kref!(vx) } else { &r!(vx) };
+                        if heap.tables.get_mut(tr.idx()).store_existing(key, *val) {
+                            pc += 1;
+                            budget -= 1;
+                            continue;
                         }
-                        let key = rk!(i.b());
-                        let val = rk!(i.c());
-                        let tb = heap.tables.get_mut(tr.idx());
-                        if let Value::Num(n) = key {
-                            if let Some(idx) = crate::table::num_index(n) {
-                                if idx <= tb.array.len() {
-                                    let slot = &mut tb.array[idx - 1];
-                                    if slot.is_nil() {
-                                        if let Some(mt) = tb.meta {
-                                            if !no_newindex(heap, mt, newindex_name) {
-                                                bail!();
-                                            }
-                                        }
-                                    }
-                                    let tb = heap.tables.get_mut(tr.idx());
-                                    tb.array[idx - 1] = val;
-                                    pc += 1;
-                                    budget -= 1;
-                                    continue;
-                                }
-                            }
-                        }
-                        let mut raw = tb.meta.is_none();
-                        if let Some(mt) = tb.meta {
-                            let present = match key {
-                                Value::Str(s) => !tb.get_str(s).is_nil(),
-                                _ => !tb.get(key).is_nil(),
-                            };
-                            if present {
-                                let _ = tb.set(key, val);
-                            } else if no_newindex(heap, mt, newindex_name) {
-                                raw = true;
-                            } else {
+                        // A new key, or a nil slot under a metatable: a raw
+                        // store unless `__newindex` must be called.
+                        let (key, val) = (*key, *val);
+                        if let Some(mt) = heap.table(tr).meta {
+                            if raw_get(heap.table(tr), &key).is_nil() && !no_newindex(heap, mt, newindex_name) {
                                 bail!();
                             }
                         }
-                        if raw {
-                            let tb = heap.tables.get_mut(tr.idx());
-                            match tb.set(key, val) {
-                                Ok(0) => {}
-                                Ok(delta) => {
-                                    heap.adjust(delta);
-                                    // growth may make a collection due: let the
-                                    // general path reach its safepoints
-                                    if heap.gc_due() {
-                                        pc += 1;
-                                        budget -= 1;
-                                        bail!();
-                                    }
+                        match heap.tables.get_mut(tr.idx()).set(key, val) {
+                            Ok(0) => {}
+                            Ok(delta) => {
+                                heap.adjust(delta);
+                                // growth may make a collection due: let the
+                                // general path reach its safepoints
+                                if heap.gc_due() {
+                                    pc += 1;
+                                    budget -= 1;
+                                    bail!();
                                 }
-                                Err(_) => bail!(),
                             }
+                            Err(_) => bail!(),
                         }
                     }
                     op::Add => arith!(i, |x: f64, y: f64| x + y),
@@ -699,15 +659,8 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                         }
                     }
                     op::NewTable | op::Closure => {
-                        // allocations, made out of line like a call; the loop
-                        // then goes on in this frame
-                        // SAFETY: `fi` is the index of the last frame
-                        unsafe { frames.get_unchecked_mut(fi) }.pc = pc + 1;
-                        *budget_out = budget - 1;
-                        alloc_op(vm, i, base)?;
-                        budget = vm.budget;
-                        entering = Some((base, pc + 1, proto, ups));
-                        continue 'vm;
+                        // allocations, made out of line like a call
+                        call_out!(alloc_op(vm, i, base).map(|()| Ok(false)));
                     }
                     op::TForCall => {
                         // the generic `for` iterator call: function, state
@@ -719,32 +672,11 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                         r!(cb + 1) = r!(a + 1);
                         r!(cb) = r!(a);
                         *top = base + cb as usize + 3;
-                        // SAFETY: `fi` is the index of the last frame
-                        unsafe { frames.get_unchecked_mut(fi) }.pc = pc + 1;
-                        *budget_out = budget - 1;
-                        match general_call(vm, base + cb as usize, i.c() as i32, fi + 1, cur)? {
-                            Ok(frame_changed) => {
-                                budget = vm.budget;
-                                changed |= frame_changed;
-                                if !frame_changed {
-                                    entering = Some((base, pc + 1, proto, ups));
-                                }
-                                continue 'vm;
-                            }
-                            Err(out) => return Ok(out),
-                        }
+                        call_out!(general_call(vm, base + cb as usize, i.c() as i32, fi + 1, cur));
                     }
                     op::Concat => {
-                        // SAFETY: `fi` is the index of the last frame
-                        unsafe { frames.get_unchecked_mut(fi) }.pc = pc + 1;
-                        *budget_out = budget - 1;
-                        if concat_op(vm, i, base, fi)? {
-                            budget = vm.budget;
-                            entering = Some((base, pc + 1, proto, ups));
-                            continue 'vm;
-                        }
-                        // a `__concat` metamethod call is under way
-                        return Ok(Fast::Changed);
+                        // `false`: a `__concat` metamethod call is under way
+                        call_out!(concat_op(vm, i, base, fi).map(|done| if done { Ok(false) } else { Err(Fast::Changed) }));
                     }
                     op::Call => break Exit::Call(i),
                     op::TailCall => break Exit::TailCall(i),
@@ -765,10 +697,7 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                     let Value::Func(f) = r!(a) else { bail!() };
                     // the callee's parts, looked up once (see `lua_parts`)
                     let callee = match heap.func(f) {
-                        // SAFETY: as in `lua_parts`
-                        Closure::Lua { proto: p2, upvals } if !p2.is_vararg => unsafe {
-                            Some((&*std::rc::Rc::as_ptr(p2), &*(&**upvals as *const [crate::value::UpvalRef])))
-                        },
+                        Closure::Lua { proto, .. } if !proto.is_vararg => Some(lua_parts(heap, f)),
                         _ => None,
                     };
                     let need = match callee {
@@ -783,20 +712,7 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                         if b != 0 {
                             *top = ntop;
                         }
-                        frames[fi].pc = pc + 1;
-                        *budget_out = budget - 1;
-                        match general_call(vm, func, i.c() as i32 - 1, fi + 1, cur)? {
-                            Ok(frame_changed) => {
-                                budget = vm.budget;
-                                changed |= frame_changed;
-                                if !frame_changed {
-                                    // back in this frame after the call
-                                    entering = Some((base, pc + 1, proto, ups));
-                                }
-                                continue 'vm;
-                            }
-                            Err(out) => return Ok(out),
-                        }
+                        call_out!(general_call(vm, func, i.c() as i32 - 1, fi + 1, cur));
                     }
                     let Some((p2, u2)) = callee else { unreachable!() };
                     let (np, ms) = (p2.num_params as usize, p2.max_stack as usize);

@@ -222,50 +222,55 @@ impl Heap {
     /// Intern a string, returning the existing handle when the same bytes exist.
     pub fn intern(&mut self, b: &[u8]) -> StrRef {
         let h = hash_bytes(b);
-        let strings = &self.strings;
-        if let Some(&i) = self.str_index.find(h, |&i| &*strings.get(i as usize).bytes == b) {
-            // A string found dead-but-unswept cannot happen: sweep removes index entries.
-            return StrRef(i);
+        match self.find_interned(h, b) {
+            Some(s) => s,
+            None => self.insert_string(b.into(), h),
         }
-        let i = self.strings.insert(LStr { bytes: b.into(), hash: h });
+    }
+
+    /// The interned string with hash `h` and bytes `b`, if there is one. (A
+    /// string found dead-but-unswept cannot happen: sweep removes index
+    /// entries.)
+    fn find_interned(&self, h: u64, b: &[u8]) -> Option<StrRef> {
+        let strings = &self.strings;
+        self.str_index.find(h, |&i| *strings.get(i as usize).bytes == *b).map(|&i| StrRef(i))
+    }
+
+    /// Add a string known not to be interned yet.
+    fn insert_string(&mut self, bytes: Box<[u8]>, h: u64) -> StrRef {
+        self.bytes += bytes.len() + STR_OVERHEAD;
+        let i = self.strings.insert(LStr { bytes, hash: h });
         let strings = &self.strings;
         self.str_index.insert_unique(h, i, |&j| strings.get(j as usize).hash);
-        self.bytes += b.len() + STR_OVERHEAD;
         StrRef(i)
     }
 
     /// Intern the bytes `range` of the string `s` (`string.sub`, captures):
     /// no allocation when the substring is already interned.
     pub fn intern_sub(&mut self, s: StrRef, range: std::ops::Range<usize>) -> StrRef {
-        let (h, found) = {
-            let strings = &self.strings;
-            let b = &strings.get(s.idx()).bytes[range.clone()];
-            let h = hash_bytes(b);
-            (h, self.str_index.find(h, |&i| *strings.get(i as usize).bytes == *b).copied())
-        };
-        if let Some(i) = found {
-            return StrRef(i);
+        let b = &self.strings.get(s.idx()).bytes[range.clone()];
+        let h = hash_bytes(b);
+        if let Some(found) = self.find_interned(h, b) {
+            return found;
         }
         let owned: Box<[u8]> = self.strings.get(s.idx()).bytes[range].into();
-        self.bytes += owned.len() + STR_OVERHEAD;
-        let i = self.strings.insert(LStr { bytes: owned, hash: h });
-        let strings = &self.strings;
-        self.str_index.insert_unique(h, i, |&j| strings.get(j as usize).hash);
-        StrRef(i)
+        self.insert_string(owned, h)
     }
 
     /// Intern an owned buffer (avoids a copy when the string is new).
     pub fn intern_vec(&mut self, b: Vec<u8>) -> StrRef {
         let h = hash_bytes(&b);
-        let strings = &self.strings;
-        if let Some(&i) = self.str_index.find(h, |&i| *strings.get(i as usize).bytes == *b) {
-            return StrRef(i);
+        match self.find_interned(h, &b) {
+            Some(s) => s,
+            None => self.insert_string(b.into_boxed_slice(), h),
         }
-        self.bytes += b.len() + STR_OVERHEAD;
-        let i = self.strings.insert(LStr { bytes: b.into_boxed_slice(), hash: h });
-        let strings = &self.strings;
-        self.str_index.insert_unique(h, i, |&j| strings.get(j as usize).hash);
-        StrRef(i)
+    }
+
+    /// Slot `idx` of the stack of thread `t`, which is not the running one
+    /// (an open upvalue of another coroutine); `None` past its end.
+    #[inline]
+    pub fn other_thread_slot(&self, t: ThreadRef, idx: usize) -> Option<Value> {
+        self.threads.get(t.idx()).stack.get(idx).copied()
     }
 
     #[inline]

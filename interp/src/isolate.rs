@@ -92,18 +92,13 @@ struct Level {
 type Slot = (u32, u32, u64);
 
 fn slot(kind: u32, obj: u32, key: Value) -> Slot {
-    let (tag, payload) = match key {
-        Value::Nil => (0, 0),
-        Value::Bool(b) => (1, b as u64),
-        Value::Num(n) => (2, if n == 0.0 { 0 } else { n.to_bits() }),
-        Value::Str(r) => (3, r.0 as u64),
-        Value::Table(r) => (4, r.0 as u64),
-        Value::Func(r) => (5, r.0 as u64),
-        Value::UserData(r) => (6, r.0 as u64),
-        Value::Thread(r) => (7, r.0 as u64),
-        Value::LightUserData(p) => (8, p as u64),
+    // -0 and 0 are the same key
+    let key = match key {
+        Value::Num(n) if n == 0.0 => Value::Num(0.0),
+        k => k,
     };
-    (kind << 8 | tag, obj, payload)
+    let (tag, payload) = key.words();
+    (kind << 8 | tag as u32, obj, payload)
 }
 
 const K_FIELD: u32 = 1;

@@ -195,13 +195,36 @@ impl Table {
         }
     }
 
-    /// The value slot of an existing string key (dead entries included),
-    /// for the interpreter's in-place stores. A store through it must also
-    /// clear `absent` (the key may name a metamethod).
+    /// The interpreter's in-place store: when `key` already has a slot (a
+    /// string in the hash part, an index of the array part) that holds a
+    /// value, or the table has no metatable, store `val` there and return
+    /// true. Otherwise (a new key, a nil slot that `__newindex` may claim,
+    /// another key type) store nothing and return false.
     #[inline(always)]
-    pub(crate) fn str_slot_mut(&mut self, key: crate::value::StrRef) -> Option<&mut Value> {
-        let i = self.find_str(key)?;
-        Some(&mut self.entries[i].val)
+    pub(crate) fn store_existing(&mut self, key: &Value, val: Value) -> bool {
+        let plain = self.meta.is_none();
+        let slot = match key {
+            Value::Str(s) => match self.find_str(*s) {
+                Some(i) => &mut self.entries[i].val,
+                None => return false,
+            },
+            Value::Num(n) => match as_index(*n) {
+                Some(i) if i <= self.array.len() => &mut self.array[i - 1],
+                _ => return false,
+            },
+            _ => return false,
+        };
+        if slot.is_nil() {
+            if !plain {
+                return false;
+            }
+            *slot = val;
+            // a revived string key may name a metamethod
+            self.absent = 0;
+        } else {
+            *slot = val;
+        }
+        true
     }
 
     /// Raw get for a string key.

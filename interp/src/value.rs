@@ -115,17 +115,7 @@ pub(crate) fn put(slot: &mut Value, v: Value) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::*;
-        let (tag, payload): (u64, u64) = match v {
-            Value::Nil => (0, 0),
-            Value::Bool(b) => (1, b as u64),
-            Value::Num(n) => (2, n.to_bits()),
-            Value::Str(r) => (3, r.0 as u64),
-            Value::Table(r) => (4, r.0 as u64),
-            Value::Func(r) => (5, r.0 as u64),
-            Value::UserData(r) => (6, r.0 as u64),
-            Value::Thread(r) => (7, r.0 as u64),
-            Value::LightUserData(p) => (8, p as u64),
-        };
+        let (tag, payload) = v.words();
         // SAFETY: `slot` is a valid, aligned, writable `Value`; the 16 bytes
         // written are a valid `Value` of the same variant as `v` under the
         // `repr(C, u8)` layout (module docs): the tag byte, zeroed padding,
@@ -143,6 +133,23 @@ pub(crate) fn put(slot: &mut Value, v: Value) {
 }
 
 impl Value {
+    /// The value as two words with every bit defined: its discriminant (in
+    /// declaration order, `Nil` = 0) and its payload zero-extended.
+    #[inline(always)]
+    pub(crate) fn words(self) -> (u64, u64) {
+        match self {
+            Value::Nil => (0, 0),
+            Value::Bool(b) => (1, b as u64),
+            Value::Num(n) => (2, n.to_bits()),
+            Value::Str(r) => (3, r.0 as u64),
+            Value::Table(r) => (4, r.0 as u64),
+            Value::Func(r) => (5, r.0 as u64),
+            Value::UserData(r) => (6, r.0 as u64),
+            Value::Thread(r) => (7, r.0 as u64),
+            Value::LightUserData(p) => (8, p as u64),
+        }
+    }
+
     #[inline]
     pub fn type_of(self) -> Type {
         match self {

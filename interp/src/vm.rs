@@ -505,7 +505,7 @@ impl Vm {
                 if thread == self.cur {
                     self.th.stack[idx as usize]
                 } else {
-                    self.heap.threads.get(thread.idx()).stack[idx as usize]
+                    self.heap.other_thread_slot(thread, idx as usize).expect("open upvalue beyond its thread's stack")
                 }
             }
         }
@@ -546,14 +546,9 @@ impl Vm {
 
     /// Close every open upvalue at or above stack slot `level`.
     pub fn close_upvals(&mut self, level: usize) {
-        while let Some(&(idx, u)) = self.th.open_upvals.last() {
-            if idx < level {
-                break;
-            }
-            self.th.open_upvals.pop();
-            let v = self.th.stack[idx];
-            *self.heap.upvals.get_mut(u.idx()) = UpVal::Closed(v);
-        }
+        let th = &mut *self.th;
+        let stack = &th.stack;
+        close_open_upvals(&mut self.heap, &mut th.open_upvals, level, |i| stack[i]);
     }
 
     // ----- threads ----------------------------------------------------------
@@ -1042,7 +1037,10 @@ impl Vm {
         }
     }
 
-    fn call_native(&mut self, func: usize, fref: FuncRef, nresults: i32, cont: Cont) -> LResult<Next> {
+    /// Push the frame of a native function at slot `func` (its arguments
+    /// above it, up to `top`), with room for `MIN_STACK` values.
+    #[inline(always)]
+    fn push_native_frame(&mut self, func: usize, nresults: i32, cont: Cont) -> LResult<()> {
         let top = self.th.top;
         if top + MIN_STACK > self.th.stack.len() {
             self.ensure_stack(MIN_STACK)?;
@@ -1060,6 +1058,11 @@ impl Vm {
             nvarargs: 0,
             proto: crate::object::ProtoPtr::NULL,
         });
+        Ok(())
+    }
+
+    fn call_native(&mut self, func: usize, fref: FuncRef, nresults: i32, cont: Cont) -> LResult<Next> {
+        self.push_native_frame(func, nresults, cont)?;
         if self.th.hook_mask & crate::ldebug::MASK_CALL != 0 {
             self.call_hook(false)?;
         }
@@ -1086,23 +1089,7 @@ impl Vm {
         if self.th.frames.len() >= self.limits.max_depth + self.depth_extra {
             return Err(self.stack_overflow());
         }
-        let top = self.th.top;
-        if top + MIN_STACK > self.th.stack.len() {
-            self.ensure_stack(MIN_STACK)?;
-        }
-        self.th.frames.push(Frame {
-            func,
-            base: func + 1,
-            top: top + MIN_STACK,
-            pc: 0,
-            nresults,
-            kind: FrameKind::Native,
-            cont: Cont::Call,
-            tail: false,
-            handler: None,
-            nvarargs: 0,
-            proto: crate::object::ProtoPtr::NULL,
-        });
+        self.push_native_frame(func, nresults, Cont::Call)?;
         match f(self)? {
             Action::Return(n) => {
                 let first = self.th.top - n;
@@ -1623,5 +1610,20 @@ impl Vm {
                 }
             }
         }
+    }
+}
+
+/// Close the open upvalues in `open` (sorted by slot) at stack slots
+/// `level` and above, reading each slot's value with `slot`: shared by
+/// `Vm::close_upvals` and the fast path, which reads the stack through a
+/// raw pointer.
+#[inline]
+pub(crate) fn close_open_upvals(heap: &mut Heap, open: &mut Vec<(usize, UpvalRef)>, level: usize, slot: impl Fn(usize) -> Value) {
+    while let Some(&(idx, u)) = open.last() {
+        if idx < level {
+            break;
+        }
+        open.pop();
+        *heap.upvals.get_mut(u.idx()) = UpVal::Closed(slot(idx));
     }
 }
