@@ -35,6 +35,15 @@ impl Vm {
                     other => return Ok(other),
                 }
             }
+            // The fast loop first, before the set-up of the general one: a
+            // frame it runs to the end (a host call of a small function)
+            // never needs that set-up.
+            match crate::fast::run_fast(self)? {
+                crate::fast::Fast::Bail => {}
+                crate::fast::Fast::Changed => continue 'reload,
+                crate::fast::Fast::Next(n) => return Ok(n),
+            }
+            let frame = &self.th.frames[fi];
             let base = frame.base;
             let mut pc = frame.pc;
             let cl = match self.th.stack[frame.func] {
@@ -136,8 +145,10 @@ impl Vm {
                 }};
             }
 
+            // the fast loop has just bailed on this instruction
+            let mut tried = true;
             loop {
-                {
+                if !std::mem::take(&mut tried) {
                     self.th.frames[fi].pc = pc;
                     self.budget = budget;
                     match crate::fast::run_fast(self)? {

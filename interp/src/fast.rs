@@ -788,13 +788,39 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                 }
                 Exit::Return(i) => {
                     let a = i.a();
+                    // SAFETY: `fi` is the index of the last frame
+                    let fr = unsafe { frames.get_unchecked(fi) };
+                    if matches!(fr.cont, Cont::Boundary) {
+                        // The end of a call made by the host (`Vm::call_at`):
+                        // results to the function slot, as `poscall` does it.
+                        let (res, nresults) = (fr.func, fr.nresults);
+                        if !proto.protos.is_empty() && open_upvals.last().is_some_and(|&(idx, _)| idx >= base) {
+                            close_from(heap, open_upvals, sp, slen, base);
+                        }
+                        let first = base + a as usize;
+                        let b = i.b();
+                        let n = if b != 0 { b as usize - 1 } else { *top - first };
+                        frames.truncate(fi);
+                        let w = if nresults < 0 { n } else { nresults as usize };
+                        let kk = n.min(w);
+                        assert!(first + kk <= slen && res + w <= slen);
+                        for j in 0..kk {
+                            slot!(res + j) = slot!(first + j);
+                        }
+                        for j in kk..w {
+                            crate::value::put(&mut slot!(res + j), Value::Nil);
+                        }
+                        *top = res + w;
+                        *budget_out = budget - 1;
+                        return Ok(Fast::Next(crate::vm::Next::Exit));
+                    }
                     // Return to a Lua caller through an ordinary call.
                     if fi == 0 {
                         bail!();
                     }
                     // SAFETY: `fi` is the index of the last frame, and `fi > 0`
                     let (fr, caller) = unsafe { (frames.get_unchecked(fi), frames.get_unchecked(fi - 1)) };
-                    if fr.cont != Cont::Call || caller.kind != FrameKind::Lua {
+                    if !matches!(fr.cont, Cont::Call) || caller.kind != FrameKind::Lua {
                         bail!();
                     }
                     let (res, nresults, caller_top) = (fr.func, fr.nresults, caller.top);

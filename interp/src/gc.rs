@@ -118,6 +118,15 @@ pub struct LStr {
 /// Strings longer than this are hashed by sampling.
 const HASH_FULL_LIMIT: usize = 64;
 
+/// The heap size the pause applies to is at least this: with the default
+/// pause (200 %) a small state collects every 1 MiB of allocation rather
+/// than every few KiB. A full collection marks everything that is live
+/// (the standard library alone is ~50 KiB), so a per-call workload such as
+/// a broker hook (a few hundred bytes of garbage per call) would otherwise
+/// spend most of its collector time re-marking the same live objects. The
+/// memory limit still forces earlier collections (see `full_gc`).
+pub const MIN_GC_BASE: usize = 512 * 1024;
+
 pub fn hash_bytes(b: &[u8]) -> u64 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
     #[inline(always)]
@@ -202,7 +211,7 @@ impl Default for Heap {
             userdata: Arena::default(),
             threads: Arena::default(),
             bytes: 0,
-            threshold: 256 * 1024,
+            threshold: MIN_GC_BASE * 2,
             limit: usize::MAX,
             running: true,
             pause: 200,
@@ -639,7 +648,7 @@ impl Vm {
         }
         self.sweep();
         self.heap.cycles += 1;
-        let base = self.heap.bytes.max(64 * 1024);
+        let base = self.heap.bytes.max(MIN_GC_BASE);
         let next = base / 100 * self.heap.pause as usize;
         self.heap.threshold = if self.heap.limit != usize::MAX {
             next.min(self.heap.limit.saturating_sub(self.heap.limit / 16)).max(base / 2 * 2 + 1)

@@ -105,11 +105,11 @@ impl Table {
     }
 
     pub fn with_capacity(narray: usize, nhash: usize) -> Self {
-        let mut t = Table::default();
-        t.array.resize(narray, Value::Nil);
+        let mut t = Table { array: vec![Value::Nil; narray], ..Table::default() };
         if nhash > 0 {
+            // allocated at their size at once (no growth path)
             t.hcap = nhash.next_power_of_two();
-            t.entries.reserve(t.hcap);
+            t.entries = Vec::with_capacity(t.hcap);
             t.slots = vec![0; 2 * t.hcap];
             t.shift = shift_for(t.slots.len());
         }

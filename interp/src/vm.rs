@@ -742,6 +742,13 @@ impl Vm {
                 return Err(self.limit_error(ErrorKind::Interrupted));
             }
         }
+        self.refill_budget();
+        Ok(())
+    }
+
+    /// A new budget until the next `slow_check`: the check interval, less
+    /// when the fuel left is smaller, one instruction under line/count hooks.
+    fn refill_budget(&mut self) {
         let mut next = CHECK_INTERVAL;
         if let Some(f) = self.limits.fuel {
             next = next.min(f.max(1) as i64);
@@ -751,7 +758,6 @@ impl Vm {
         }
         self.budget = next;
         self.budget_base = next;
-        Ok(())
     }
 
     fn limit_error(&mut self, kind: ErrorKind) -> LuaError {
@@ -767,6 +773,13 @@ impl Vm {
     }
 
     /// Re-arm the budget after limits changed.
+    /// Budget for a call starting with fresh limits (the host's entry,
+    /// `arm_limits`): nothing spent yet, so no check is needed before the
+    /// first instruction.
+    pub(crate) fn arm_budget(&mut self) {
+        self.refill_budget();
+    }
+
     pub fn reset_budget(&mut self) {
         self.budget = 1;
         self.budget_base = 1;
@@ -1172,7 +1185,7 @@ impl Vm {
     #[inline]
     pub(crate) fn poscall(&mut self, first: usize, n: usize) -> LResult<Next> {
         let fi = self.th.frames.len() - 1;
-        if self.th.hook_mask & crate::ldebug::MASK_RET == 0 && fi > 0 && self.th.frames[fi].cont == Cont::Call {
+        if self.th.hook_mask & crate::ldebug::MASK_RET == 0 && fi > 0 && matches!(self.th.frames[fi].cont, Cont::Call) {
             let (res, wanted) = (self.th.frames[fi].func, self.th.frames[fi].nresults);
             self.th.frames.truncate(fi);
             if n == 1 && wanted == 1 {

@@ -238,7 +238,7 @@ pub(crate) fn arm_limits(vm: &mut Vm, l: &Limits) {
     vm.limits.interrupted = false;
     vm.limits.tripped = None;
     vm.heap.limit = l.memory.unwrap_or(usize::MAX);
-    vm.reset_budget();
+    vm.arm_budget();
 }
 
 /// Create the error object for `e` (inside `with_vm`).
