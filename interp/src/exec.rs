@@ -580,7 +580,7 @@ impl Vm {
         base: usize,
         cl: crate::value::FuncRef,
     ) -> crate::value::FuncRef {
-        let mut ups = Vec::with_capacity(p.upvals.len());
+        let mut ups = crate::object::UpvalList::with_capacity(p.upvals.len());
         for d in p.upvals.iter() {
             if d.in_stack {
                 ups.push(self.find_upval(base + d.index as usize));
@@ -593,7 +593,7 @@ impl Vm {
             }
         }
         let pc2 = p.clone();
-        let f = self.heap.alloc_func(Closure::Lua { proto: p, upvals: ups.into() });
+        let f = self.heap.alloc_func(Closure::Lua { proto: p, upvals: ups });
         pc2.cache.set(Some(f));
         f
     }

@@ -127,12 +127,16 @@ fn no_newindex(heap: &mut Heap, mt: TableRef, newindex_name: StrRef) -> bool {
 /// tied to the heap borrow.
 ///
 /// SAFETY (of the lifetimes): until the fast loop next calls out
-/// (`general_call`, after which `'vm` derives everything again), nothing
-/// frees, moves or changes a closure (no allocation, no collection, no
-/// closure creation), so the prototype (an `Rc` allocation of its own) and
-/// the upvalue list (a boxed slice of its own) stay alive and unchanged
-/// even if the function slot is overwritten; writes through `heap` only
-/// touch tables and upvalue cells, never these allocations.
+/// (`general_call`, `alloc_op`..., after which `'vm` derives everything
+/// again), nothing frees, moves or changes a closure (no allocation, no
+/// collection, no closure creation), so the prototype (an `Rc` allocation
+/// of its own) and the upvalue list stay alive, in place and unchanged even
+/// if the function slot is overwritten; writes through `heap` only touch
+/// tables and upvalue cells, never closures. The upvalue list may live
+/// inside the closure's arena slot (`UpvalList` keeps up to four inline),
+/// which moves when the arena grows: it must not be kept across a call-out.
+/// The prototype pointer may (a separate allocation, owned by the rooted
+/// closure).
 #[inline(always)]
 fn lua_parts<'a>(heap: &Heap, cl: crate::value::FuncRef) -> (&'a crate::object::FuncProto, &'a [crate::value::UpvalRef]) {
     match heap.func(cl) {
@@ -254,10 +258,13 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
     // Set when the frame to run next is known already (a Lua call made
     // here, or the same frame after a native call returned): its base, pc,
     // prototype and upvalues, so that `'frame` need not read them back.
-    // The references stay valid: the frame's closure is rooted while the
-    // frame exists and owns both (see `lua_parts`).
+    // The prototype stays valid: the frame's closure is rooted while the
+    // frame exists and owns it (see `lua_parts`). The upvalue list is known
+    // only after a Lua call made here (`None` after a call-out: it may be
+    // stored inline in the closure, which moves when the closure arena
+    // grows, so it is derived again).
     #[allow(clippy::type_complexity)]
-    let mut entering: Option<(usize, usize, &crate::object::FuncProto, &[crate::value::UpvalRef])> = None;
+    let mut entering: Option<(usize, usize, &crate::object::FuncProto, Option<&[crate::value::UpvalRef]>)> = None;
     // `'vm` derives the borrows of the VM's parts (again after a general
     // call, which may grow the stack or switch threads); `'frame` loads the
     // top frame (again after a Lua call or return made here).
@@ -291,8 +298,18 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
         }
         'frame: loop {
             let fi = frames.len() - 1;
-            let (base, mut pc, proto, ups) = if let Some(known) = entering.take() {
-                known
+            let (base, mut pc, proto, ups) = if let Some((base, pc, proto, ups)) = entering.take() {
+                let ups = match ups {
+                    Some(ups) => ups,
+                    None => {
+                        let cl = match slot!(frames[fi].func) {
+                            Value::Func(f) => f,
+                            _ => unreachable!("Lua frame without a function"),
+                        };
+                        lua_parts(heap, cl).1
+                    }
+                };
+                (base, pc, proto, ups)
             } else {
                 let (base, pc, func_slot, pp) = {
                     let f = &frames[fi];
@@ -378,7 +395,7 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                             budget = vm.budget;
                             changed |= frame_changed;
                             if !frame_changed {
-                                entering = Some((base, pc + 1, proto, ups));
+                                entering = Some((base, pc + 1, proto, None));
                             }
                             continue 'vm;
                         }
@@ -739,7 +756,7 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                     });
                     budget -= 1;
                     changed = true;
-                    entering = Some((func + 1, 0, p2, u2));
+                    entering = Some((func + 1, 0, p2, Some(u2)));
                     continue 'frame;
                 }
                 Exit::TailCall(i) => {
@@ -836,13 +853,19 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                     frames.truncate(fi);
                     // results move down (`res < first`): an ascending copy is safe
                     let w = if nresults < 0 { n } else { nresults as usize };
-                    let kk = n.min(w);
-                    assert!(first + kk <= slen && res + w <= slen);
-                    for j in 0..kk {
-                        slot!(res + j) = slot!(first + j);
-                    }
-                    for j in kk..w {
-                        crate::value::put(&mut slot!(res + j), Value::Nil);
+                    if n == 1 && w == 1 {
+                        // the common shape, without the loops' set-up
+                        assert!(first < slen);
+                        slot!(res) = slot!(first);
+                    } else {
+                        let kk = n.min(w);
+                        assert!(first + kk <= slen && res + w <= slen);
+                        for j in 0..kk {
+                            slot!(res + j) = slot!(first + j);
+                        }
+                        for j in kk..w {
+                            crate::value::put(&mut slot!(res + j), Value::Nil);
+                        }
                     }
                     *top = if nresults < 0 { res + n } else { caller_top };
                     budget -= 1;

@@ -61,10 +61,17 @@ pub type NativeFn = fn(&mut Vm) -> Result<Action, crate::vm::LuaError>;
 pub type BoxedFn = Rc<dyn Fn(&mut Vm) -> Result<Action, crate::vm::LuaError> + Send>;
 
 pub enum Closure {
-    Lua { proto: Rc<FuncProto>, upvals: Box<[UpvalRef]> },
+    Lua { proto: Rc<FuncProto>, upvals: UpvalList },
     Native { f: NativeFn, upvals: Box<[Value]>, name: &'static str },
     Host { f: BoxedFn, upvals: Box<[Value]>, name: &'static str },
 }
+
+/// The upvalues of a Lua closure: up to four inline, so that creating most
+/// closures allocates nothing beyond the arena slot (the enum does not grow:
+/// the native variants are larger).
+pub type UpvalList = smallvec::SmallVec<[UpvalRef; 4]>;
+
+const _: () = assert!(std::mem::size_of::<Closure>() <= 56);
 
 impl Closure {
     pub fn byte_size(&self) -> usize {

@@ -645,7 +645,7 @@ impl Vm {
     /// (the globals table unless given).
     pub fn chunk_closure(&mut self, p: Rc<FuncProto>, env: Option<Value>) -> FuncRef {
         let n = p.upvals.len();
-        let mut ups = Vec::with_capacity(n);
+        let mut ups = crate::object::UpvalList::with_capacity(n);
         for i in 0..n {
             // Lua 5.2: an explicit env goes to the first upvalue; otherwise
             // the globals only when the chunk has exactly one upvalue.
@@ -656,7 +656,7 @@ impl Vm {
             };
             ups.push(self.heap.alloc_upval(UpVal::Closed(v)));
         }
-        self.heap.alloc_func(Closure::Lua { proto: p, upvals: ups.into() })
+        self.heap.alloc_func(Closure::Lua { proto: p, upvals: ups })
     }
 
     /// Compile `src` into a function value (text or binary according to `mode`).

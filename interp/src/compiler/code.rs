@@ -109,7 +109,7 @@ pub(crate) enum KKey {
 
 /// Lua's `a % b` on numbers (`a - floor(a/b)*b`), shared with the folding.
 pub(crate) fn lua_mod(a: f64, b: f64) -> f64 {
-    a - (a / b).floor() * b
+    crate::meta::lua_mod(a, b)
 }
 
 impl FuncState {
