@@ -1104,9 +1104,25 @@ impl Vm {
         }
         self.push_native_frame(func, nresults, Cont::Call)?;
         match f(self)? {
-            Action::Return(n) => {
+            Action::Return(n) if self.th.hook_mask & crate::ldebug::MASK_RET == 0 => {
+                // `poscall`'s first case, whose conditions hold here: no
+                // return hook (the function may have set one), the frame
+                // pushed above (an ordinary call) on top, a Lua caller
+                // below it (the fast loop's frame)
                 let first = self.th.top - n;
-                self.poscall(first, n)
+                self.th.frames.pop();
+                if n == 1 && nresults == 1 {
+                    self.th.stack[func] = self.th.stack[first];
+                    self.th.top = func + 1;
+                } else {
+                    self.move_results(first, n, func, nresults);
+                }
+                if nresults >= 0 {
+                    let c = self.th.frames.last().expect("the calling frame");
+                    debug_assert_eq!(c.kind, FrameKind::Lua);
+                    self.th.top = c.top;
+                }
+                Ok(Next::Continue)
             }
             other => self.handle_action(other),
         }
