@@ -67,6 +67,12 @@ impl<T> Arena<T> {
         }
     }
 
+    /// The object in slot `i`, if that slot holds one.
+    #[inline]
+    pub fn try_get(&self, i: usize) -> Option<&T> {
+        self.slots.get(i).and_then(|s| s.as_ref())
+    }
+
     pub fn is_live(&self, i: usize) -> bool {
         matches!(self.slots.get(i), Some(Some(_)))
     }
@@ -198,7 +204,13 @@ pub struct Heap {
     pub cycles: u64,
     /// Write log for isolated calls (see [`crate::isolate`]).
     pub(crate) iso: crate::isolate::IsoLog,
+    /// `intern_host`'s cache: (address, length, string) of recently
+    /// interned host byte slices.
+    host_strs: [(usize, usize, u32); HOST_STR_CACHE],
 }
+
+/// Entries of `Heap::intern_host`'s cache (a power of two).
+const HOST_STR_CACHE: usize = 64;
 
 impl Default for Heap {
     fn default() -> Self {
@@ -223,6 +235,7 @@ impl Default for Heap {
             epoch: 1,
             cycles: 0,
             iso: crate::isolate::IsoLog::default(),
+            host_strs: [(0, 0, 0); HOST_STR_CACHE],
         }
     }
 }
@@ -235,6 +248,29 @@ impl Heap {
             Some(s) => s,
             None => self.insert_string(b.into(), h),
         }
+    }
+
+    /// `intern` for bytes handed over by the host (`Table::set("topic",
+    /// ..)`, arguments of `Function::call`): hosts pass the same field
+    /// names, usually string literals, on every call, so a small cache keyed
+    /// by the slice's address and length skips hashing and the table probe.
+    /// A hit is checked against the cached string's bytes (the memory at an
+    /// address may hold other bytes by now) and the slot's liveness (the
+    /// string may have been collected), so a stale entry only costs a miss.
+    pub fn intern_host(&mut self, b: &[u8]) -> StrRef {
+        let addr = b.as_ptr() as usize;
+        let slot = ((addr >> 3) ^ (addr >> 11) ^ b.len()) & (HOST_STR_CACHE - 1);
+        let (a, n, i) = self.host_strs[slot];
+        if a == addr && n == b.len() {
+            if let Some(s) = self.strings.try_get(i as usize) {
+                if *s.bytes == *b {
+                    return StrRef(i);
+                }
+            }
+        }
+        let s = self.intern(b);
+        self.host_strs[slot] = (addr, b.len(), s.0);
+        s
     }
 
     /// The interned string with hash `h` and bytes `b`, if there is one. (A
@@ -715,5 +751,38 @@ fn mark_proto(p: &crate::object::FuncProto, epoch: u32, out: &mut Vec<Value>) {
     out.extend(p.k.iter().copied().filter(|v| v.is_collectable()));
     for c in p.protos.iter() {
         mark_proto(c, epoch, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::vm::Vm;
+
+    #[test]
+    fn host_string_cache_checks_bytes_and_liveness() {
+        let mut vm = Vm::new();
+        let mut buf = b"host-key-1".to_vec();
+        let a = vm.heap.intern_host(&buf);
+        assert_eq!(vm.heap.intern_host(&buf), a, "a hit returns the same string");
+        assert_eq!(vm.heap.str(a), b"host-key-1");
+        // the same address now holds other bytes: a miss, the right string
+        buf.copy_from_slice(b"host-key-2");
+        let b = vm.heap.intern_host(&buf);
+        assert_ne!(a, b);
+        assert_eq!(vm.heap.str(b), b"host-key-2");
+        assert_eq!(vm.heap.intern(b"host-key-2"), b, "the cache returns interned strings");
+        // the cached string is collected (nothing refers to it): the entry
+        // is stale, the next call interns the bytes again
+        vm.full_gc();
+        assert!(!vm.heap.strings.is_live(b.idx()), "the string was collected");
+        let c = vm.heap.intern_host(&buf);
+        assert!(vm.heap.strings.is_live(c.idx()));
+        assert_eq!(vm.heap.str(c), b"host-key-2");
+        // its slot reused by another string: still a miss
+        vm.full_gc();
+        let other = vm.heap.intern(b"something else");
+        let d = vm.heap.intern_host(&buf);
+        assert_eq!(vm.heap.str(d), b"host-key-2");
+        assert_eq!(vm.heap.str(other), b"something else");
     }
 }

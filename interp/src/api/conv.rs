@@ -145,7 +145,7 @@ impl Direct<'_> {
             DirectKind::Light(p) => Raw::LightUserData(p),
             DirectKind::Bytes(b) => {
                 vm.check_alloc(b.len()).map_err(|e| lua_error(lua, vm, e))?;
-                vm.str_value(b)
+                Raw::Str(vm.heap.intern_host(b))
             }
             DirectKind::Value(v) => v.to_raw(lua, vm)?,
             DirectKind::Ref(r) => r.raw_in(lua, vm)?,
