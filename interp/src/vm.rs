@@ -775,9 +775,16 @@ impl Vm {
     /// Re-arm the budget after limits changed.
     /// Budget for a call starting with fresh limits (the host's entry,
     /// `arm_limits`): nothing spent yet, so no check is needed before the
-    /// first instruction.
+    /// first instruction, unless a collection is due. Then the first
+    /// instruction takes the slow path, whose safepoint collects: the
+    /// garbage a host makes through the API (argument tables, strings) is
+    /// collected there, even when the script it calls allocates nothing.
     pub(crate) fn arm_budget(&mut self) {
-        self.refill_budget();
+        if self.heap.gc_due() {
+            self.reset_budget();
+        } else {
+            self.refill_budget();
+        }
     }
 
     pub fn reset_budget(&mut self) {

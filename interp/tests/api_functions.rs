@@ -163,3 +163,21 @@ fn panics_become_errors() -> LuaResult<()> {
     assert_eq!(lua.load("1+1").eval::<i32>()?, 2);
     Ok(())
 }
+
+/// Garbage made through the API (argument tables built by the host) is
+/// collected even when the called function allocates nothing: host calls
+/// check for a due collection on entry.
+#[test]
+fn host_calls_collect_the_garbage_of_their_arguments() {
+    let lua = Lua::new();
+    let f: LuaFunction = lua.load("return function(t) return t.a == 1 end").eval().unwrap();
+    for i in 0..60_000 {
+        let t = lua.create_table().unwrap();
+        t.set("a", 1).unwrap();
+        t.set("payload", format!("message number {i} with some padding to make it longer")).unwrap();
+        assert!(f.call::<bool>(t).unwrap());
+    }
+    // without collections this is tens of MiB
+    let kib: f64 = lua.load("return collectgarbage('count')").eval().unwrap();
+    assert!(kib < 8.0 * 1024.0, "heap grew to {kib} KiB");
+}
