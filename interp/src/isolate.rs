@@ -92,7 +92,9 @@ struct Level {
 type Slot = (u32, u32, u64);
 
 fn slot(kind: u32, obj: u32, key: Value) -> Slot {
-    // -0 and 0 are the same key
+    // -0 and 0 are the same key (the guard says it: a `0.0` pattern
+    // matches -0 too, but does not show it)
+    #[allow(clippy::redundant_guards)]
     let key = match key {
         Value::Num(n) if n == 0.0 => Value::Num(0.0),
         k => k,

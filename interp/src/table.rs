@@ -486,7 +486,8 @@ impl Table {
     }
 
     /// `next`: the entry after `key` (`Nil` starts). `Err(())` when `key`
-    /// is not in the table.
+    /// is not in the table (the caller words the error).
+    #[allow(clippy::result_unit_err)]
     pub fn next(&self, key: Value) -> Result<Option<(Value, Value)>, ()> {
         let mut start_array = 0usize;
         let mut start_hash = 0usize;
@@ -496,6 +497,9 @@ impl Table {
                 start_array = as_index(n).unwrap_or(0);
             }
             _ => {
+                // -0 is the key 0 (said by the guard; a `0.0` pattern would
+                // match -0 without showing it)
+                #[allow(clippy::redundant_guards)]
                 let key = match key {
                     Value::Num(n) if n == 0.0 => Value::Num(0.0),
                     k => k,

@@ -252,7 +252,7 @@ impl LuaFile {
                 ndig += 1;
             }
         }
-        let has_zero = s.iter().any(|&c| c == b'0');
+        let has_zero = s.contains(&b'0');
         if ndig > 0 || has_zero {
             let e = if hex { [b'p', b'P'] } else { [b'e', b'E'] };
             if take(self, &mut s, &|c| c == e[0] || c == e[1]) {

@@ -241,11 +241,9 @@ impl CRand {
             }
             s[i] = v;
         }
-        for i in 31..34 {
-            s[i] = s[i - 31];
-        }
-        for i in 0..34 {
-            self.r[i] = s[i] as u32;
+        s.copy_within(0..3, 31);
+        for (r, &v) in self.r.iter_mut().zip(&s) {
+            *r = v as u32;
         }
         self.pos = 0;
         // glibc discards the first 310 outputs
@@ -270,6 +268,8 @@ fn rng(vm: &mut Vm) -> &mut CRand {
     e.downcast_mut::<CRand>().expect("rand state")
 }
 
+// `!(a <= b)` is meant: a NaN bound is an empty interval too
+#[allow(clippy::neg_cmp_op_on_partial_ord)]
 fn random(vm: &mut Vm) -> LResult<Action> {
     let x = rng(vm).next();
     let r = (x % RAND_MAX) as f64 / RAND_MAX as f64;

@@ -373,7 +373,7 @@ fn strftime_conv(c: u8, tm: &Tm, utc: bool, out: &mut Vec<u8>) {
         b'j' => write!(out, "{:03}", tm.yday + 1),
         b'm' => write!(out, "{:02}", tm.mon + 1),
         b'M' => write!(out, "{:02}", tm.min),
-        b'n' => write!(out, "\n"),
+        b'n' => writeln!(out),
         b'p' => write!(out, "{}", if tm.hour < 12 { "AM" } else { "PM" }),
         b'r' => write!(out, "{:02}:{:02}:{:02} {}", hour12, tm.min, tm.sec, if tm.hour < 12 { "AM" } else { "PM" }),
         b'R' => write!(out, "{:02}:{:02}", tm.hour, tm.min),
@@ -401,7 +401,7 @@ fn getenv(vm: &mut Vm) -> LResult<Action> {
     if !vm.unsafe_os {
         return vm.ret1(Value::Nil);
     }
-    let v = std::str::from_utf8(&name).ok().and_then(|n| std::env::var_os(n));
+    let v = std::str::from_utf8(&name).ok().and_then(std::env::var_os);
     match v {
         Some(v) => {
             let b = v.to_string_lossy().into_owned();
