@@ -55,21 +55,38 @@ pub fn to_lua(lua: &Lua, v: &PValue) -> LuaResult<LuaValue> {
         PValue::Array(items) => {
             let t = lua.create_table_with_capacity(items.len(), 0)?;
             for (i, item) in items.iter().enumerate() {
-                t.raw_set((i + 1) as f64, to_lua(lua, item)?)?;
+                set_value(lua, &t, (i + 1) as f64, item)?;
             }
             LuaValue::Table(t)
         }
         PValue::Map(pairs) => {
             let t = lua.create_table_with_capacity(0, pairs.len())?;
             for (k, v) in pairs {
-                if k.is_nil() || k.as_num().is_some_and(f64::is_nan) {
-                    continue;
+                match k {
+                    PValue::Nil => continue,
+                    PValue::Num(n) if n.is_nan() => continue,
+                    PValue::Num(n) => set_value(lua, &t, *n, v)?,
+                    PValue::Str(s) => set_value(lua, &t, &s[..], v)?,
+                    PValue::Bool(b) => set_value(lua, &t, *b, v)?,
+                    _ => set_value(lua, &t, to_lua(lua, k)?, v)?,
                 }
-                t.raw_set(to_lua(lua, k)?, to_lua(lua, v)?)?;
             }
             LuaValue::Table(t)
         }
     })
+}
+
+/// `t[k] = v` (raw). Scalars go in as plain Rust values, which the API
+/// stores without making a handle for each (a string handle costs a root
+/// slot and two more trips through the state lock); tables recurse.
+fn set_value(lua: &Lua, t: &LuaTable, k: impl IntoLua, v: &PValue) -> LuaResult<()> {
+    match v {
+        PValue::Nil => t.raw_set(k, LuaValue::Nil),
+        PValue::Bool(b) => t.raw_set(k, *b),
+        PValue::Num(n) => t.raw_set(k, *n),
+        PValue::Str(s) => t.raw_set(k, &s[..]),
+        PValue::Array(_) | PValue::Map(_) => t.raw_set(k, to_lua(lua, v)?),
+    }
 }
 
 /// Several `PValue`s as Lua arguments.
@@ -139,6 +156,45 @@ mod tests {
         assert_eq!(back.get("b"), Some(&PValue::array([PValue::str("x"), PValue::Bool(true)])));
         assert_eq!(back.get("c"), Some(&PValue::empty_table()));
         assert_eq!(back.get("d"), Some(&PValue::Str(vec![0, 255])));
+    }
+
+    #[test]
+    fn every_key_and_value_kind_reaches_lua() {
+        let lua = Lua::new();
+        let v = PValue::Map(vec![
+            (PValue::str("s"), PValue::str("text")),
+            (PValue::str("n"), PValue::Num(2.5)),
+            (PValue::str("b"), PValue::Bool(false)),
+            (PValue::str("nil"), PValue::Nil),
+            (PValue::str("bytes"), PValue::Str(vec![0, 1, 255])),
+            (PValue::Num(7.0), PValue::str("seven")),
+            (PValue::Bool(true), PValue::Num(1.0)),
+            (PValue::Nil, PValue::str("skipped")),
+            (PValue::Num(f64::NAN), PValue::str("skipped too")),
+            (PValue::array([PValue::Num(1.0)]), PValue::str("table key")),
+            (PValue::str("nested"), PValue::map([("k", PValue::array([PValue::str("x"), PValue::Nil, PValue::Num(3.0)]))])),
+        ]);
+        lua.globals().set("v", to_lua(&lua, &v).unwrap()).unwrap();
+        let check: String = lua
+            .load(
+                r#"
+                local n, tkey = 0, nil
+                for k, val in pairs(v) do
+                  n = n + 1
+                  if type(k) == "table" then tkey = k end
+                end
+                assert(v.s == "text", v.s) assert(v.n == 2.5) assert(v.b == false)
+                assert(v.bytes == "\0\1\255")
+                assert(v[7] == "seven" and v[true] == 1 and rawget(v, "nil") == nil)
+                assert(tkey and tkey[1] == 1 and v[tkey] == "table key")
+                assert(v.nested.k[1] == "x" and v.nested.k[2] == nil and v.nested.k[3] == 3)
+                return tostring(n)
+                "#,
+            )
+            .eval()
+            .unwrap();
+        // s, n, b, bytes, 7, true, the table key, nested
+        assert_eq!(check, "8");
     }
 
     #[test]
