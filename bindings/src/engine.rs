@@ -62,11 +62,14 @@
 //! runtime that is never dropped); the provider connections live there too.
 //! - async code: the `*_async` methods (`call_hook_async`,
 //!   `call_webhook_async`, `load_async`, `reload_script_async`...);
-//! - synchronous code: the plain methods. They spawn the work on the
-//!   engine's runtime and wait; from a multi-thread runtime's worker they
-//!   wait in `block_in_place`, from a current-thread runtime they block it
-//!   (correct, but stalls that runtime's other tasks). A runtime passed in
-//!   `EngineOptions::runtime` must be multi-thread for this to be safe.
+//! - synchronous code: the plain methods. From a plain thread they run the
+//!   work on that thread through the runtime's handle (the runtime's
+//!   workers drive its timers and I/O; no hand-over per call); otherwise
+//!   they spawn it on the engine's runtime and wait: from a multi-thread
+//!   runtime's worker in `block_in_place`, from a current-thread runtime by
+//!   blocking it (correct, but stalls that runtime's other tasks). A
+//!   runtime passed in `EngineOptions::runtime` must be multi-thread for
+//!   this to be safe.
 //!
 //! # `keep_state` and failed calls
 //! Every call runs inside an oxilua isolation ([`Lua::begin_isolation`]):
@@ -362,14 +365,22 @@ fn internal_runtime() -> Handle {
 }
 
 /// Run `fut` on `rt` and wait for it from synchronous code: from a plain
-/// thread, from a multi-thread runtime's worker (through `block_in_place`)
-/// or from a current-thread runtime (blocking it; the work itself runs on
-/// `rt`). `None` if the task panicked.
+/// thread (on that thread, through `rt`'s handle, when `rt` is a
+/// multi-thread runtime), from a multi-thread runtime's worker (spawned,
+/// waited for through `block_in_place`) or from a current-thread runtime
+/// (blocking it; the work itself runs on `rt`). `None` if the work
+/// panicked.
 fn drive<F>(rt: &Handle, fut: F) -> Option<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    // From a plain thread, a multi-thread runtime's handle runs the future
+    // on this thread (its timers and I/O are driven by the runtime's
+    // workers): no hand-over to a worker and back for every call.
+    if Handle::try_current().is_err() && rt.runtime_flavor() == RuntimeFlavor::MultiThread {
+        return std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(fut))).ok();
+    }
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
     rt.spawn(async move {
         let _ = tx.send(fut.await);
