@@ -447,6 +447,9 @@ impl Lua {
     /// A new table with preallocated space.
     pub fn create_table_with_capacity(&self, narr: usize, nrec: usize) -> Result<Table> {
         self.shared.with_vm(|vm| {
+            // a host that only builds values through the API, without
+            // calling Lua, has its garbage collected here
+            vm.gc_safepoint().map_err(|e| lua_error(self, vm, e))?;
             let t = vm.new_table_with(narr, nrec);
             Ok(Table(Ref::new(self, vm, Raw::Table(t))))
         })
@@ -502,6 +505,7 @@ impl Lua {
     pub fn create_string(&self, s: impl AsRef<[u8]>) -> Result<LuaString> {
         let b = s.as_ref();
         self.shared.with_vm(|vm| {
+            vm.gc_safepoint().map_err(|e| lua_error(self, vm, e))?;
             vm.check_alloc(b.len()).map_err(|e| lua_error(self, vm, e))?;
             let v = vm.str_value(b);
             Ok(LuaString(Ref::new(self, vm, v)))
