@@ -93,6 +93,6 @@ fn value_enum() -> LuaResult<()> {
     let t1: LuaTable = lua.load("t = {} return t").eval()?;
     let t2: LuaTable = lua.globals().get("t")?;
     assert_eq!(t1, t2);
-    assert_eq!(t1.to_value().to_string()?.starts_with("table:"), true);
+    assert!(t1.to_value().to_string()?.starts_with("table:"));
     Ok(())
 }

@@ -726,13 +726,13 @@ mod tests {
         let mut vm = new_vm();
         vm.limits.fuel = Some(100_000);
         vm.reset_budget();
-        let e = run(&mut vm, HEAVY).err().expect("limit error");
+        let e = run(&mut vm, HEAVY).expect_err("limit error");
         assert_eq!(e.kind, ErrorKind::InstructionLimit);
         // enough fuel: same result as unlimited
         let mut vm = new_vm();
         vm.limits.fuel = Some(50_000_000);
         vm.reset_budget();
-        assert_eq!(run(&mut vm, HEAVY).ok().expect("no error"), vec![Value::Nil]);
+        assert_eq!(run(&mut vm, HEAVY).expect("no error"), vec![Value::Nil]);
     }
 
     #[test]
@@ -741,7 +741,7 @@ mod tests {
         vm.limits.deadline = Some(crate::clock::Instant::now() + std::time::Duration::from_millis(100));
         vm.reset_budget();
         let t = std::time::Instant::now();
-        let e = run(&mut vm, "return string.find(('a'):rep(40), ('a*'):rep(40)..'b')").err().expect("timeout");
+        let e = run(&mut vm, "return string.find(('a'):rep(40), ('a*'):rep(40)..'b')").expect_err("timeout");
         assert_eq!(e.kind, ErrorKind::Timeout);
         assert!(t.elapsed() < std::time::Duration::from_secs(10));
     }
@@ -750,14 +750,14 @@ mod tests {
     fn big_results_fail_cleanly() {
         let mut vm = new_vm();
         vm.heap.limit = 64 << 20;
-        let e = run(&mut vm, "return string.rep(('x'):rep(1000), 2^31 - 1)").err().expect("memory error");
+        let e = run(&mut vm, "return string.rep(('x'):rep(1000), 2^31 - 1)").expect_err("memory error");
         assert_eq!(e.kind, ErrorKind::Memory);
-        let e = run(&mut vm, "local s = ('x'):rep(2^20) return s:gsub('', s)").err().expect("memory error");
+        let e = run(&mut vm, "local s = ('x'):rep(2^20) return s:gsub('', s)").expect_err("memory error");
         assert_eq!(e.kind, ErrorKind::Memory);
         let mut vm = new_vm();
         vm.limits.fuel = Some(1_000_000);
         vm.reset_budget();
-        let e = run(&mut vm, "local t = {} for i = 1, 1000 do t[i] = string.rep('x', 2^20) end").err().expect("limit");
+        let e = run(&mut vm, "local t = {} for i = 1, 1000 do t[i] = string.rep('x', 2^20) end").expect_err("limit");
         assert_eq!(e.kind, ErrorKind::InstructionLimit);
     }
 }
