@@ -810,6 +810,9 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                     if matches!(fr.cont, Cont::Boundary) {
                         // The end of a call made by the host (`Vm::call_at`):
                         // results to the function slot, as `poscall` does it.
+                        // (Kept apart from the ordinary return below: folding
+                        // the two, or sharing the copy through a function,
+                        // measured 1-4 % more instructions on fib and closures.)
                         let (res, nresults) = (fr.func, fr.nresults);
                         if !proto.protos.is_empty() && open_upvals.last().is_some_and(|&(idx, _)| idx >= base) {
                             close_from(heap, open_upvals, sp, slen, base);

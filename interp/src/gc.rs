@@ -74,7 +74,7 @@ impl<T> Arena<T> {
     }
 
     pub fn is_live(&self, i: usize) -> bool {
-        matches!(self.slots.get(i), Some(Some(_)))
+        self.try_get(i).is_some()
     }
 
     /// Set the mark; returns true if it was not set before.

@@ -1111,25 +1111,9 @@ impl Vm {
         }
         self.push_native_frame(func, nresults, Cont::Call)?;
         match f(self)? {
-            Action::Return(n) if self.th.hook_mask & crate::ldebug::MASK_RET == 0 => {
-                // `poscall`'s first case, whose conditions hold here: no
-                // return hook (the function may have set one), the frame
-                // pushed above (an ordinary call) on top, a Lua caller
-                // below it (the fast loop's frame)
+            Action::Return(n) => {
                 let first = self.th.top - n;
-                self.th.frames.pop();
-                if n == 1 && nresults == 1 {
-                    self.th.stack[func] = self.th.stack[first];
-                    self.th.top = func + 1;
-                } else {
-                    self.move_results(first, n, func, nresults);
-                }
-                if nresults >= 0 {
-                    let c = self.th.frames.last().expect("the calling frame");
-                    debug_assert_eq!(c.kind, FrameKind::Lua);
-                    self.th.top = c.top;
-                }
-                Ok(Next::Continue)
+                self.poscall(first, n)
             }
             other => self.handle_action(other),
         }
@@ -1205,7 +1189,7 @@ impl Vm {
     /// Finish the top frame: its `n` results start at stack slot `first`.
     /// The common case (an ordinary call returning into a Lua frame, no
     /// hook) is done inline; the rest in `poscall_general`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn poscall(&mut self, first: usize, n: usize) -> LResult<Next> {
         let fi = self.th.frames.len() - 1;
         if self.th.hook_mask & crate::ldebug::MASK_RET == 0 && fi > 0 && matches!(self.th.frames[fi].cont, Cont::Call) {
