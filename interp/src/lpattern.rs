@@ -134,59 +134,111 @@ pub struct MatchState<'a> {
 
 // ----- C-locale character classes on bytes -----
 
-fn is_alpha(c: u8) -> bool {
+const fn is_alpha(c: u8) -> bool {
     c.is_ascii_alphabetic()
 }
-fn is_digit(c: u8) -> bool {
+const fn is_digit(c: u8) -> bool {
     c.is_ascii_digit()
 }
-fn is_lower(c: u8) -> bool {
+const fn is_lower(c: u8) -> bool {
     c.is_ascii_lowercase()
 }
-fn is_upper(c: u8) -> bool {
+const fn is_upper(c: u8) -> bool {
     c.is_ascii_uppercase()
 }
-fn is_alnum(c: u8) -> bool {
+const fn is_alnum(c: u8) -> bool {
     c.is_ascii_alphanumeric()
 }
-fn is_xdigit(c: u8) -> bool {
+const fn is_xdigit(c: u8) -> bool {
     c.is_ascii_hexdigit()
 }
-fn is_cntrl(c: u8) -> bool {
+const fn is_cntrl(c: u8) -> bool {
     c < 0x20 || c == 0x7f
 }
-fn is_graph(c: u8) -> bool {
-    (0x21..=0x7e).contains(&c)
+const fn is_graph(c: u8) -> bool {
+    c >= 0x21 && c <= 0x7e
 }
-fn is_punct(c: u8) -> bool {
+const fn is_punct(c: u8) -> bool {
     is_graph(c) && !is_alnum(c)
 }
-fn is_space(c: u8) -> bool {
-    c == b' ' || (9..=13).contains(&c)
+const fn is_space(c: u8) -> bool {
+    c == b' ' || (c >= 9 && c <= 13)
 }
 
-/// Does byte `c` belong to the class `%cl`?  Letters name classes (upper
-/// case = complement); any other byte stands for itself.
-fn class_matches(c: u8, cl: u8) -> bool {
-    let res = match cl.to_ascii_lowercase() {
-        b'a' => is_alpha(c),
-        b'c' => is_cntrl(c),
-        b'd' => is_digit(c),
-        b'g' => is_graph(c),
-        b'l' => is_lower(c),
-        b'p' => is_punct(c),
-        b's' => is_space(c),
-        b'u' => is_upper(c),
-        b'w' => is_alnum(c),
-        b'x' => is_xdigit(c),
-        b'z' => c == 0, // deprecated in 5.2 but still accepted
-        _ => return cl == c,
-    };
-    if cl.is_ascii_uppercase() {
-        !res
-    } else {
-        res
+/// The class letters, each with its bit in [`CTYPE`]; `%z` (deprecated in
+/// 5.2 but still accepted) is the class of the zero byte.
+const CLASSES: [(u8, u16); 11] = [
+    (b'a', 1 << 0),
+    (b'c', 1 << 1),
+    (b'd', 1 << 2),
+    (b'g', 1 << 3),
+    (b'l', 1 << 4),
+    (b'p', 1 << 5),
+    (b's', 1 << 6),
+    (b'u', 1 << 7),
+    (b'w', 1 << 8),
+    (b'x', 1 << 9),
+    (b'z', 1 << 10),
+];
+
+/// Marks an upper-case class letter (the complement) in [`CLASS_OF`].
+const NEGATED: u16 = 1 << 15;
+
+/// For each byte, the bits of the classes it belongs to.
+static CTYPE: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        let member = [
+            is_alpha(b),
+            is_cntrl(b),
+            is_digit(b),
+            is_graph(b),
+            is_lower(b),
+            is_punct(b),
+            is_space(b),
+            is_upper(b),
+            is_alnum(b),
+            is_xdigit(b),
+            b == 0,
+        ];
+        let mut k = 0;
+        while k < CLASSES.len() {
+            if member[k] {
+                t[c] |= CLASSES[k].1;
+            }
+            k += 1;
+        }
+        c += 1;
     }
+    t
+};
+
+/// For each byte that may follow `%`: its class bit (with [`NEGATED`] for
+/// upper case), or 0 when it stands for itself.
+static CLASS_OF: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut k = 0;
+    while k < CLASSES.len() {
+        let (letter, bit) = CLASSES[k];
+        t[letter as usize] = bit;
+        t[letter.to_ascii_uppercase() as usize] = bit | NEGATED;
+        k += 1;
+    }
+    t
+};
+
+/// Does byte `c` belong to the class `%cl`?  Letters name classes (upper
+/// case = complement); any other byte stands for itself. Two table reads:
+/// the matcher asks this for almost every subject byte it looks at.
+#[inline]
+fn class_matches(c: u8, cl: u8) -> bool {
+    let k = CLASS_OF[cl as usize];
+    if k == 0 {
+        return cl == c;
+    }
+    (CTYPE[c as usize] & k & !NEGATED != 0) != (k & NEGATED != 0)
 }
 
 /// The characters whose presence makes `string.find` use the pattern
@@ -282,6 +334,52 @@ impl<'a> MatchState<'a> {
         self.level = 0;
         self.depth_left = MAX_MATCH_DEPTH;
         self.do_match(start, pat_start)
+    }
+
+    /// The pattern item every match starting at `pat_start` must begin
+    /// with by consuming one subject byte (`p..ep` of the pattern), when
+    /// there is such an item: the first single-byte class after any
+    /// opening captures, not `.`, and quantified by nothing or `+`. A start
+    /// position whose byte does not match it cannot start a match, so
+    /// [`MatchState::skip_to_candidate`] passes over it without trying.
+    /// `None` for everything else (and for a first item that is malformed:
+    /// the matcher then reports the error where it always did).
+    pub fn first_item(&self, pat_start: usize) -> Option<(usize, usize)> {
+        let pat = self.pat;
+        let mut p = pat_start;
+        while p < pat.len() && pat[p] == b'(' {
+            // `(` opens a capture, `()` is a position capture: neither consumes
+            p += if pat.get(p + 1) == Some(&b')') { 2 } else { 1 };
+        }
+        let &c = pat.get(p)?;
+        match c {
+            b')' | b'.' => return None,
+            b'$' if p + 1 == pat.len() => return None,
+            b'%' => match pat.get(p + 1) {
+                Some(b'b' | b'f') | None => return None,
+                Some(d) if d.is_ascii_digit() => return None,
+                _ => {}
+            },
+            _ => {}
+        }
+        let ep = self.class_end(p).ok()?;
+        match pat.get(ep) {
+            Some(b'*' | b'?' | b'-') => None,
+            _ => Some((p, ep)),
+        }
+    }
+
+    /// The first position from `start` on whose byte matches the item
+    /// `first` (from [`MatchState::first_item`]), or the subject's length
+    /// when none does (no match can start there either). Each byte passed
+    /// over costs one unit of fuel, as a failed attempt would.
+    pub fn skip_to_candidate(&mut self, start: usize, first: (usize, usize)) -> Result<usize, PatError> {
+        let mut s = start;
+        while s < self.src.len() && !self.single_match(s, first.0, first.1) {
+            s += 1;
+        }
+        self.charge(s - start)?;
+        Ok(s)
     }
 
     /// Capture `i` (0-based: `i = 0` is Lua's `%1`) with the semantics of
@@ -640,8 +738,15 @@ pub fn find(src: &[u8], pat: &[u8], init: usize, fuel: &mut u64) -> Result<Optio
     let anchored = pat.first() == Some(&b'^');
     let pstart = anchored as usize;
     let mut ms = MatchState::new(src, pat, fuel);
+    let first = if anchored { None } else { ms.first_item(pstart) };
     let mut s = init;
     loop {
+        if let Some(item) = first {
+            s = ms.skip_to_candidate(s, item)?;
+            if s == src.len() {
+                return Ok(None);
+            }
+        }
         if let Some(e) = ms.try_match(s, pstart)? {
             let caps = ms.captures(None)?;
             return Ok(Some((s, e, caps)));
@@ -702,6 +807,90 @@ mod tests {
     use super::*;
 
     const BIG: u64 = u64::MAX;
+
+    /// The class predicates spelled out, as the tables must agree with them.
+    fn class_reference(c: u8, cl: u8) -> bool {
+        let res = match cl.to_ascii_lowercase() {
+            b'a' => c.is_ascii_alphabetic(),
+            b'c' => c < 0x20 || c == 0x7f,
+            b'd' => c.is_ascii_digit(),
+            b'g' => (0x21..=0x7e).contains(&c),
+            b'l' => c.is_ascii_lowercase(),
+            b'p' => (0x21..=0x7e).contains(&c) && !c.is_ascii_alphanumeric(),
+            b's' => c == b' ' || (9..=13).contains(&c),
+            b'u' => c.is_ascii_uppercase(),
+            b'w' => c.is_ascii_alphanumeric(),
+            b'x' => c.is_ascii_hexdigit(),
+            b'z' => c == 0,
+            _ => return cl == c,
+        };
+        res != cl.is_ascii_uppercase()
+    }
+
+    #[test]
+    fn class_tables_agree_with_the_predicates() {
+        for cl in 0..=255u8 {
+            for c in 0..=255u8 {
+                assert_eq!(class_matches(c, cl), class_reference(c, cl), "byte {c} class %{}", cl as char);
+            }
+        }
+    }
+
+    /// `find` without the first-item skip: every start position tried.
+    fn find_trying_every_position(src: &[u8], pat: &[u8], init: usize) -> Result<Option<(usize, usize, Vec<Capture>)>, PatError> {
+        let mut fuel = BIG;
+        let anchored = pat.first() == Some(&b'^');
+        let mut ms = MatchState::new(src, pat, &mut fuel);
+        let mut s = init;
+        loop {
+            if let Some(e) = ms.try_match(s, anchored as usize)? {
+                return Ok(Some((s, e, ms.captures(None)?)));
+            }
+            s += 1;
+            if anchored || s > src.len() {
+                return Ok(None);
+            }
+        }
+    }
+
+    #[test]
+    fn skipping_start_positions_finds_what_trying_each_finds() {
+        let pats = [
+            "%a+", "(%a+)-(%d+)", "(%x+)/", "%d", "[^,]+", "[%d.]+x", "((a)b)", "()a", "(()b)", "a*b", "a?b", "a-b", "%Ab",
+            "x$", "$", "", "%b()", "%f[%a]%a+", "(a)%1", ".b", "[]]", "[a", "%", "(a", "a)", "%zb", "%%", "[%]]+", "^%a",
+        ];
+        let subjects = ["", "hello-42 world-7, 3f/ab/", "aab((x))b a-b a)", "xx]]%%x", "ab\0b zzz$", "123.5x 9x, b"];
+        for pat in pats {
+            for subj in subjects {
+                let (sb, pb) = (subj.as_bytes(), pat.as_bytes());
+                for init in [0, 1, 3] {
+                    if init > sb.len() {
+                        continue;
+                    }
+                    let mut fuel = BIG;
+                    let fast = find(sb, pb, init, &mut fuel);
+                    let slow = find_trying_every_position(sb, pb, init);
+                    assert_eq!(format!("{fast:?}"), format!("{slow:?}"), "pattern {pat:?} on {subj:?} from {init}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_first_item_is_found_only_where_it_must_consume_a_byte() {
+        let mut fuel = BIG;
+        let first = |pat: &str| MatchState::new(b"", pat.as_bytes(), &mut { BIG }).first_item(0).map(|(p, ep)| &pat[p..ep]).map(str::to_owned);
+        assert_eq!(first("%a+x").as_deref(), Some("%a"));
+        assert_eq!(first("((()[xy]))").as_deref(), Some("[xy]"));
+        assert_eq!(first("ab").as_deref(), Some("a"));
+        for none in ["a*", "a?", "a-", ".x", "%bxy", "%f[a]", "%1", "$", "(", ")", "[a", "%", ""] {
+            assert_eq!(first(none), None, "{none:?}");
+        }
+        // the skip charges one unit per byte passed over
+        let mut ms = MatchState::new(b"----x", b"x", &mut fuel);
+        assert_eq!(ms.skip_to_candidate(0, (0, 1)).unwrap(), 4);
+        assert_eq!(ms.fuel(), BIG - 4);
+    }
 
     /// Lua-style result of string.find: 1-based start/end and the captures
     /// rendered as strings (positions as numbers).

@@ -355,7 +355,18 @@ fn scan(vm: &mut Vm, s: StrRef, p: StrRef, from: usize, pstart: usize, anchored:
             let src = vm.heap.str(s);
             let pat = vm.heap.str(p);
             let mut ms = MatchState::new(src, pat, &mut fuel);
+            let first = if anchored { None } else { ms.first_item(pstart) };
             loop {
+                if let Some(item) = first {
+                    // positions that cannot start a match are passed over
+                    match ms.skip_to_candidate(pos, item) {
+                        Ok(p) => pos = p,
+                        Err(er) => break Err(er),
+                    }
+                    if pos == src.len() {
+                        break Ok(None);
+                    }
+                }
                 match ms.try_match(pos, pstart) {
                     Ok(Some(e)) => {
                         let caps = (0..ms.level()).map(|i| ms.get_capture(i, (pos, e)).map_err(|er| er.message())).collect();
