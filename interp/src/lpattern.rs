@@ -856,8 +856,35 @@ mod tests {
     #[test]
     fn skipping_start_positions_finds_what_trying_each_finds() {
         let pats = [
-            "%a+", "(%a+)-(%d+)", "(%x+)/", "%d", "[^,]+", "[%d.]+x", "((a)b)", "()a", "(()b)", "a*b", "a?b", "a-b", "%Ab",
-            "x$", "$", "", "%b()", "%f[%a]%a+", "(a)%1", ".b", "[]]", "[a", "%", "(a", "a)", "%zb", "%%", "[%]]+", "^%a",
+            "%a+",
+            "(%a+)-(%d+)",
+            "(%x+)/",
+            "%d",
+            "[^,]+",
+            "[%d.]+x",
+            "((a)b)",
+            "()a",
+            "(()b)",
+            "a*b",
+            "a?b",
+            "a-b",
+            "%Ab",
+            "x$",
+            "$",
+            "",
+            "%b()",
+            "%f[%a]%a+",
+            "(a)%1",
+            ".b",
+            "[]]",
+            "[a",
+            "%",
+            "(a",
+            "a)",
+            "%zb",
+            "%%",
+            "[%]]+",
+            "^%a",
         ];
         let subjects = ["", "hello-42 world-7, 3f/ab/", "aab((x))b a-b a)", "xx]]%%x", "ab\0b zzz$", "123.5x 9x, b"];
         for pat in pats {
@@ -879,7 +906,8 @@ mod tests {
     #[test]
     fn the_first_item_is_found_only_where_it_must_consume_a_byte() {
         let mut fuel = BIG;
-        let first = |pat: &str| MatchState::new(b"", pat.as_bytes(), &mut { BIG }).first_item(0).map(|(p, ep)| &pat[p..ep]).map(str::to_owned);
+        let first =
+            |pat: &str| MatchState::new(b"", pat.as_bytes(), &mut { BIG }).first_item(0).map(|(p, ep)| &pat[p..ep]).map(str::to_owned);
         assert_eq!(first("%a+x").as_deref(), Some("%a"));
         assert_eq!(first("((()[xy]))").as_deref(), Some("[xy]"));
         assert_eq!(first("ab").as_deref(), Some("a"));
