@@ -473,14 +473,19 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                     }
                     op::GetUpval => {
                         let u = upval!(i.b());
-                        r!(a) = match *heap.upvals.get(u.idx()) {
+                        // where the value is, then one whole copy (`value::copy`)
+                        let src: *const Value = match heap.upvals.get(u.idx()) {
                             UpVal::Closed(v) => v,
-                            UpVal::Open { thread, idx } if thread == cur && (idx as usize) < slen => slot!(idx as usize),
-                            UpVal::Open { thread, idx } => match heap.other_thread_slot(thread, idx as usize) {
+                            UpVal::Open { thread, idx } if *thread == cur && (*idx as usize) < slen => &slot!(*idx as usize),
+                            UpVal::Open { thread, idx } => match heap.other_thread_slot_ref(*thread, *idx as usize) {
                                 Some(v) => v,
                                 None => bail!(),
                             },
                         };
+                        let dst: *mut Value = &mut r!(a);
+                        // SAFETY: `src` points into the heap or the stack, neither
+                        // changed since it was taken; `dst` is a verified register
+                        unsafe { crate::value::copy(dst, src) };
                     }
                     op::SetUpval => {
                         let u = upval!(i.b());
@@ -633,10 +638,13 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                         test_then_jump!(r!(a).truthy() != (i.c() != 0));
                     }
                     op::TestSet => {
-                        let v = r!(i.b());
-                        let skip = v.truthy() != (i.c() != 0);
+                        let src: *const Value = &r!(i.b());
+                        // SAFETY: a verified register
+                        let skip = unsafe { (*src).truthy() } != (i.c() != 0);
                         if !skip {
-                            r!(a) = v;
+                            let dst: *mut Value = &mut r!(a);
+                            // SAFETY: two verified registers (`value::copy`)
+                            unsafe { crate::value::copy(dst, src) };
                         }
                         test_then_jump!(skip);
                     }
@@ -667,9 +675,11 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                         }
                     }
                     op::TForLoop => {
-                        let v = r!(a + 1);
-                        if !v.is_nil() {
-                            r!(a) = v;
+                        if !r!(a + 1).is_nil() {
+                            let src: *const Value = &r!(a + 1);
+                            let dst: *mut Value = &mut r!(a);
+                            // SAFETY: two verified registers (`value::copy`)
+                            unsafe { crate::value::copy(dst, src) };
                             pc = (pc as i64 + 1 + i.sbx() as i64) as usize;
                             budget -= 1;
                             continue;

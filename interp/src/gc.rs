@@ -315,7 +315,12 @@ impl Heap {
     /// (an open upvalue of another coroutine); `None` past its end.
     #[inline]
     pub fn other_thread_slot(&self, t: ThreadRef, idx: usize) -> Option<Value> {
-        self.threads.get(t.idx()).stack.get(idx).copied()
+        self.other_thread_slot_ref(t, idx).copied()
+    }
+
+    /// Where slot `idx` of suspended thread `t` is, if it exists.
+    pub fn other_thread_slot_ref(&self, t: ThreadRef, idx: usize) -> Option<&Value> {
+        self.threads.get(t.idx()).stack.get(idx)
     }
 
     #[inline]

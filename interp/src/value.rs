@@ -132,6 +132,32 @@ pub(crate) fn put(slot: &mut Value, v: Value) {
     }
 }
 
+/// Copy the value at `src` into `dst` as one 16-byte load and one 16-byte
+/// store, for the same reason as [`put`]: when the value has just been
+/// examined (its tag tested, its variant matched), the compiler otherwise
+/// rebuilds it from the pieces it has in registers and stores those
+/// separately.
+///
+/// # Safety
+/// `src` must be valid for reading a `Value` and `dst` valid for writing
+/// one (they may be the same slot).
+#[inline(always)]
+pub(crate) unsafe fn copy(dst: *mut Value, src: *const Value) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // SAFETY: the caller guarantees both pointers; a `Value` is 16 bytes
+        // and is copied whole, padding included, as an opaque 128-bit
+        // vector (never read as integers). SSE2 is part of the x86_64 baseline.
+        unsafe { _mm_storeu_si128(dst as *mut __m128i, _mm_loadu_si128(src as *const __m128i)) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        // SAFETY: as above
+        unsafe { *dst = *src }
+    }
+}
+
 impl Value {
     /// The value as two words with every bit defined: its discriminant (in
     /// declaration order, `Nil` = 0) and its payload zero-extended.
@@ -241,6 +267,17 @@ mod tests {
             put(&mut slot, v);
             assert_eq!(format!("{slot:?}"), format!("{v:?}"));
             assert_eq!(slot.type_of(), v.type_of());
+            // and a whole copy of it, over every other kind of value
+            for w in all {
+                let mut dst = w;
+                // SAFETY: two valid values
+                unsafe { copy(&mut dst, &slot) };
+                assert_eq!(format!("{dst:?}"), format!("{v:?}"));
+            }
+            let p: *mut Value = &mut slot;
+            // SAFETY: the same slot both ways
+            unsafe { copy(p, p) };
+            assert_eq!(format!("{slot:?}"), format!("{v:?}"));
         }
     }
 
