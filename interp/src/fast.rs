@@ -46,23 +46,24 @@ use crate::vm::{LResult, Vm};
 
 /// Raw `t[key]` with the key read in place (a register or a constant):
 /// matching through the reference reads the tag and the payload where they
-/// are, instead of copying the value into a temporary in pieces.
+/// are, instead of copying the value into a temporary in pieces. The answer
+/// is where the value is (`table::NIL` when absent), to be copied whole.
 #[inline(always)]
-fn raw_get(tb: &crate::table::Table, key: &Value) -> Value {
+fn raw_get<'a>(tb: &'a crate::table::Table, key: &Value) -> &'a Value {
     match key {
-        Value::Str(s) => tb.get_str(*s),
+        Value::Str(s) => tb.get_str_ref(*s),
         Value::Num(n) => match crate::table::num_index(*n) {
-            Some(i) if i <= tb.array.len() => tb.array[i - 1],
-            _ => tb.get(*key),
+            Some(i) if i <= tb.array.len() => &tb.array[i - 1],
+            _ => tb.get_ref(*key),
         },
-        _ => tb.get(*key),
+        _ => tb.get_ref(*key),
     }
 }
 
 /// `t[key]` through `__index` tables (no functions): `None` when a
 /// metamethod function or a non-table `__index` must be called or indexed.
 #[inline(always)]
-fn lookup(heap: &Heap, t: TableRef, key: &Value, index_name: StrRef) -> Option<Value> {
+fn lookup<'a>(heap: &'a Heap, t: TableRef, key: &Value, index_name: StrRef) -> Option<&'a Value> {
     // the table itself first, the `__index` chain (loop and all) apart
     let tb = heap.table(t);
     let v = raw_get(tb, key);
@@ -70,9 +71,9 @@ fn lookup(heap: &Heap, t: TableRef, key: &Value, index_name: StrRef) -> Option<V
         return Some(v);
     }
     match tb.meta {
-        None => Some(Value::Nil),
+        None => Some(v),
         Some(mt) => match heap.table(mt).get_str(index_name) {
-            Value::Nil => Some(Value::Nil),
+            Value::Nil => Some(v),
             Value::Table(next) => lookup_chain(heap, next, key, index_name),
             _ => None,
         },
@@ -81,7 +82,7 @@ fn lookup(heap: &Heap, t: TableRef, key: &Value, index_name: StrRef) -> Option<V
 
 /// The rest of `lookup`: `t[key]` for the `__index` table `t`.
 #[inline]
-fn lookup_chain(heap: &Heap, mut t: TableRef, key: &Value, index_name: StrRef) -> Option<Value> {
+fn lookup_chain<'a>(heap: &'a Heap, mut t: TableRef, key: &Value, index_name: StrRef) -> Option<&'a Value> {
     for _ in 1..crate::vm::MAX_TAG_LOOP {
         let tb = heap.table(t);
         let v = raw_get(tb, key);
@@ -89,10 +90,10 @@ fn lookup_chain(heap: &Heap, mut t: TableRef, key: &Value, index_name: StrRef) -
             return Some(v);
         }
         let Some(mt) = tb.meta else {
-            return Some(Value::Nil);
+            return Some(v);
         };
         match heap.table(mt).get_str(index_name) {
-            Value::Nil => return Some(Value::Nil),
+            Value::Nil => return Some(v),
             Value::Table(next) => t = next,
             _ => return None,
         }
@@ -515,19 +516,25 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                         };
                         let c = i.c();
                         let v = if is_k(c) { lookup(heap, tr, kref!(c), index_name) } else { lookup(heap, tr, &r!(c), index_name) };
-                        let Some(v) = v else { bail!() };
-                        r!(a) = v;
+                        let Some(src) = v else { bail!() };
+                        let dst: *mut Value = &mut r!(a);
+                        // SAFETY: `src` is in a table (or `table::NIL`), untouched
+                        // since the lookup; `dst` is a verified register
+                        unsafe { crate::value::copy(dst, src) };
                     }
                     op::GetTable | op::SelfOp => {
                         let Value::Table(tr) = r!(i.b()) else { bail!() };
                         let c = i.c();
                         let v = if is_k(c) { lookup(heap, tr, kref!(c), index_name) } else { lookup(heap, tr, &r!(c), index_name) };
-                        let Some(v) = v else { bail!() };
+                        let Some(src) = v else { bail!() };
                         if i.raw_op() == op::SelfOp {
                             // copied slot to slot, never through a local
                             r!(a + 1) = r!(i.b());
                         }
-                        r!(a) = v;
+                        let dst: *mut Value = &mut r!(a);
+                        // SAFETY: as for `GETTABUP` (`a + 1` is a register, not
+                        // in a table)
+                        unsafe { crate::value::copy(dst, src) };
                     }
                     op::SetTabUp | op::SetTable => {
                         let t = if i.raw_op() == op::SetTabUp {

@@ -23,6 +23,10 @@ struct Entry {
     val: Value,
 }
 
+/// What an absent key reads as, for the lookups that answer with a
+/// reference to the value.
+pub static NIL: Value = Value::Nil;
+
 #[derive(Default, Debug)]
 pub struct Table {
     pub(crate) array: Vec<Value>,
@@ -233,6 +237,45 @@ impl Table {
         match self.find_str(key) {
             Some(i) => self.entries[i].val,
             None => Value::Nil,
+        }
+    }
+
+    /// [`Table::get_str`] as a reference to where the value is ([`NIL`]
+    /// when absent), so that the caller can copy it whole (`value::copy`).
+    #[inline(always)]
+    pub fn get_str_ref(&self, key: crate::value::StrRef) -> &Value {
+        match self.find_str(key) {
+            Some(i) => &self.entries[i].val,
+            None => &NIL,
+        }
+    }
+
+    /// [`Table::get`] as a reference (see [`Table::get_str_ref`]).
+    #[inline]
+    pub fn get_ref(&self, key: Value) -> &Value {
+        match key {
+            Value::Str(s) => self.get_str_ref(s),
+            Value::Num(n) => {
+                if let Some(i) = as_index(n) {
+                    if i <= self.array.len() {
+                        return &self.array[i - 1];
+                    }
+                }
+                if n.is_nan() {
+                    return &NIL;
+                }
+                self.get_hash_ref(key)
+            }
+            Value::Nil => &NIL,
+            _ => self.get_hash_ref(key),
+        }
+    }
+
+    #[inline(never)]
+    fn get_hash_ref(&self, key: Value) -> &Value {
+        match self.find(key) {
+            Some(i) => &self.entries[i].val,
+            None => &NIL,
         }
     }
 
@@ -594,6 +637,38 @@ impl Table {
 mod tests {
     use super::*;
     use crate::value::StrRef;
+
+    #[test]
+    fn reference_lookups_answer_what_get_answers() {
+        let mut t = Table::new();
+        for i in 1..=20 {
+            t.set(Value::Num(i as f64), Value::Num(i as f64 * 3.0)).unwrap();
+        }
+        t.set(Value::Num(1000.0), Value::Bool(true)).unwrap();
+        t.set(Value::Num(0.5), Value::Str(StrRef(9))).unwrap();
+        t.set(Value::Str(StrRef(4)), Value::Num(-1.0)).unwrap();
+        t.set(Value::Bool(false), Value::Num(7.0)).unwrap();
+        let keys = [
+            Value::Num(1.0),
+            Value::Num(20.0),
+            Value::Num(21.0),
+            Value::Num(1000.0),
+            Value::Num(0.5),
+            Value::Num(f64::NAN),
+            Value::Str(StrRef(4)),
+            Value::Str(StrRef(5)),
+            Value::Bool(false),
+            Value::Bool(true),
+            Value::Nil,
+        ];
+        for k in keys {
+            assert_eq!(format!("{:?}", t.get_ref(k)), format!("{:?}", t.get(k)), "key {k:?}");
+            if let Value::Str(s) = k {
+                assert_eq!(format!("{:?}", t.get_str_ref(s)), format!("{:?}", t.get_str(s)));
+            }
+        }
+        assert!(std::ptr::eq(t.get_ref(Value::Num(5000.0)), &NIL));
+    }
 
     #[test]
     fn array_and_hash() {

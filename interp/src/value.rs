@@ -143,19 +143,11 @@ pub(crate) fn put(slot: &mut Value, v: Value) {
 /// one (they may be the same slot).
 #[inline(always)]
 pub(crate) unsafe fn copy(dst: *mut Value, src: *const Value) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::*;
-        // SAFETY: the caller guarantees both pointers; a `Value` is 16 bytes
-        // and is copied whole, padding included, as an opaque 128-bit
-        // vector (never read as integers). SSE2 is part of the x86_64 baseline.
-        unsafe { _mm_storeu_si128(dst as *mut __m128i, _mm_loadu_si128(src as *const __m128i)) }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        // SAFETY: as above
-        unsafe { *dst = *src }
-    }
+    // An untyped 16-byte copy (padding included, never read as integers),
+    // which the code generator emits as one vector load and one store;
+    // `copy` rather than `copy_nonoverlapping`: `dst` may be `src`.
+    // SAFETY: the caller guarantees both pointers.
+    unsafe { std::ptr::copy(src, dst, 1) }
 }
 
 impl Value {
