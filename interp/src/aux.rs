@@ -48,7 +48,7 @@ impl Vm {
     pub fn set_arg(&mut self, i: usize, v: Value) {
         let s = self.arg_slot(i);
         if s < self.th.top {
-            self.th.stack[s] = v;
+            crate::value::put(&mut self.th.stack[s], v);
         }
     }
 

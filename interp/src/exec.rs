@@ -202,7 +202,7 @@ impl Vm {
                     }
                     op::GetUpval => {
                         let u = upval!(i.b());
-                        r!(a) = self.upval_get(u);
+                        set!(a, self.upval_get(u));
                     }
                     op::GetTabUp => {
                         let u = upval!(i.b());
@@ -212,7 +212,7 @@ impl Vm {
                             let tb = self.heap.table(tr);
                             let v = tb.get(key);
                             if !v.is_nil() || tb.meta.is_none() {
-                                r!(a) = v;
+                                set!(a, v);
                                 continue;
                             }
                         }
@@ -225,7 +225,7 @@ impl Vm {
                             let tb = self.heap.table(tr);
                             let v = tb.get(key);
                             if !v.is_nil() || tb.meta.is_none() {
-                                r!(a) = v;
+                                set!(a, v);
                                 continue;
                             }
                         }
@@ -275,7 +275,7 @@ impl Vm {
                             let tb = self.heap.table(tr);
                             let v = tb.get(key);
                             if !v.is_nil() || tb.meta.is_none() {
-                                r!(a) = v;
+                                set!(a, v);
                                 continue;
                             }
                         }
@@ -379,7 +379,7 @@ impl Vm {
                         if v.truthy() != (i.c() != 0) {
                             pc += 1;
                         } else {
-                            r!(a) = v;
+                            set!(a, v);
                         }
                     }
                     op::Call => {
@@ -485,7 +485,7 @@ impl Vm {
                     op::TForLoop => {
                         let v = r!(a + 1);
                         if !v.is_nil() {
-                            r!(a) = v;
+                            set!(a, v);
                             pc = (pc as i64 + i.sbx() as i64) as usize;
                         }
                     }
@@ -610,7 +610,11 @@ impl Vm {
             self.th.top = ra + nvar;
         } else {
             for j in 0..b as usize - 1 {
-                self.th.stack[ra + j] = if j < nvar { self.th.stack[base - nvar + j] } else { Value::Nil };
+                if j < nvar {
+                    self.th.stack[ra + j] = self.th.stack[base - nvar + j];
+                } else {
+                    crate::value::put(&mut self.th.stack[ra + j], Value::Nil);
+                }
             }
         }
         Ok(())

@@ -146,7 +146,7 @@ impl Vm {
 
     fn store_reg(&mut self, a: u32, v: Value) {
         let base = self.th.frames.last().expect("frame").base;
-        self.th.stack[base + a as usize] = v;
+        crate::value::put(&mut self.th.stack[base + a as usize], v);
     }
 
     fn index_step(&mut self, mut t: Value, key: Value, origin: Origin) -> LResult<IndexStep> {
@@ -492,7 +492,7 @@ impl Vm {
             }
             self.charge(total as u64 / 64)?;
             let s = self.heap.intern_vec(buf);
-            self.th.stack[base + first as usize] = Value::Str(s);
+            crate::value::put(&mut self.th.stack[base + first as usize], Value::Str(s));
             last = first;
         }
         self.th.stack[base + a as usize] = self.th.stack[base + b as usize];

@@ -1017,16 +1017,16 @@ impl Vm {
                     base = func + 1 + nargs;
                     for i in 0..np {
                         let v = if i < nargs { self.th.stack[func + 1 + i] } else { Value::Nil };
-                        self.th.stack[base + i] = v;
+                        crate::value::put(&mut self.th.stack[base + i], v);
                         if i < nargs {
-                            self.th.stack[func + 1 + i] = Value::Nil;
+                            crate::value::put(&mut self.th.stack[func + 1 + i], Value::Nil);
                         }
                     }
                     nvar = nargs.saturating_sub(np);
                 } else {
                     base = func + 1;
                     for i in nargs..np {
-                        self.th.stack[base + i] = Value::Nil;
+                        crate::value::put(&mut self.th.stack[base + i], Value::Nil);
                     }
                 }
                 // Registers above the parameters are not cleared: the
@@ -1248,7 +1248,7 @@ impl Vm {
                 let v0 = Value::Bool(true);
                 let dst = func;
                 self.th.stack.copy_within(first..first + n, dst + 1);
-                self.th.stack[dst] = v0;
+                crate::value::put(&mut self.th.stack[dst], v0);
                 self.th.top = dst + 1 + n;
                 // the pcall native frame is now on top: finish it too
                 let first = dst;
@@ -1263,7 +1263,7 @@ impl Vm {
                 let v = if n > 0 { self.th.stack[first] } else { Value::Nil };
                 let caller = self.th.frames.last().expect("caller");
                 let (base, top) = (caller.base, caller.top);
-                self.th.stack[base + a as usize] = v;
+                crate::value::put(&mut self.th.stack[base + a as usize], v);
                 self.th.top = top;
                 Ok(Next::Reload)
             }
@@ -1288,7 +1288,7 @@ impl Vm {
                 let caller = self.th.frames.last().expect("caller");
                 let (base, top) = (caller.base, caller.top);
                 // the pair (last-1, last) was replaced by v at last-1
-                self.th.stack[base + last as usize - 1] = v;
+                crate::value::put(&mut self.th.stack[base + last as usize - 1], v);
                 self.th.top = top;
                 if last - 1 > b {
                     self.concat_range(base, a, b, last - 1)?;
