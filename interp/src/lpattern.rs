@@ -125,9 +125,10 @@ pub struct MatchState<'a> {
     src: &'a [u8],
     pat: &'a [u8],
     fuel: &'a mut u64,
-    /// Number of capture slots in use.
-    level: usize,
-    caps: [(usize, Slot); MAX_CAPTURES],
+    /// The captures of the attempt under way (`level()` of them), with the
+    /// position where each starts; kept inline up to eight (no buffer of
+    /// `MAX_CAPTURES` to initialise for every `find`).
+    caps: smallvec::SmallVec<[(usize, Slot); 8]>,
     /// Remaining allowed nesting of `do_match`.
     depth_left: usize,
 }
@@ -288,7 +289,7 @@ impl<'a> MatchState<'a> {
     /// Creates a matcher for subject `src` and pattern `pat`.  `fuel` is the
     /// step budget, shared by all attempts made with this state.
     pub fn new(src: &'a [u8], pat: &'a [u8], fuel: &'a mut u64) -> Self {
-        MatchState { src, pat, fuel, level: 0, caps: [(0, Slot::Open); MAX_CAPTURES], depth_left: MAX_MATCH_DEPTH }
+        MatchState { src, pat, fuel, caps: smallvec::SmallVec::new(), depth_left: MAX_MATCH_DEPTH }
     }
 
     /// The subject.
@@ -309,7 +310,7 @@ impl<'a> MatchState<'a> {
     /// Number of captures recorded by the last successful attempt (0 when
     /// the pattern has none).
     pub fn level(&self) -> usize {
-        self.level
+        self.caps.len()
     }
 
     /// The matching primitive: tries to match the pattern suffix starting
@@ -331,7 +332,7 @@ impl<'a> MatchState<'a> {
     /// resets it).  Requires `start <= src.len()` and `pat_start <= pat.len()`.
     pub fn try_match(&mut self, start: usize, pat_start: usize) -> Result<Option<usize>, PatError> {
         assert!(start <= self.src.len() && pat_start <= self.pat.len());
-        self.level = 0;
+        self.caps.clear();
         self.depth_left = MAX_MATCH_DEPTH;
         self.do_match(start, pat_start)
     }
@@ -388,7 +389,7 @@ impl<'a> MatchState<'a> {
     /// `>= level()` is the error `invalid capture index`; an unclosed
     /// capture is the error `unfinished capture`.
     pub fn get_capture(&self, i: usize, whole: (usize, usize)) -> Result<Capture, PatError> {
-        if i >= self.level {
+        if i >= self.caps.len() {
             if i == 0 {
                 Ok(Capture::Span { start: whole.0, end: whole.1 })
             } else {
@@ -409,7 +410,7 @@ impl<'a> MatchState<'a> {
     /// pattern without captures yields the whole match as its single
     /// capture; with `None` (as `string.find` uses it) it yields nothing.
     pub fn captures(&self, whole: Option<(usize, usize)>) -> Result<Vec<Capture>, PatError> {
-        let n = if self.level == 0 && whole.is_some() { 1 } else { self.level };
+        let n = if self.caps.is_empty() && whole.is_some() { 1 } else { self.caps.len() };
         let w = whole.unwrap_or((0, 0));
         (0..n).map(|i| self.get_capture(i, w)).collect()
     }
@@ -646,20 +647,20 @@ impl<'a> MatchState<'a> {
     }
 
     fn start_capture(&mut self, s: usize, p: usize, slot: Slot) -> Result<Option<usize>, PatError> {
-        if self.level >= MAX_CAPTURES {
+        if self.caps.len() >= MAX_CAPTURES {
             return err("too many captures");
         }
-        self.caps[self.level] = (s, slot);
-        self.level += 1;
+        self.caps.push((s, slot));
         let r = self.do_match(s, p)?;
         if r.is_none() {
-            self.level -= 1;
+            // every capture opened inside the failed attempt was dropped again
+            self.caps.pop();
         }
         Ok(r)
     }
 
     fn end_capture(&mut self, s: usize, p: usize) -> Result<Option<usize>, PatError> {
-        let l = match (0..self.level).rev().find(|&l| self.caps[l].1 == Slot::Open) {
+        let l = match (0..self.caps.len()).rev().find(|&l| self.caps[l].1 == Slot::Open) {
             Some(l) => l,
             None => return err("invalid pattern capture"),
         };
@@ -701,7 +702,7 @@ impl<'a> MatchState<'a> {
     /// Back-reference `%d` (d is the ASCII digit).
     fn match_back_ref(&mut self, s: usize, d: u8) -> Result<Option<usize>, PatError> {
         let idx = d as i32 - b'1' as i32;
-        if idx < 0 || idx as usize >= self.level || self.caps[idx as usize].1 == Slot::Open {
+        if idx < 0 || idx as usize >= self.caps.len() || self.caps[idx as usize].1 == Slot::Open {
             return Err(PatError::Malformed(format!("invalid capture index %{}", idx + 1)));
         }
         let (init, slot) = self.caps[idx as usize];

@@ -369,7 +369,10 @@ fn scan(vm: &mut Vm, s: StrRef, p: StrRef, from: usize, pstart: usize, anchored:
                 }
                 match ms.try_match(pos, pstart) {
                     Ok(Some(e)) => {
-                        let caps = (0..ms.level()).map(|i| ms.get_capture(i, (pos, e)).map_err(|er| er.message())).collect();
+                        let caps = match ms.level() {
+                            0 => Vec::new(),
+                            n => (0..n).map(|i| ms.get_capture(i, (pos, e)).map_err(|er| er.message())).collect(),
+                        };
                         break Ok(Some(Found { start: pos, end: e, caps }));
                     }
                     Ok(None) => {
