@@ -113,16 +113,22 @@ impl ReLock {
         if d == 0 {
             self.owner.store(0, Ordering::SeqCst);
             if self.waiters.load(Ordering::SeqCst) != 0 {
-                let _g = self.m.lock().unwrap_or_else(|e| e.into_inner());
-                self.cv.notify_all();
+                self.wake();
             }
         }
+    }
+    #[cold]
+    #[inline(never)]
+    fn wake(&self) {
+        let _g = self.m.lock().unwrap_or_else(|e| e.into_inner());
+        self.cv.notify_all();
     }
 }
 
 /// Holds the lock for a scope.
 pub(crate) struct LockGuard<'a>(&'a ReLock);
 impl Drop for LockGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.0.release();
     }
@@ -164,11 +170,15 @@ impl Shared {
     /// Run `f` with exclusive access to the VM. `f` must not call back into
     /// the API (conversions happen outside); the VM may call Rust callbacks,
     /// which go through [`Shared::enter_callback`].
+    #[inline]
     pub(crate) fn with_vm<R>(&self, f: impl FnOnce(&mut Vm) -> R) -> R {
         let _g = self.guard();
-        assert!(!self.busy.get(), "oxilua: re-entrant use of a Lua state inside an API call");
+        if self.busy.get() {
+            reentrant();
+        }
         struct Busy<'a>(&'a Cell<bool>);
         impl Drop for Busy<'_> {
+            #[inline]
             fn drop(&mut self) {
                 self.0.set(false);
             }
@@ -181,12 +191,8 @@ impl Shared {
         let vm = unsafe { &mut *p };
         // SAFETY: `deferred` is only touched under the lock, never while borrowed.
         let d = unsafe { &mut *self.deferred.get() };
-        for (slot, inc) in d.drain(..) {
-            if inc {
-                vm.api_roots.incref(slot);
-            } else {
-                vm.api_roots.decref(slot);
-            }
+        if !d.is_empty() {
+            drain_deferred(d, vm);
         }
         f(vm)
     }
@@ -224,6 +230,25 @@ impl Shared {
         self.active.set(vm as *mut Vm);
         self.busy.set(false);
         f()
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn reentrant() -> ! {
+    panic!("oxilua: re-entrant use of a Lua state inside an API call")
+}
+
+/// Apply the root-count changes made while the VM was lent out.
+#[cold]
+#[inline(never)]
+fn drain_deferred(d: &mut Vec<(u32, bool)>, vm: &mut Vm) {
+    for (slot, inc) in d.drain(..) {
+        if inc {
+            vm.api_roots.incref(slot);
+        } else {
+            vm.api_roots.decref(slot);
+        }
     }
 }
 
