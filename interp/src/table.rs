@@ -279,9 +279,52 @@ impl Table {
                 let key = if n == 0.0 { Value::Num(0.0) } else { key };
                 return Ok(self.set_hash(key, val));
             }
+            Value::Str(s) => return Ok(self.set_str(s, val)),
             _ => {}
         }
         Ok(self.set_hash(key, val))
+    }
+
+    /// Raw set for a string key: one probe finds the key or, for a new key,
+    /// the free slot the insertion uses (the index is insert-only with
+    /// linear probing, so the first empty slot on the key's probe path is
+    /// where `index_insert` would put it). Returns the change in owned
+    /// bytes, which is 0 unless the hash part has to grow.
+    #[inline(always)]
+    pub fn set_str(&mut self, s: crate::value::StrRef, val: Value) -> isize {
+        // the key may be a metamethod name: forget cached absences
+        self.absent = 0;
+        if !self.slots.is_empty() {
+            let mask = self.slots.len() - 1;
+            let mut h = self.slot_of(s.0 as u64);
+            loop {
+                let e = self.slots[h & mask];
+                if e == 0 {
+                    break;
+                }
+                let i = e as usize - 1;
+                if matches!(self.entries[i].key, Value::Str(k) if k == s) {
+                    self.entries[i].val = val;
+                    return 0;
+                }
+                h = h.wrapping_add(1);
+            }
+            if val.is_nil() {
+                return 0;
+            }
+            if self.entries.len() < self.hcap {
+                // `entries` has room for `hcap` entries: no reallocation,
+                // so the byte size does not change
+                debug_assert!(self.entries.len() < self.entries.capacity());
+                let pos = self.entries.len() as u32;
+                self.entries.push(Entry { key: Value::Str(s), val });
+                self.slots[h & mask] = pos + 1;
+                return 0;
+            }
+        } else if val.is_nil() {
+            return 0;
+        }
+        self.grow_insert(Value::Str(s), val)
     }
 
     /// Raw set for an integer key `i >= 1`.
@@ -306,16 +349,27 @@ impl Table {
         if val.is_nil() {
             return 0;
         }
+        if self.entries.len() < self.hcap {
+            // room without reallocating `entries`: the byte size stays
+            debug_assert!(self.entries.len() < self.entries.capacity());
+            self.insert_new(key, val);
+            return 0;
+        }
+        self.grow_insert(key, val)
+    }
+
+    /// Insert a key known to be absent, with a non-nil value, into a full
+    /// hash part: rehash first. Returns the change in owned bytes.
+    #[inline(never)]
+    fn grow_insert(&mut self, key: Value, val: Value) -> isize {
         let before = self.byte_size() as isize;
-        if self.entries.len() >= self.hcap {
-            self.rehash(key);
-            // The rehash may have made room in the array part for this key.
-            if let Value::Num(n) = key {
-                if let Some(i) = as_index(n) {
-                    if i <= self.array.len() {
-                        self.array[i - 1] = val;
-                        return self.byte_size() as isize - before;
-                    }
+        self.rehash(key);
+        // The rehash may have made room in the array part for this key.
+        if let Value::Num(n) = key {
+            if let Some(i) = as_index(n) {
+                if i <= self.array.len() {
+                    self.array[i - 1] = val;
+                    return self.byte_size() as isize - before;
                 }
             }
         }
@@ -625,6 +679,51 @@ mod tests {
         }
         assert_eq!(n, 50);
         assert!(t.next(Value::Nil).unwrap().is_none());
+    }
+
+    /// `set_str` (one probe for lookup and insertion, no size recomputation
+    /// below capacity) against a model: values, `next` order (insertion
+    /// order of live keys) and the byte deltas it reports.
+    #[test]
+    fn set_str_matches_a_model() {
+        for cap in [0, 1, 7, 8] {
+            let mut t = Table::with_capacity(0, cap);
+            let mut model: Vec<(u32, f64)> = Vec::new();
+            let mut size = t.byte_size() as isize;
+            let mut x: u32 = 12345;
+            for step in 0..2000 {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                let k = (x >> 16) % 40;
+                let del = (x >> 8).is_multiple_of(5);
+                let v = if del { Value::Nil } else { Value::Num(step as f64) };
+                let delta = t.set_str(StrRef(k), v);
+                size += delta;
+                assert_eq!(size, t.byte_size() as isize, "reported deltas add up to the size");
+                match model.iter().position(|e| e.0 == k) {
+                    Some(i) if del => {
+                        model.remove(i);
+                    }
+                    Some(i) => model[i].1 = step as f64,
+                    None if del => {}
+                    None => model.push((k, step as f64)),
+                }
+                for key in 0..40 {
+                    let want = model.iter().find(|e| e.0 == key).map_or(Value::Nil, |e| Value::Num(e.1));
+                    assert_eq!(t.get_str(StrRef(key)), want, "key {key} after step {step} (capacity {cap})");
+                }
+            }
+            // traversal sees every live key once
+            let mut seen = Vec::new();
+            let mut k = Value::Nil;
+            while let Some((key, _)) = t.next(k).unwrap() {
+                seen.push(key.as_str().unwrap().0);
+                k = key;
+            }
+            seen.sort();
+            let mut want: Vec<u32> = model.iter().map(|e| e.0).collect();
+            want.sort();
+            assert_eq!(seen, want);
+        }
     }
 
     #[test]
