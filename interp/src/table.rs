@@ -3,7 +3,9 @@
 //! The hash part keeps its entries in a vector (insertion order, which is the
 //! `next` order) indexed by an open-addressing table of positions (`slots`,
 //! linear probing, at most half full, insert-only: entries are only removed
-//! by a rehash, which rebuilds it). Assigning `nil`
+//! by a rehash, which rebuilds it). Hash parts of up to 8 entries keep that
+//! index inline in the table as bytes (`small`), so that a small table costs
+//! one allocation (and one free) less. Assigning `nil`
 //! to an existing key leaves a dead entry in place, so a traversal with `next`
 //! survives clearing fields, as Lua requires. Sizes follow PUC Lua's rules: the
 //! hash part has a power-of-two capacity, and only when it is full does a
@@ -28,11 +30,19 @@ pub struct Table {
     pub(crate) array: Vec<Value>,
     entries: Vec<Entry>,
     /// Open-addressing index of `entries`: `0` = empty, else position + 1.
-    /// Length `2 * hcap` (a power of two) or 0.
-    slots: Vec<u32>,
+    /// Length `2 * hcap` (a power of two) when `hcap > SMALL_HCAP`, else
+    /// empty: small hash parts keep their index in `small`.
+    slots: Box<[u32]>,
+    /// The index of a hash part of at most `SMALL_HCAP` entries (its first
+    /// `2 * hcap` bytes), inline so that a small table makes one allocation
+    /// less.
+    small: [u8; 2 * SMALL_HCAP],
     /// Capacity of the hash part (0 or a power of two); `entries.len() <= hcap`.
     hcap: usize,
-    /// `64 - log2(slots.len())` when `slots` is not empty: the shift that
+    /// `2 * hcap - 1`, the mask of index positions. Any value when `hcap`
+    /// is 0: `small` is all zero then, so a probe finds nothing.
+    mask: usize,
+    /// `64 - log2(2 * hcap)` when `hcap` is not 0: the shift that
     /// takes a product's top bits as the first slot (kept, not recomputed
     /// on every lookup).
     shift: u8,
@@ -94,6 +104,27 @@ pub(crate) fn num_index(n: f64) -> Option<usize> {
 
 const MAX_ARRAY_BITS: usize = 26;
 
+/// Hash capacities up to this keep their index inline (`Table::small`).
+const SMALL_HCAP: usize = 8;
+
+/// Probe an index from slot `h` (with `at(j)` the entry number + 1 in
+/// slot `j & mask`, 0 for empty): `Ok(entry)` for the first entry that
+/// `hit` accepts, else `Err(slot)` for the first empty slot.
+#[inline(always)]
+fn probe(at: impl Fn(usize) -> u32, mask: usize, mut h: usize, hit: impl Fn(usize) -> bool) -> Result<usize, usize> {
+    loop {
+        let e = at(h & mask);
+        if e == 0 {
+            return Err(h & mask);
+        }
+        let i = e as usize - 1;
+        if hit(i) {
+            return Ok(i);
+        }
+        h = h.wrapping_add(1);
+    }
+}
+
 /// `64 - log2(m)` for a slot count `m` (a power of two >= 2).
 fn shift_for(m: usize) -> u8 {
     ((m as u64).leading_zeros() + 1) as u8
@@ -110,10 +141,41 @@ impl Table {
             // allocated at their size at once (no growth path)
             t.hcap = nhash.next_power_of_two();
             t.entries = Vec::with_capacity(t.hcap);
-            t.slots = vec![0; 2 * t.hcap];
-            t.shift = shift_for(t.slots.len());
+            t.new_index();
         }
         t
+    }
+
+    /// An empty index for the current `hcap` (0 is allowed).
+    fn new_index(&mut self) {
+        self.small = [0; 2 * SMALL_HCAP];
+        self.slots = if self.hcap > SMALL_HCAP { vec![0; 2 * self.hcap].into_boxed_slice() } else { Box::default() };
+        self.shift = if self.hcap == 0 { 0 } else { shift_for(2 * self.hcap) };
+        self.mask = (2 * self.hcap).wrapping_sub(1);
+    }
+
+    /// Probe the index (see [`probe`]). Without a hash part the answer is
+    /// `Err` (nothing found; the caller sees `hcap` 0 before inserting).
+    #[inline(always)]
+    fn probe_index(&self, h: u64, hit: impl Fn(usize) -> bool) -> Result<usize, usize> {
+        let start = self.slot_of(h);
+        if self.slots.is_empty() {
+            // `& (2 * SMALL_HCAP - 1)`: in bounds without a check
+            probe(|j| self.small[j & (2 * SMALL_HCAP - 1)] as u32, self.mask, start, hit)
+        } else {
+            probe(|j| self.slots[j], self.mask, start, hit)
+        }
+    }
+
+    /// Fill index slot `j` (empty, as returned by a probe) with entry `pos`.
+    #[inline(always)]
+    fn index_put(&mut self, j: usize, pos: u32) {
+        if self.slots.is_empty() {
+            // pos < hcap <= SMALL_HCAP: fits
+            self.small[j & (2 * SMALL_HCAP - 1)] = pos as u8 + 1;
+        } else {
+            self.slots[j] = pos + 1;
+        }
     }
 
     /// Approximate heap bytes owned by this table (for GC accounting).
@@ -131,7 +193,7 @@ impl Table {
     /// top bits of the product).
     #[inline]
     fn slot_of(&self, h: u64) -> usize {
-        debug_assert_eq!(self.shift, shift_for(self.slots.len()));
+        debug_assert!(self.hcap == 0 || self.shift == shift_for(2 * self.hcap));
         (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (self.shift & 63)) as usize
     }
 
@@ -147,19 +209,21 @@ impl Table {
     /// is much cheaper than the general `Value` equality.
     #[inline(always)]
     fn find_str(&self, s: crate::value::StrRef) -> Option<usize> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let mask = self.slots.len() - 1;
+        self.find_str_entry(s).map(|(i, _)| i)
+    }
+
+    /// `find_str` with a reference to the entry (its bounds checked once).
+    #[inline(always)]
+    fn find_str_entry(&self, s: crate::value::StrRef) -> Option<(usize, &Entry)> {
         let mut h = self.slot_of(s.0 as u64);
+        let mask = self.mask;
+        let small = self.slots.is_empty();
         loop {
-            let e = self.slots[h & mask];
-            if e == 0 {
-                return None;
-            }
-            let i = e as usize - 1;
-            if matches!(self.entries[i].key, Value::Str(k) if k == s) {
-                return Some(i);
+            let e = if small { self.small[h & mask & (2 * SMALL_HCAP - 1)] as usize } else { self.slots[h & mask] as usize };
+            let i = e.checked_sub(1)?;
+            let ent = &self.entries[i];
+            if matches!(ent.key, Value::Str(k) if k == s) {
+                return Some((i, ent));
             }
             h = h.wrapping_add(1);
         }
@@ -167,22 +231,7 @@ impl Table {
 
     #[inline]
     fn find_any(&self, key: Value) -> Option<usize> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let mask = self.slots.len() - 1;
-        let mut h = self.slot_of(key_hash(key));
-        loop {
-            let e = self.slots[h & mask];
-            if e == 0 {
-                return None;
-            }
-            let i = e as usize - 1;
-            if self.entries[i].key == key {
-                return Some(i);
-            }
-            h = h.wrapping_add(1);
-        }
+        self.probe_index(key_hash(key), |i| self.entries[i].key == key).ok()
     }
 
     /// Raw get for an integer key.
@@ -230,8 +279,8 @@ impl Table {
     /// Raw get for a string key.
     #[inline(always)]
     pub fn get_str(&self, key: crate::value::StrRef) -> Value {
-        match self.find_str(key) {
-            Some(i) => self.entries[i].val,
+        match self.find_str_entry(key) {
+            Some((_, e)) => e.val,
             None => Value::Nil,
         }
     }
@@ -294,35 +343,22 @@ impl Table {
     pub fn set_str(&mut self, s: crate::value::StrRef, val: Value) -> isize {
         // the key may be a metamethod name: forget cached absences
         self.absent = 0;
-        if !self.slots.is_empty() {
-            let mask = self.slots.len() - 1;
-            let mut h = self.slot_of(s.0 as u64);
-            loop {
-                let e = self.slots[h & mask];
-                if e == 0 {
-                    break;
-                }
-                let i = e as usize - 1;
-                if matches!(self.entries[i].key, Value::Str(k) if k == s) {
-                    self.entries[i].val = val;
-                    return 0;
-                }
-                h = h.wrapping_add(1);
-            }
-            if val.is_nil() {
+        match self.probe_index(s.0 as u64, |i| matches!(self.entries[i].key, Value::Str(k) if k == s)) {
+            Ok(i) => {
+                self.entries[i].val = val;
                 return 0;
             }
-            if self.entries.len() < self.hcap {
+            _ if val.is_nil() => return 0,
+            Err(j) if self.entries.len() < self.hcap => {
                 // `entries` has room for `hcap` entries: no reallocation,
                 // so the byte size does not change
                 debug_assert!(self.entries.len() < self.entries.capacity());
                 let pos = self.entries.len() as u32;
                 self.entries.push(Entry { key: Value::Str(s), val });
-                self.slots[h & mask] = pos + 1;
+                self.index_put(j, pos);
                 return 0;
             }
-        } else if val.is_nil() {
-            return 0;
+            _ => {}
         }
         self.grow_insert(Value::Str(s), val)
     }
@@ -384,13 +420,10 @@ impl Table {
     }
 
     fn index_insert(&mut self, key: Value, pos: u32) {
-        debug_assert!(self.entries.len() * 2 <= self.slots.len());
-        let mask = self.slots.len() - 1;
-        let mut h = self.slot_of(key_hash(key));
-        while self.slots[h & mask] != 0 {
-            h = h.wrapping_add(1);
+        debug_assert!(self.entries.len() <= self.hcap);
+        if let Err(j) = self.probe_index(key_hash(key), |_| false) {
+            self.index_put(j, pos);
         }
-        self.slots[h & mask] = pos + 1;
     }
 
     /// Recompute the array and hash sizes, counting `extra` as a key about to
@@ -449,7 +482,6 @@ impl Table {
         let new_array = optimal;
         // Move entries: keep those not going into the array part.
         let old_entries = std::mem::take(&mut self.entries);
-        self.slots.clear();
         let old_array_len = self.array.len();
         let mut spill: Vec<Entry> = Vec::new();
         if new_array < old_array_len {
@@ -487,8 +519,7 @@ impl Table {
         }
         self.hcap = if need == 0 { 0 } else { need.next_power_of_two() };
         self.entries = Vec::with_capacity(self.hcap);
-        self.slots = vec![0; 2 * self.hcap];
-        self.shift = shift_for(self.slots.len());
+        self.new_index();
         for e in keep {
             self.insert_new(e.key, e.val);
         }
@@ -724,6 +755,54 @@ mod tests {
             want.sort();
             assert_eq!(seen, want);
         }
+    }
+
+    /// Mixed keys (strings, fractional numbers, booleans, table handles)
+    /// through tables whose hash part grows from the inline index of small
+    /// tables to the allocated one and shrinks back on rehash.
+    #[test]
+    fn small_and_large_index_with_mixed_keys() {
+        use crate::value::TableRef;
+        let key = |k: u32| match k % 4 {
+            0 => Value::Str(StrRef(k)),
+            1 => Value::Num(k as f64 + 0.5),
+            2 => Value::Table(TableRef(k)),
+            _ if k < 8 => Value::Bool(k == 3),
+            _ => Value::Num(-(k as f64) - 0.25),
+        };
+        let mut t = Table::new();
+        // keys are distinct per `k % 64`: a model indexed by it
+        let mut model: Vec<Option<f64>> = vec![None; 128];
+        let mut x: u32 = 99;
+        for step in 0..3000 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            // few keys at first (small index), more later (allocated
+            // index), then all removed and a few other keys: the next
+            // rehash goes back to a small hash part
+            if step == 2000 {
+                assert!(t.hcap > SMALL_HCAP);
+                for kn in 0..64 {
+                    t.set(key(kn), Value::Nil).unwrap();
+                    model[kn as usize] = None;
+                }
+            }
+            let kn = match step {
+                0..1000 => (x >> 16) % 6,
+                1000..2000 => (x >> 16) % 64,
+                _ => 64 + (x >> 16) % 6,
+            };
+            if (x >> 8).is_multiple_of(3) {
+                t.set(key(kn), Value::Nil).unwrap();
+                model[kn as usize] = None;
+            } else {
+                t.set(key(kn), Value::Num(step as f64)).unwrap();
+                model[kn as usize] = Some(step as f64);
+            }
+            for kk in 0..128u32 {
+                assert_eq!(t.get(key(kk)), model[kk as usize].map_or(Value::Nil, Value::Num), "step {step}");
+            }
+        }
+        assert!(t.hcap <= SMALL_HCAP, "back to a small hash part");
     }
 
     #[test]
