@@ -151,6 +151,8 @@ impl Direct<'_> {
                 Some(s) => Ok(Raw::Str(s)),
                 None => self.to_raw_slow(lua, vm),
             },
+            // a handle of this state (a table built for the call)
+            DirectKind::Ref(r) if lua.same(&r.lua) => Ok(r.raw(vm)),
             _ => self.to_raw_slow(lua, vm),
         }
     }

@@ -198,20 +198,43 @@ impl Shared {
     }
 
     /// Adjust a root count now or, when the VM is lent out, later.
+    #[inline]
     pub(crate) fn root_op(&self, slot: u32, inc: bool) {
         let _g = self.guard();
         if self.busy.get() {
             // SAFETY: under the lock; no reference to `deferred` is live while busy
             // (with_vm only borrows it before calling `f`).
             unsafe { (*self.deferred.get()).push((slot, inc)) };
+            return;
+        }
+        let p = if self.active.get().is_null() { self.vm.get() } else { self.active.get() };
+        // SAFETY: we hold the lock and `busy` is clear, so no other `&mut Vm`
+        // is usable now (module docs, point 2); this one lives only for the
+        // two statements below, which call nothing that could reach the API
+        // (what `with_vm` would do, without taking the lock a second time).
+        let vm = unsafe { &mut *p };
+        // SAFETY: `deferred` is only touched under the lock, never while borrowed.
+        let d = unsafe { &mut *self.deferred.get() };
+        if !d.is_empty() {
+            drain_deferred(d, vm);
+        }
+        if inc {
+            vm.api_roots.incref(slot);
         } else {
-            self.with_vm(|vm| if inc { vm.api_roots.incref(slot) } else { vm.api_roots.decref(slot) });
+            vm.api_roots.decref(slot);
         }
     }
 
     /// Whether the running code is a Rust callback called by a script.
     pub(crate) fn in_callback(&self) -> bool {
         let _g = self.guard();
+        !self.active.get().is_null()
+    }
+
+    /// `in_callback` for a caller inside `with_vm` (which holds the lock).
+    #[inline]
+    pub(crate) fn in_callback_locked(&self) -> bool {
+        debug_assert!(self.busy.get(), "only inside with_vm");
         !self.active.get().is_null()
     }
 
