@@ -96,14 +96,16 @@ impl<T> Arena<T> {
         self.len() == 0
     }
 
-    /// Free every unmarked slot, clear all marks; `size` gives the bytes freed.
-    fn sweep(&mut self, mut on_free: impl FnMut(u32, T)) {
+    /// Free every unmarked slot, clear all marks; `on_free` sees each object
+    /// before it is dropped (in place: no move of the object out of its slot).
+    fn sweep(&mut self, mut on_free: impl FnMut(u32, &T)) {
         for i in 0..self.slots.len() {
             if self.marks[i] {
                 self.marks[i] = false;
-            } else if let Some(v) = self.slots[i].take() {
-                self.free.push(i as u32);
+            } else if let Some(v) = &self.slots[i] {
                 on_free(i as u32, v);
+                self.slots[i] = None;
+                self.free.push(i as u32);
             }
         }
     }

@@ -38,10 +38,9 @@ pub struct Table {
     /// less.
     small: [u8; 2 * SMALL_HCAP],
     /// Capacity of the hash part (0 or a power of two); `entries.len() <= hcap`.
-    hcap: usize,
-    /// `2 * hcap - 1`, the mask of index positions. Any value when `hcap`
-    /// is 0: `small` is all zero then, so a probe finds nothing.
-    mask: usize,
+    /// (u32, and no stored mask: the struct keeps the size it had before
+    /// the inline index, so the memory estimate of a table is unchanged.)
+    hcap: u32,
     /// `64 - log2(2 * hcap)` when `hcap` is not 0: the shift that
     /// takes a product's top bits as the first slot (kept, not recomputed
     /// on every lookup).
@@ -139,8 +138,8 @@ impl Table {
         let mut t = Table { array: vec![Value::Nil; narray], ..Table::default() };
         if nhash > 0 {
             // allocated at their size at once (no growth path)
-            t.hcap = nhash.next_power_of_two();
-            t.entries = Vec::with_capacity(t.hcap);
+            t.hcap = nhash.next_power_of_two() as u32;
+            t.entries = Vec::with_capacity(t.hcap as usize);
             t.new_index();
         }
         t
@@ -149,9 +148,17 @@ impl Table {
     /// An empty index for the current `hcap` (0 is allowed).
     fn new_index(&mut self) {
         self.small = [0; 2 * SMALL_HCAP];
-        self.slots = if self.hcap > SMALL_HCAP { vec![0; 2 * self.hcap].into_boxed_slice() } else { Box::default() };
-        self.shift = if self.hcap == 0 { 0 } else { shift_for(2 * self.hcap) };
-        self.mask = (2 * self.hcap).wrapping_sub(1);
+        let hcap = self.hcap as usize;
+        self.slots = if hcap > SMALL_HCAP { vec![0; 2 * hcap].into_boxed_slice() } else { Box::default() };
+        self.shift = if hcap == 0 { 0 } else { shift_for(2 * hcap) };
+    }
+
+    /// `2 * hcap - 1`, the mask of index positions. Without a hash part
+    /// it wraps to all ones: `small` is all zero then, so a probe finds
+    /// nothing.
+    #[inline(always)]
+    fn mask(&self) -> usize {
+        (2 * self.hcap as usize).wrapping_sub(1)
     }
 
     /// Probe the index (see [`probe`]). Without a hash part the answer is
@@ -161,9 +168,9 @@ impl Table {
         let start = self.slot_of(h);
         if self.slots.is_empty() {
             // `& (2 * SMALL_HCAP - 1)`: in bounds without a check
-            probe(|j| self.small[j & (2 * SMALL_HCAP - 1)] as u32, self.mask, start, hit)
+            probe(|j| self.small[j & (2 * SMALL_HCAP - 1)] as u32, self.mask(), start, hit)
         } else {
-            probe(|j| self.slots[j], self.mask, start, hit)
+            probe(|j| self.slots[j], self.mask(), start, hit)
         }
     }
 
@@ -193,7 +200,7 @@ impl Table {
     /// top bits of the product).
     #[inline]
     fn slot_of(&self, h: u64) -> usize {
-        debug_assert!(self.hcap == 0 || self.shift == shift_for(2 * self.hcap));
+        debug_assert!(self.hcap == 0 || self.shift == shift_for(2 * self.hcap as usize));
         (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (self.shift & 63)) as usize
     }
 
@@ -216,7 +223,7 @@ impl Table {
     #[inline(always)]
     fn find_str_entry(&self, s: crate::value::StrRef) -> Option<(usize, &Entry)> {
         let mut h = self.slot_of(s.0 as u64);
-        let mask = self.mask;
+        let mask = self.mask();
         let small = self.slots.is_empty();
         loop {
             let e = if small { self.small[h & mask & (2 * SMALL_HCAP - 1)] as usize } else { self.slots[h & mask] as usize };
@@ -349,7 +356,7 @@ impl Table {
                 return 0;
             }
             _ if val.is_nil() => return 0,
-            Err(j) if self.entries.len() < self.hcap => {
+            Err(j) if self.entries.len() < self.hcap as usize => {
                 // `entries` has room for `hcap` entries: no reallocation,
                 // so the byte size does not change
                 debug_assert!(self.entries.len() < self.entries.capacity());
@@ -385,7 +392,7 @@ impl Table {
         if val.is_nil() {
             return 0;
         }
-        if self.entries.len() < self.hcap {
+        if self.entries.len() < self.hcap as usize {
             // room without reallocating `entries`: the byte size stays
             debug_assert!(self.entries.len() < self.entries.capacity());
             self.insert_new(key, val);
@@ -420,7 +427,7 @@ impl Table {
     }
 
     fn index_insert(&mut self, key: Value, pos: u32) {
-        debug_assert!(self.entries.len() <= self.hcap);
+        debug_assert!(self.entries.len() <= self.hcap as usize);
         if let Err(j) = self.probe_index(key_hash(key), |_| false) {
             self.index_put(j, pos);
         }
@@ -517,8 +524,8 @@ impl Table {
         } else {
             need += 1;
         }
-        self.hcap = if need == 0 { 0 } else { need.next_power_of_two() };
-        self.entries = Vec::with_capacity(self.hcap);
+        self.hcap = if need == 0 { 0 } else { need.next_power_of_two() as u32 };
+        self.entries = Vec::with_capacity(self.hcap as usize);
         self.new_index();
         for e in keep {
             self.insert_new(e.key, e.val);
@@ -780,7 +787,7 @@ mod tests {
             // index), then all removed and a few other keys: the next
             // rehash goes back to a small hash part
             if step == 2000 {
-                assert!(t.hcap > SMALL_HCAP);
+                assert!(t.hcap as usize > SMALL_HCAP);
                 for kn in 0..64 {
                     t.set(key(kn), Value::Nil).unwrap();
                     model[kn as usize] = None;
@@ -802,7 +809,12 @@ mod tests {
                 assert_eq!(t.get(key(kk)), model[kk as usize].map_or(Value::Nil, Value::Num), "step {step}");
             }
         }
-        assert!(t.hcap <= SMALL_HCAP, "back to a small hash part");
+        assert!(t.hcap as usize <= SMALL_HCAP, "back to a small hash part");
+        if cfg!(target_pointer_width = "64") {
+            // the size the memory estimate had before the inline index (GC
+            // pacing near a memory limit depends on it)
+            assert_eq!(std::mem::size_of::<Table>(), 96);
+        }
     }
 
     #[test]
