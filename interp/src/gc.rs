@@ -96,14 +96,16 @@ impl<T> Arena<T> {
         self.len() == 0
     }
 
-    /// Free every unmarked slot, clear all marks; `size` gives the bytes freed.
-    fn sweep(&mut self, mut on_free: impl FnMut(u32, T)) {
+    /// Free every unmarked slot, clear all marks; `on_free` sees each object
+    /// before it is dropped (in place: no move of the object out of its slot).
+    fn sweep(&mut self, mut on_free: impl FnMut(u32, &T)) {
         for i in 0..self.slots.len() {
             if self.marks[i] {
                 self.marks[i] = false;
-            } else if let Some(v) = self.slots[i].take() {
-                self.free.push(i as u32);
+            } else if let Some(v) = &self.slots[i] {
                 on_free(i as u32, v);
+                self.slots[i] = None;
+                self.free.push(i as u32);
             }
         }
     }
@@ -206,11 +208,42 @@ pub struct Heap {
     pub(crate) iso: crate::isolate::IsoLog,
     /// `intern_host`'s cache: (address, length, string) of recently
     /// interned host byte slices.
-    host_strs: [(usize, usize, u32); HOST_STR_CACHE],
+    host_strs: [HostStr; HOST_STR_CACHE],
 }
 
-/// Entries of `Heap::intern_host`'s cache (a power of two).
-const HOST_STR_CACHE: usize = 64;
+/// Sets of `Heap::intern_host`'s cache (a power of two) and entries per set.
+const HOST_STR_SETS: usize = 64;
+/// (`host_cached` checks the two ways of a set.)
+const HOST_STR_WAYS: usize = 2;
+
+/// An entry of `Heap::intern_host`'s cache: the slice's address and
+/// length, the string interned for it.
+#[derive(Clone, Copy, Default)]
+struct HostStr {
+    addr: usize,
+    len: u32,
+    idx: u32,
+}
+const HOST_STR_CACHE: usize = HOST_STR_SETS * HOST_STR_WAYS;
+
+/// `a == b` for the short strings hosts pass, without a call to `memcmp`:
+/// two overlapping words cover any length from 4 to 16.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if (8..=16).contains(&n) {
+        let w = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8 bytes"));
+        w(a, 0) == w(b, 0) && w(a, n - 8) == w(b, n - 8)
+    } else if (4..8).contains(&n) {
+        let w = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4 bytes"));
+        w(a, 0) == w(b, 0) && w(a, n - 4) == w(b, n - 4)
+    } else {
+        a == b
+    }
+}
 
 impl Default for Heap {
     fn default() -> Self {
@@ -235,7 +268,7 @@ impl Default for Heap {
             epoch: 1,
             cycles: 0,
             iso: crate::isolate::IsoLog::default(),
-            host_strs: [(0, 0, 0); HOST_STR_CACHE],
+            host_strs: [HostStr { addr: 0, len: 0, idx: 0 }; HOST_STR_CACHE],
         }
     }
 }
@@ -258,18 +291,52 @@ impl Heap {
     /// address may hold other bytes by now) and the slot's liveness (the
     /// string may have been collected), so a stale entry only costs a miss.
     pub fn intern_host(&mut self, b: &[u8]) -> StrRef {
-        let addr = b.as_ptr() as usize;
-        let slot = ((addr >> 3) ^ (addr >> 11) ^ b.len()) & (HOST_STR_CACHE - 1);
-        let (a, n, i) = self.host_strs[slot];
-        if a == addr && n == b.len() {
-            if let Some(s) = self.strings.try_get(i as usize) {
-                if *s.bytes == *b {
-                    return StrRef(i);
-                }
-            }
+        match self.host_cached(b) {
+            Some(s) => s,
+            None => self.intern_host_miss(b),
         }
+    }
+
+    /// The cache set of `intern_host` for a slice: Fibonacci hashing of the
+    /// address and length (literals sit next to each other in memory, so
+    /// their addresses differ in a few low bits only).
+    #[inline(always)]
+    fn host_set(b: &[u8]) -> usize {
+        let key = (b.as_ptr() as usize as u64) ^ ((b.len() as u64) << 48);
+        let h = key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - HOST_STR_SETS.trailing_zeros());
+        h as usize * HOST_STR_WAYS
+    }
+
+    /// `intern_host`'s cache lookup alone: the string when a cache entry
+    /// for this slice is still right (no allocation, no hashing).
+    #[inline(always)]
+    pub fn host_cached(&self, b: &[u8]) -> Option<StrRef> {
+        let set = Self::host_set(b);
+        let ways = &self.host_strs[set..set + HOST_STR_WAYS];
+        let addr = b.as_ptr() as usize;
+        let i = if ways[0].addr == addr && ways[0].len as usize == b.len() {
+            ways[0].idx
+        } else if ways[1].addr == addr && ways[1].len as usize == b.len() {
+            ways[1].idx
+        } else {
+            return None;
+        };
+        match self.strings.try_get(i as usize) {
+            Some(s) if same_bytes(&s.bytes, b) => Some(StrRef(i)),
+            _ => None,
+        }
+    }
+
+    /// Intern `b` and remember it in the cache (the older entry of its set
+    /// moves to the second way, the oldest one is dropped).
+    #[inline(never)]
+    fn intern_host_miss(&mut self, b: &[u8]) -> StrRef {
         let s = self.intern(b);
-        self.host_strs[slot] = (addr, b.len(), s.0);
+        if let Ok(len) = u32::try_from(b.len()) {
+            let set = Self::host_set(b);
+            self.host_strs[set + 1] = self.host_strs[set];
+            self.host_strs[set] = HostStr { addr: b.as_ptr() as usize, len, idx: s.0 };
+        }
         s
     }
 
@@ -789,5 +856,45 @@ mod tests {
         let d = vm.heap.intern_host(&buf);
         assert_eq!(vm.heap.str(d), b"host-key-2");
         assert_eq!(vm.heap.str(other), b"something else");
+    }
+
+    /// Two slices of the same cache set both stay cached; a third one
+    /// evicts the older of them, and every answer is the right string.
+    #[test]
+    fn host_string_cache_is_two_way() {
+        let mut vm = Vm::new();
+        let buf: Vec<u8> = (0..4096u32).map(|i| b'a' + (i % 26) as u8).collect();
+        let target = super::Heap::host_set(&buf[0..5]);
+        let same: Vec<&[u8]> = (0..buf.len() - 5).map(|i| &buf[i..i + 5]).filter(|s| super::Heap::host_set(s) == target).take(3).collect();
+        assert_eq!(same.len(), 3, "three slices of one set");
+        let (a, b, c) = (same[0], same[1], same[2]);
+        let sa = vm.heap.intern_host(a);
+        let sb = vm.heap.intern_host(b);
+        assert_eq!(vm.heap.host_cached(a), Some(sa));
+        assert_eq!(vm.heap.host_cached(b), Some(sb));
+        let sc = vm.heap.intern_host(c);
+        assert_eq!(vm.heap.host_cached(c), Some(sc));
+        assert_eq!(vm.heap.host_cached(b), Some(sb), "the newer entry moved to the second way");
+        assert_eq!(vm.heap.host_cached(a), None, "the oldest entry was dropped");
+        for (s, r) in [(a, sa), (b, sb), (c, sc)] {
+            assert_eq!(vm.heap.intern_host(s), r);
+            assert_eq!(vm.heap.str(r), s);
+        }
+    }
+
+    #[test]
+    fn same_bytes_all_short_lengths() {
+        for n in 0..=70usize {
+            let a: Vec<u8> = (0..n as u8).collect();
+            assert!(super::same_bytes(&a, &a.clone()));
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] ^= 0x40;
+                assert!(!super::same_bytes(&a, &b), "length {n}, byte {i}");
+            }
+            if n > 0 {
+                assert!(!super::same_bytes(&a, &a[..n - 1]));
+            }
+        }
     }
 }

@@ -3,7 +3,9 @@
 //! The hash part keeps its entries in a vector (insertion order, which is the
 //! `next` order) indexed by an open-addressing table of positions (`slots`,
 //! linear probing, at most half full, insert-only: entries are only removed
-//! by a rehash, which rebuilds it). Assigning `nil`
+//! by a rehash, which rebuilds it). Hash parts of up to 8 entries keep that
+//! index inline in the table as bytes (`small`), so that a small table costs
+//! one allocation (and one free) less. Assigning `nil`
 //! to an existing key leaves a dead entry in place, so a traversal with `next`
 //! survives clearing fields, as Lua requires. Sizes follow PUC Lua's rules: the
 //! hash part has a power-of-two capacity, and only when it is full does a
@@ -32,11 +34,18 @@ pub struct Table {
     pub(crate) array: Vec<Value>,
     entries: Vec<Entry>,
     /// Open-addressing index of `entries`: `0` = empty, else position + 1.
-    /// Length `2 * hcap` (a power of two) or 0.
-    slots: Vec<u32>,
+    /// Length `2 * hcap` (a power of two) when `hcap > SMALL_HCAP`, else
+    /// empty: small hash parts keep their index in `small`.
+    slots: Box<[u32]>,
+    /// The index of a hash part of at most `SMALL_HCAP` entries (its first
+    /// `2 * hcap` bytes), inline so that a small table makes one allocation
+    /// less.
+    small: [u8; 2 * SMALL_HCAP],
     /// Capacity of the hash part (0 or a power of two); `entries.len() <= hcap`.
-    hcap: usize,
-    /// `64 - log2(slots.len())` when `slots` is not empty: the shift that
+    /// (u32, and no stored mask: the struct keeps the size it had before
+    /// the inline index, so the memory estimate of a table is unchanged.)
+    hcap: u32,
+    /// `64 - log2(2 * hcap)` when `hcap` is not 0: the shift that
     /// takes a product's top bits as the first slot (kept, not recomputed
     /// on every lookup).
     shift: u8,
@@ -98,6 +107,27 @@ pub(crate) fn num_index(n: f64) -> Option<usize> {
 
 const MAX_ARRAY_BITS: usize = 26;
 
+/// Hash capacities up to this keep their index inline (`Table::small`).
+const SMALL_HCAP: usize = 8;
+
+/// Probe an index from slot `h` (with `at(j)` the entry number + 1 in
+/// slot `j & mask`, 0 for empty): `Ok(entry)` for the first entry that
+/// `hit` accepts, else `Err(slot)` for the first empty slot.
+#[inline(always)]
+fn probe(at: impl Fn(usize) -> u32, mask: usize, mut h: usize, hit: impl Fn(usize) -> bool) -> Result<usize, usize> {
+    loop {
+        let e = at(h & mask);
+        if e == 0 {
+            return Err(h & mask);
+        }
+        let i = e as usize - 1;
+        if hit(i) {
+            return Ok(i);
+        }
+        h = h.wrapping_add(1);
+    }
+}
+
 /// `64 - log2(m)` for a slot count `m` (a power of two >= 2).
 fn shift_for(m: usize) -> u8 {
     ((m as u64).leading_zeros() + 1) as u8
@@ -112,12 +142,51 @@ impl Table {
         let mut t = Table { array: vec![Value::Nil; narray], ..Table::default() };
         if nhash > 0 {
             // allocated at their size at once (no growth path)
-            t.hcap = nhash.next_power_of_two();
-            t.entries = Vec::with_capacity(t.hcap);
-            t.slots = vec![0; 2 * t.hcap];
-            t.shift = shift_for(t.slots.len());
+            t.hcap = nhash.next_power_of_two() as u32;
+            t.entries = Vec::with_capacity(t.hcap as usize);
+            t.new_index();
         }
         t
+    }
+
+    /// An empty index for the current `hcap` (0 is allowed).
+    fn new_index(&mut self) {
+        self.small = [0; 2 * SMALL_HCAP];
+        let hcap = self.hcap as usize;
+        self.slots = if hcap > SMALL_HCAP { vec![0; 2 * hcap].into_boxed_slice() } else { Box::default() };
+        self.shift = if hcap == 0 { 0 } else { shift_for(2 * hcap) };
+    }
+
+    /// `2 * hcap - 1`, the mask of index positions. Without a hash part
+    /// it wraps to all ones: `small` is all zero then, so a probe finds
+    /// nothing.
+    #[inline(always)]
+    fn mask(&self) -> usize {
+        (2 * self.hcap as usize).wrapping_sub(1)
+    }
+
+    /// Probe the index (see [`probe`]). Without a hash part the answer is
+    /// `Err` (nothing found; the caller sees `hcap` 0 before inserting).
+    #[inline(always)]
+    fn probe_index(&self, h: u64, hit: impl Fn(usize) -> bool) -> Result<usize, usize> {
+        let start = self.slot_of(h);
+        if self.slots.is_empty() {
+            // `& (2 * SMALL_HCAP - 1)`: in bounds without a check
+            probe(|j| self.small[j & (2 * SMALL_HCAP - 1)] as u32, self.mask(), start, hit)
+        } else {
+            probe(|j| self.slots[j], self.mask(), start, hit)
+        }
+    }
+
+    /// Fill index slot `j` (empty, as returned by a probe) with entry `pos`.
+    #[inline(always)]
+    fn index_put(&mut self, j: usize, pos: u32) {
+        if self.slots.is_empty() {
+            // pos < hcap <= SMALL_HCAP: fits
+            self.small[j & (2 * SMALL_HCAP - 1)] = pos as u8 + 1;
+        } else {
+            self.slots[j] = pos + 1;
+        }
     }
 
     /// Approximate heap bytes owned by this table (for GC accounting).
@@ -135,7 +204,7 @@ impl Table {
     /// top bits of the product).
     #[inline]
     fn slot_of(&self, h: u64) -> usize {
-        debug_assert_eq!(self.shift, shift_for(self.slots.len()));
+        debug_assert!(self.hcap == 0 || self.shift == shift_for(2 * self.hcap as usize));
         (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (self.shift & 63)) as usize
     }
 
@@ -151,19 +220,21 @@ impl Table {
     /// is much cheaper than the general `Value` equality.
     #[inline(always)]
     fn find_str(&self, s: crate::value::StrRef) -> Option<usize> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let mask = self.slots.len() - 1;
+        self.find_str_entry(s).map(|(i, _)| i)
+    }
+
+    /// `find_str` with a reference to the entry (its bounds checked once).
+    #[inline(always)]
+    fn find_str_entry(&self, s: crate::value::StrRef) -> Option<(usize, &Entry)> {
         let mut h = self.slot_of(s.0 as u64);
+        let mask = self.mask();
+        let small = self.slots.is_empty();
         loop {
-            let e = self.slots[h & mask];
-            if e == 0 {
-                return None;
-            }
-            let i = e as usize - 1;
-            if matches!(self.entries[i].key, Value::Str(k) if k == s) {
-                return Some(i);
+            let e = if small { self.small[h & mask & (2 * SMALL_HCAP - 1)] as usize } else { self.slots[h & mask] as usize };
+            let i = e.checked_sub(1)?;
+            let ent = &self.entries[i];
+            if matches!(ent.key, Value::Str(k) if k == s) {
+                return Some((i, ent));
             }
             h = h.wrapping_add(1);
         }
@@ -171,22 +242,7 @@ impl Table {
 
     #[inline]
     fn find_any(&self, key: Value) -> Option<usize> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let mask = self.slots.len() - 1;
-        let mut h = self.slot_of(key_hash(key));
-        loop {
-            let e = self.slots[h & mask];
-            if e == 0 {
-                return None;
-            }
-            let i = e as usize - 1;
-            if self.entries[i].key == key {
-                return Some(i);
-            }
-            h = h.wrapping_add(1);
-        }
+        self.probe_index(key_hash(key), |i| self.entries[i].key == key).ok()
     }
 
     /// Raw get for an integer key.
@@ -234,8 +290,8 @@ impl Table {
     /// Raw get for a string key.
     #[inline(always)]
     pub fn get_str(&self, key: crate::value::StrRef) -> Value {
-        match self.find_str(key) {
-            Some(i) => self.entries[i].val,
+        match self.find_str_entry(key) {
+            Some((_, e)) => e.val,
             None => Value::Nil,
         }
     }
@@ -322,9 +378,39 @@ impl Table {
                 let key = if n == 0.0 { Value::Num(0.0) } else { key };
                 return Ok(self.set_hash(key, val));
             }
+            Value::Str(s) => return Ok(self.set_str(s, val)),
             _ => {}
         }
         Ok(self.set_hash(key, val))
+    }
+
+    /// Raw set for a string key: one probe finds the key or, for a new key,
+    /// the free slot the insertion uses (the index is insert-only with
+    /// linear probing, so the first empty slot on the key's probe path is
+    /// where `index_insert` would put it). Returns the change in owned
+    /// bytes, which is 0 unless the hash part has to grow.
+    #[inline(always)]
+    pub fn set_str(&mut self, s: crate::value::StrRef, val: Value) -> isize {
+        // the key may be a metamethod name: forget cached absences
+        self.absent = 0;
+        match self.probe_index(s.0 as u64, |i| matches!(self.entries[i].key, Value::Str(k) if k == s)) {
+            Ok(i) => {
+                self.entries[i].val = val;
+                return 0;
+            }
+            _ if val.is_nil() => return 0,
+            Err(j) if self.entries.len() < self.hcap as usize => {
+                // `entries` has room for `hcap` entries: no reallocation,
+                // so the byte size does not change
+                debug_assert!(self.entries.len() < self.entries.capacity());
+                let pos = self.entries.len() as u32;
+                self.entries.push(Entry { key: Value::Str(s), val });
+                self.index_put(j, pos);
+                return 0;
+            }
+            _ => {}
+        }
+        self.grow_insert(Value::Str(s), val)
     }
 
     /// Raw set for an integer key `i >= 1`.
@@ -349,16 +435,27 @@ impl Table {
         if val.is_nil() {
             return 0;
         }
+        if self.entries.len() < self.hcap as usize {
+            // room without reallocating `entries`: the byte size stays
+            debug_assert!(self.entries.len() < self.entries.capacity());
+            self.insert_new(key, val);
+            return 0;
+        }
+        self.grow_insert(key, val)
+    }
+
+    /// Insert a key known to be absent, with a non-nil value, into a full
+    /// hash part: rehash first. Returns the change in owned bytes.
+    #[inline(never)]
+    fn grow_insert(&mut self, key: Value, val: Value) -> isize {
         let before = self.byte_size() as isize;
-        if self.entries.len() >= self.hcap {
-            self.rehash(key);
-            // The rehash may have made room in the array part for this key.
-            if let Value::Num(n) = key {
-                if let Some(i) = as_index(n) {
-                    if i <= self.array.len() {
-                        self.array[i - 1] = val;
-                        return self.byte_size() as isize - before;
-                    }
+        self.rehash(key);
+        // The rehash may have made room in the array part for this key.
+        if let Value::Num(n) = key {
+            if let Some(i) = as_index(n) {
+                if i <= self.array.len() {
+                    self.array[i - 1] = val;
+                    return self.byte_size() as isize - before;
                 }
             }
         }
@@ -373,13 +470,10 @@ impl Table {
     }
 
     fn index_insert(&mut self, key: Value, pos: u32) {
-        debug_assert!(self.entries.len() * 2 <= self.slots.len());
-        let mask = self.slots.len() - 1;
-        let mut h = self.slot_of(key_hash(key));
-        while self.slots[h & mask] != 0 {
-            h = h.wrapping_add(1);
+        debug_assert!(self.entries.len() <= self.hcap as usize);
+        if let Err(j) = self.probe_index(key_hash(key), |_| false) {
+            self.index_put(j, pos);
         }
-        self.slots[h & mask] = pos + 1;
     }
 
     /// Recompute the array and hash sizes, counting `extra` as a key about to
@@ -438,7 +532,6 @@ impl Table {
         let new_array = optimal;
         // Move entries: keep those not going into the array part.
         let old_entries = std::mem::take(&mut self.entries);
-        self.slots.clear();
         let old_array_len = self.array.len();
         let mut spill: Vec<Entry> = Vec::new();
         if new_array < old_array_len {
@@ -474,10 +567,9 @@ impl Table {
         } else {
             need += 1;
         }
-        self.hcap = if need == 0 { 0 } else { need.next_power_of_two() };
-        self.entries = Vec::with_capacity(self.hcap);
-        self.slots = vec![0; 2 * self.hcap];
-        self.shift = shift_for(self.slots.len());
+        self.hcap = if need == 0 { 0 } else { need.next_power_of_two() as u32 };
+        self.entries = Vec::with_capacity(self.hcap as usize);
+        self.new_index();
         for e in keep {
             self.insert_new(e.key, e.val);
         }
@@ -700,6 +792,104 @@ mod tests {
         }
         assert_eq!(n, 50);
         assert!(t.next(Value::Nil).unwrap().is_none());
+    }
+
+    /// `set_str` (one probe for lookup and insertion, no size recomputation
+    /// below capacity) against a model: values, `next` order (insertion
+    /// order of live keys) and the byte deltas it reports.
+    #[test]
+    fn set_str_matches_a_model() {
+        for cap in [0, 1, 7, 8] {
+            let mut t = Table::with_capacity(0, cap);
+            let mut model: Vec<(u32, f64)> = Vec::new();
+            let mut size = t.byte_size() as isize;
+            let mut x: u32 = 12345;
+            for step in 0..2000 {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                let k = (x >> 16) % 40;
+                let del = (x >> 8).is_multiple_of(5);
+                let v = if del { Value::Nil } else { Value::Num(step as f64) };
+                let delta = t.set_str(StrRef(k), v);
+                size += delta;
+                assert_eq!(size, t.byte_size() as isize, "reported deltas add up to the size");
+                match model.iter().position(|e| e.0 == k) {
+                    Some(i) if del => {
+                        model.remove(i);
+                    }
+                    Some(i) => model[i].1 = step as f64,
+                    None if del => {}
+                    None => model.push((k, step as f64)),
+                }
+                for key in 0..40 {
+                    let want = model.iter().find(|e| e.0 == key).map_or(Value::Nil, |e| Value::Num(e.1));
+                    assert_eq!(t.get_str(StrRef(key)), want, "key {key} after step {step} (capacity {cap})");
+                }
+            }
+            // traversal sees every live key once
+            let mut seen = Vec::new();
+            let mut k = Value::Nil;
+            while let Some((key, _)) = t.next(k).unwrap() {
+                seen.push(key.as_str().unwrap().0);
+                k = key;
+            }
+            seen.sort();
+            let mut want: Vec<u32> = model.iter().map(|e| e.0).collect();
+            want.sort();
+            assert_eq!(seen, want);
+        }
+    }
+
+    /// Mixed keys (strings, fractional numbers, booleans, table handles)
+    /// through tables whose hash part grows from the inline index of small
+    /// tables to the allocated one and shrinks back on rehash.
+    #[test]
+    fn small_and_large_index_with_mixed_keys() {
+        use crate::value::TableRef;
+        let key = |k: u32| match k % 4 {
+            0 => Value::Str(StrRef(k)),
+            1 => Value::Num(k as f64 + 0.5),
+            2 => Value::Table(TableRef(k)),
+            _ if k < 8 => Value::Bool(k == 3),
+            _ => Value::Num(-(k as f64) - 0.25),
+        };
+        let mut t = Table::new();
+        // keys are distinct per `k % 64`: a model indexed by it
+        let mut model: Vec<Option<f64>> = vec![None; 128];
+        let mut x: u32 = 99;
+        for step in 0..3000 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            // few keys at first (small index), more later (allocated
+            // index), then all removed and a few other keys: the next
+            // rehash goes back to a small hash part
+            if step == 2000 {
+                assert!(t.hcap as usize > SMALL_HCAP);
+                for kn in 0..64 {
+                    t.set(key(kn), Value::Nil).unwrap();
+                    model[kn as usize] = None;
+                }
+            }
+            let kn = match step {
+                0..1000 => (x >> 16) % 6,
+                1000..2000 => (x >> 16) % 64,
+                _ => 64 + (x >> 16) % 6,
+            };
+            if (x >> 8).is_multiple_of(3) {
+                t.set(key(kn), Value::Nil).unwrap();
+                model[kn as usize] = None;
+            } else {
+                t.set(key(kn), Value::Num(step as f64)).unwrap();
+                model[kn as usize] = Some(step as f64);
+            }
+            for kk in 0..128u32 {
+                assert_eq!(t.get(key(kk)), model[kk as usize].map_or(Value::Nil, Value::Num), "step {step}");
+            }
+        }
+        assert!(t.hcap as usize <= SMALL_HCAP, "back to a small hash part");
+        if cfg!(target_pointer_width = "64") {
+            // the size the memory estimate had before the inline index (GC
+            // pacing near a memory limit depends on it)
+            assert_eq!(std::mem::size_of::<Table>(), 96);
+        }
     }
 
     #[test]

@@ -199,3 +199,35 @@ fn api_only_allocation_is_collected() {
     // without collections this is tens of MiB
     assert!(peak < 8 << 20, "heap grew to {peak} bytes");
 }
+
+/// A handle passed as an argument is checked against the called state
+/// (also on the one-lock path of `call`).
+#[test]
+fn handles_of_another_state_are_refused() -> LuaResult<()> {
+    let a = Lua::new();
+    let b = Lua::new();
+    let t = a.create_table()?;
+    t.set("x", 1)?;
+    let f: LuaFunction = b.load("function(t) return type(t) end").eval()?;
+    let e = f.call::<String>(t.clone()).unwrap_err();
+    assert!(matches!(e, LuaError::MismatchedState), "{e:?}");
+    let g: LuaFunction = a.load("function(t) return t.x end").eval()?;
+    assert_eq!(g.call::<i64>(t)?, 1);
+    Ok(())
+}
+
+/// A call made by a callback runs under the limits of the running call:
+/// it does not re-arm the state's instruction budget.
+#[test]
+fn calls_from_callbacks_keep_the_running_limits() -> LuaResult<()> {
+    let lua = Lua::new();
+    let spin: LuaFunction = lua.load("function(n) for i = 1, n do end end").eval()?;
+    let call_spin = lua.create_function(move |_, n: i64| spin.call::<()>(n))?;
+    lua.globals().set("call_spin", call_spin)?;
+    lua.set_limits(LuaLimits { instructions: Some(200_000), ..Default::default() });
+    // each inner call alone is well under the budget, all of them are not
+    let e = lua.load("for i = 1, 100 do call_spin(10000) end").exec().unwrap_err();
+    assert!(matches!(e, LuaError::InstructionLimit) || e.to_string().contains("instruction"), "{e:?}");
+    lua.load("call_spin(10000)").exec()?;
+    Ok(())
+}

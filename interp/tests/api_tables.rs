@@ -58,3 +58,65 @@ fn handles_keep_objects_alive() -> LuaResult<()> {
     assert_eq!(t.get::<i32>("x")?, 1);
     Ok(())
 }
+
+/// `Table::set` with keys and values the host passes again and again (the
+/// host string cache's hits): plain tables take the shortcut, tables with
+/// a metatable still see `__newindex`, and the values are the right ones.
+#[test]
+fn repeated_host_keys_and_metatables() -> LuaResult<()> {
+    let lua = Lua::new();
+    let seen: LuaTable = lua.create_table()?;
+    lua.globals().set("seen", seen.clone())?;
+    let mt: LuaTable = lua.load("{__newindex = function(t, k, v) seen[#seen + 1] = k .. '=' .. tostring(v) end}").eval()?;
+    for round in 0..3 {
+        let plain = lua.create_table_with_capacity(0, 2)?;
+        let hooked = lua.create_table()?;
+        hooked.set_metatable(Some(mt.clone()));
+        for t in [&plain, &hooked] {
+            t.set("name", "ada")?;
+            t.set("bytes", &b"\x00\x01"[..])?;
+            t.set("n", round)?;
+            t.set("flag", round % 2 == 0)?;
+            t.set("", "")?;
+        }
+        // more keys than the capacity: the hash part grows on the way
+        plain.set("extra", "x")?;
+        assert_eq!(plain.get::<String>("name")?, "ada");
+        assert_eq!(plain.get::<LuaString>("bytes")?.as_bytes(), b"\x00\x01");
+        assert_eq!(plain.get::<i32>("n")?, round);
+        assert_eq!(plain.get::<bool>("flag")?, round % 2 == 0);
+        assert_eq!(plain.get::<String>("")?, "");
+        assert_eq!(plain.get::<String>("extra")?, "x");
+        assert_eq!(plain.pairs::<LuaValue, LuaValue>().count(), 6);
+        // assigning nil removes a field
+        plain.set("name", LuaNil)?;
+        assert!(!plain.contains_key("name")?);
+        assert_eq!(hooked.pairs::<LuaValue, LuaValue>().count(), 0, "every store went to __newindex");
+    }
+    let log: Vec<String> = seen.sequence_values::<String>().collect::<LuaResult<_>>()?;
+    assert_eq!(log.len(), 15);
+    assert_eq!(&log[..5], ["name=ada", "bytes=\u{0}\u{1}", "n=0", "flag=true", "="]);
+    assert_eq!(log[12], "n=2");
+    Ok(())
+}
+
+/// New host strings stored by `Table::set` are still charged against the
+/// memory limit (only strings already interned skip the check).
+#[test]
+fn table_set_new_strings_hit_memory_limit() -> LuaResult<()> {
+    let lua = Lua::new();
+    let kib = lua.load("return collectgarbage('count')").eval::<f64>()?;
+    lua.set_limits(LuaLimits { memory: Some((kib * 1024.0) as usize + 256 * 1024), ..Default::default() });
+    let fill = lua.create_function(|lua, ()| {
+        let t = lua.create_table()?;
+        for i in 0..100_000 {
+            // a fresh buffer each time: never a cache hit
+            let v = format!("value number {i:08}");
+            t.set("k", v.as_str())?;
+        }
+        Ok(())
+    })?;
+    let e = fill.call::<()>(()).unwrap_err();
+    assert!(e.to_string().contains("not enough memory") || matches!(e, LuaError::MemoryError(_)), "{e:?}");
+    Ok(())
+}

@@ -137,7 +137,44 @@ impl Direct<'_> {
         Direct(DirectKind::Nil)
     }
     /// The raw value (inside `with_vm`).
+    #[inline]
     pub(crate) fn to_raw(&self, lua: &Lua, vm: &mut Vm) -> Result<Raw> {
+        match self.0 {
+            DirectKind::Nil => Ok(Raw::Nil),
+            DirectKind::Bool(b) => Ok(Raw::Bool(b)),
+            DirectKind::Num(n) => Ok(Raw::Num(n)),
+            DirectKind::Light(p) => Ok(Raw::LightUserData(p)),
+            // A short string the host passed before: no allocation, so
+            // neither limit applies (`check_alloc` only refuses lengths
+            // above 64 bytes, and memory for new strings).
+            DirectKind::Bytes(b) if b.len() <= 64 => match vm.heap.host_cached(b) {
+                Some(s) => Ok(Raw::Str(s)),
+                None => self.to_raw_slow(lua, vm),
+            },
+            // a handle of this state (a table built for the call)
+            DirectKind::Ref(r) if lua.same(&r.lua) => Ok(r.raw(vm)),
+            _ => self.to_raw_slow(lua, vm),
+        }
+    }
+
+    /// The raw value when it needs neither an allocation nor a check: an
+    /// immediate value or a string found in the host string cache. `None`
+    /// means "use `to_raw`", never an error.
+    #[inline(always)]
+    pub(crate) fn to_raw_cached(&self, heap: &crate::gc::Heap) -> Option<Raw> {
+        match self.0 {
+            DirectKind::Nil => Some(Raw::Nil),
+            DirectKind::Bool(b) => Some(Raw::Bool(b)),
+            DirectKind::Num(n) => Some(Raw::Num(n)),
+            DirectKind::Light(p) => Some(Raw::LightUserData(p)),
+            // see `to_raw`
+            DirectKind::Bytes(b) if b.len() <= 64 => heap.host_cached(b).map(Raw::Str),
+            _ => None,
+        }
+    }
+
+    #[inline(never)]
+    fn to_raw_slow(&self, lua: &Lua, vm: &mut Vm) -> Result<Raw> {
         Ok(match self.0 {
             DirectKind::Nil => Raw::Nil,
             DirectKind::Bool(b) => Raw::Bool(b),

@@ -374,7 +374,7 @@ impl Lua {
     /// called from the host, not from a callback, and clear the async flag.
     /// One lock of the API settings; returns the flag to restore.
     fn enter_host_call(&self, vm: &mut Vm, per_call: Option<&Limits>) -> bool {
-        let top = !self.shared.in_callback();
+        let top = !self.shared.in_callback_locked();
         let mut st = self.st();
         if top {
             super::arm_limits(vm, per_call.unwrap_or(&st.limits));

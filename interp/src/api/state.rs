@@ -113,16 +113,22 @@ impl ReLock {
         if d == 0 {
             self.owner.store(0, Ordering::SeqCst);
             if self.waiters.load(Ordering::SeqCst) != 0 {
-                let _g = self.m.lock().unwrap_or_else(|e| e.into_inner());
-                self.cv.notify_all();
+                self.wake();
             }
         }
+    }
+    #[cold]
+    #[inline(never)]
+    fn wake(&self) {
+        let _g = self.m.lock().unwrap_or_else(|e| e.into_inner());
+        self.cv.notify_all();
     }
 }
 
 /// Holds the lock for a scope.
 pub(crate) struct LockGuard<'a>(&'a ReLock);
 impl Drop for LockGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.0.release();
     }
@@ -164,11 +170,15 @@ impl Shared {
     /// Run `f` with exclusive access to the VM. `f` must not call back into
     /// the API (conversions happen outside); the VM may call Rust callbacks,
     /// which go through [`Shared::enter_callback`].
+    #[inline]
     pub(crate) fn with_vm<R>(&self, f: impl FnOnce(&mut Vm) -> R) -> R {
         let _g = self.guard();
-        assert!(!self.busy.get(), "oxilua: re-entrant use of a Lua state inside an API call");
+        if self.busy.get() {
+            reentrant();
+        }
         struct Busy<'a>(&'a Cell<bool>);
         impl Drop for Busy<'_> {
+            #[inline]
             fn drop(&mut self) {
                 self.0.set(false);
             }
@@ -181,31 +191,50 @@ impl Shared {
         let vm = unsafe { &mut *p };
         // SAFETY: `deferred` is only touched under the lock, never while borrowed.
         let d = unsafe { &mut *self.deferred.get() };
-        for (slot, inc) in d.drain(..) {
-            if inc {
-                vm.api_roots.incref(slot);
-            } else {
-                vm.api_roots.decref(slot);
-            }
+        if !d.is_empty() {
+            drain_deferred(d, vm);
         }
         f(vm)
     }
 
     /// Adjust a root count now or, when the VM is lent out, later.
+    #[inline]
     pub(crate) fn root_op(&self, slot: u32, inc: bool) {
         let _g = self.guard();
         if self.busy.get() {
             // SAFETY: under the lock; no reference to `deferred` is live while busy
             // (with_vm only borrows it before calling `f`).
             unsafe { (*self.deferred.get()).push((slot, inc)) };
+            return;
+        }
+        let p = if self.active.get().is_null() { self.vm.get() } else { self.active.get() };
+        // SAFETY: we hold the lock and `busy` is clear, so no other `&mut Vm`
+        // is usable now (module docs, point 2); this one lives only for the
+        // two statements below, which call nothing that could reach the API
+        // (what `with_vm` would do, without taking the lock a second time).
+        let vm = unsafe { &mut *p };
+        // SAFETY: `deferred` is only touched under the lock, never while borrowed.
+        let d = unsafe { &mut *self.deferred.get() };
+        if !d.is_empty() {
+            drain_deferred(d, vm);
+        }
+        if inc {
+            vm.api_roots.incref(slot);
         } else {
-            self.with_vm(|vm| if inc { vm.api_roots.incref(slot) } else { vm.api_roots.decref(slot) });
+            vm.api_roots.decref(slot);
         }
     }
 
     /// Whether the running code is a Rust callback called by a script.
     pub(crate) fn in_callback(&self) -> bool {
         let _g = self.guard();
+        !self.active.get().is_null()
+    }
+
+    /// `in_callback` for a caller inside `with_vm` (which holds the lock).
+    #[inline]
+    pub(crate) fn in_callback_locked(&self) -> bool {
+        debug_assert!(self.busy.get(), "only inside with_vm");
         !self.active.get().is_null()
     }
 
@@ -224,6 +253,25 @@ impl Shared {
         self.active.set(vm as *mut Vm);
         self.busy.set(false);
         f()
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn reentrant() -> ! {
+    panic!("oxilua: re-entrant use of a Lua state inside an API call")
+}
+
+/// Apply the root-count changes made while the VM was lent out.
+#[cold]
+#[inline(never)]
+fn drain_deferred(d: &mut Vec<(u32, bool)>, vm: &mut Vm) {
+    for (slot, inc) in d.drain(..) {
+        if inc {
+            vm.api_roots.incref(slot);
+        } else {
+            vm.api_roots.decref(slot);
+        }
     }
 }
 

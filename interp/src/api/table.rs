@@ -82,16 +82,7 @@ impl Table {
     pub fn set(&self, key: impl IntoLua, value: impl IntoLua) -> Result<()> {
         let lua = &self.0.lua;
         if let (Some(k), Some(v)) = (key.direct(), value.direct()) {
-            return self.with(|lua, vm, t| {
-                let k = k.to_raw(lua, vm)?;
-                let v = v.to_raw(lua, vm)?;
-                let r = match t {
-                    // no metatable, no __newindex: what set_index would do
-                    Raw::Table(tr) if vm.heap.table(tr).meta.is_none() => vm.raw_set(tr, k, v),
-                    _ => vm.set_index(t, k, v),
-                };
-                r.map_err(|e| lua_error(lua, vm, e))
-            });
+            return self.set_direct(&k, &v);
         }
         let k = key.into_lua(lua)?;
         let v = value.into_lua(lua)?;
@@ -99,6 +90,34 @@ impl Table {
             let k = k.to_raw(lua, vm)?;
             let v = v.to_raw(lua, vm)?;
             vm.set_index(t, k, v).map_err(|e| lua_error(lua, vm, e))
+        })
+    }
+
+    /// `set` for a key and a value that need no handle.
+    fn set_direct(&self, k: &Direct<'_>, v: &Direct<'_>) -> Result<()> {
+        self.with(|lua, vm, t| {
+            // The common case of a host filling a table: a string key it
+            // passed before (so already interned) into a table without
+            // metatable, a value that needs no allocation.
+            if let (Raw::Table(tr), Some(Raw::Str(ks)), Some(val)) = (t, k.to_raw_cached(&vm.heap), v.to_raw_cached(&vm.heap)) {
+                let tab = vm.heap.table(tr);
+                if tab.meta.is_none() {
+                    vm.heap.log_field(tr, Raw::Str(ks));
+                    let delta = vm.heap.table_mut(tr).set_str(ks, val);
+                    if delta != 0 {
+                        vm.heap.adjust(delta);
+                    }
+                    return Ok(());
+                }
+            }
+            let k = k.to_raw(lua, vm)?;
+            let v = v.to_raw(lua, vm)?;
+            let r = match t {
+                // no metatable, no __newindex: what set_index would do
+                Raw::Table(tr) if vm.heap.table(tr).meta.is_none() => vm.raw_set(tr, k, v),
+                _ => vm.set_index(t, k, v),
+            };
+            r.map_err(|e| lua_error(lua, vm, e))
         })
     }
 
