@@ -758,10 +758,21 @@ impl Vm {
         self.heap.cycles += 1;
         let base = self.heap.bytes.max(MIN_GC_BASE);
         let next = base / 100 * self.heap.pause as usize;
-        self.heap.threshold = if self.heap.limit != usize::MAX {
-            next.min(self.heap.limit.saturating_sub(self.heap.limit / 16)).max(base / 2 * 2 + 1)
-        } else {
+        let (live, limit) = (self.heap.bytes, self.heap.limit);
+        // Under a memory limit the next collection comes at the latest when
+        // the heap reaches the last sixteenth below the cap, which leaves room
+        // for the allocations that check the cap without collecting first
+        // (`check_alloc`). When the live data already fills that sixteenth,
+        // the next one comes when half of what is left has been used: a
+        // threshold just above the live size made every allocation pay for a
+        // full collection.
+        let band = limit.saturating_sub(limit / 16);
+        self.heap.threshold = if limit == usize::MAX {
             next
+        } else if live >= band {
+            live + (limit.saturating_sub(live) / 2).max(1)
+        } else {
+            next.min(band).max(base / 2 * 2 + 1)
         };
     }
 
@@ -829,6 +840,29 @@ fn mark_proto(p: &crate::object::FuncProto, epoch: u32, out: &mut Vec<Value>) {
 #[cfg(test)]
 mod tests {
     use crate::vm::Vm;
+
+    #[test]
+    fn live_data_near_the_cap_does_not_collect_at_every_allocation() {
+        let mut vm = Vm::new();
+        crate::stdlib::open_libs(&mut vm, crate::stdlib::LibSet::ALL);
+        vm.heap.limit = 8 << 20;
+        // keep ~96 % of the cap live, then make garbage: 20,000 small tables
+        let src = b"
+            local keep, t = {}, {}
+            while collectgarbage('count') < 7.7 * 1024 do keep[#keep + 1] = ('x'):rep(32768) .. #keep end
+            local before = collectgarbage('count')
+            for i = 1, 20000 do t = {} end
+            return before";
+        let f = vm.load_chunk(src, b"=near_cap", b"t", None).expect("load");
+        let before = vm.heap.cycles;
+        let r = vm.call_value(crate::value::Value::Func(f), &[], 1).expect("run");
+        let during = vm.heap.cycles - before;
+        assert!(matches!(r[0], crate::value::Value::Num(k) if k >= 7.7 * 1024.0), "{:?}", r[0]);
+        // each collection frees at least half of the room left under the cap
+        // (~160 KiB of garbage), so 20,000 tables (~2 MiB) need a dozen or so;
+        // a threshold just above the live size made it one per table
+        assert!(during < 200, "{during} collections");
+    }
 
     #[test]
     fn host_string_cache_checks_bytes_and_liveness() {
