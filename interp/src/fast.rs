@@ -645,13 +645,14 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                         test_then_jump!(r!(a).truthy() != (i.c() != 0));
                     }
                     op::TestSet => {
-                        let src: *const Value = &r!(i.b());
-                        // SAFETY: a verified register
-                        let skip = unsafe { (*src).truthy() } != (i.c() != 0);
+                        let skip = r!(i.b()).truthy() != (i.c() != 0);
                         if !skip {
-                            let dst: *mut Value = &mut r!(a);
-                            // SAFETY: two verified registers (`value::copy`)
-                            unsafe { crate::value::copy(dst, src) };
+                            let (b, a) = (i.b() as usize, a as usize);
+                            debug_assert!(base + a.max(b) < slen);
+                            // SAFETY: two verified registers (module docs), both
+                            // addressed from `regs` without references between
+                            // them; one whole copy (`value::copy`)
+                            unsafe { crate::value::copy(regs.add(a), regs.add(b)) };
                         }
                         test_then_jump!(skip);
                     }
@@ -683,10 +684,11 @@ pub(crate) fn run_fast(vm: &mut Vm) -> LResult<Fast> {
                     }
                     op::TForLoop => {
                         if !r!(a + 1).is_nil() {
-                            let src: *const Value = &r!(a + 1);
-                            let dst: *mut Value = &mut r!(a);
-                            // SAFETY: two verified registers (`value::copy`)
-                            unsafe { crate::value::copy(dst, src) };
+                            let a = a as usize;
+                            debug_assert!(base + a + 1 < slen);
+                            // SAFETY: two verified registers, addressed from
+                            // `regs`; one whole copy (`value::copy`)
+                            unsafe { crate::value::copy(regs.add(a), regs.add(a + 1)) };
                             pc = (pc as i64 + 1 + i.sbx() as i64) as usize;
                             budget -= 1;
                             continue;
