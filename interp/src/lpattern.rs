@@ -345,7 +345,7 @@ impl<'a> MatchState<'a> {
     /// [`MatchState::skip_to_candidate`] passes over it without trying.
     /// `None` for everything else (and for a first item that is malformed:
     /// the matcher then reports the error where it always did).
-    pub fn first_item(&self, pat_start: usize) -> Option<(usize, usize)> {
+    fn first_item(&self, pat_start: usize) -> Option<(usize, usize)> {
         let pat = self.pat;
         let mut p = pat_start;
         while p < pat.len() && pat[p] == b'(' {
@@ -374,13 +374,38 @@ impl<'a> MatchState<'a> {
     /// `first` (from [`MatchState::first_item`]), or the subject's length
     /// when none does (no match can start there either). Each byte passed
     /// over costs one unit of fuel, as a failed attempt would.
-    pub fn skip_to_candidate(&mut self, start: usize, first: (usize, usize)) -> Result<usize, PatError> {
+    fn skip_to_candidate(&mut self, start: usize, first: (usize, usize)) -> Result<usize, PatError> {
         let mut s = start;
         while s < self.src.len() && !self.single_match(s, first.0, first.1) {
             s += 1;
         }
         self.charge(s - start)?;
         Ok(s)
+    }
+
+    /// The first match starting at `*pos` or later (only at `*pos` when
+    /// `anchored`): `Ok(Some(end))` with `*pos` moved to its start, or
+    /// `Ok(None)`. Start positions that cannot begin a match are passed
+    /// over (`first_item`). After an error `*pos` is where the failed
+    /// attempt started, so a caller that tops up the fuel goes on from there.
+    #[inline]
+    pub fn search(&mut self, pos: &mut usize, pat_start: usize, anchored: bool) -> Result<Option<usize>, PatError> {
+        let first = if anchored { None } else { self.first_item(pat_start) };
+        loop {
+            if let Some(item) = first {
+                *pos = self.skip_to_candidate(*pos, item)?;
+                if *pos == self.src.len() {
+                    return Ok(None);
+                }
+            }
+            if let Some(e) = self.try_match(*pos, pat_start)? {
+                return Ok(Some(e));
+            }
+            if anchored || *pos >= self.src.len() {
+                return Ok(None);
+            }
+            *pos += 1;
+        }
     }
 
     /// Capture `i` (0-based: `i = 0` is Lua's `%1`) with the semantics of
@@ -739,23 +764,10 @@ pub fn find(src: &[u8], pat: &[u8], init: usize, fuel: &mut u64) -> Result<Optio
     let anchored = pat.first() == Some(&b'^');
     let pstart = anchored as usize;
     let mut ms = MatchState::new(src, pat, fuel);
-    let first = if anchored { None } else { ms.first_item(pstart) };
     let mut s = init;
-    loop {
-        if let Some(item) = first {
-            s = ms.skip_to_candidate(s, item)?;
-            if s == src.len() {
-                return Ok(None);
-            }
-        }
-        if let Some(e) = ms.try_match(s, pstart)? {
-            let caps = ms.captures(None)?;
-            return Ok(Some((s, e, caps)));
-        }
-        s += 1;
-        if anchored || s > src.len() {
-            return Ok(None);
-        }
+    match ms.search(&mut s, pstart, anchored)? {
+        Some(e) => Ok(Some((s, e, ms.captures(None)?))),
+        None => Ok(None),
     }
 }
 

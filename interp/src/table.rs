@@ -251,7 +251,7 @@ impl Table {
         if i >= 1 && i <= self.array.len() {
             self.array[i - 1]
         } else {
-            self.get_hash(Value::Num(i as f64))
+            *self.get_hash_ref(Value::Num(i as f64))
         }
     }
 
@@ -290,20 +290,23 @@ impl Table {
     /// Raw get for a string key.
     #[inline(always)]
     pub fn get_str(&self, key: crate::value::StrRef) -> Value {
-        match self.find_str_entry(key) {
-            Some((_, e)) => e.val,
-            None => Value::Nil,
-        }
+        *self.get_str_ref(key)
     }
 
     /// [`Table::get_str`] as a reference to where the value is ([`NIL`]
     /// when absent), so that the caller can copy it whole (`value::copy`).
     #[inline(always)]
     pub fn get_str_ref(&self, key: crate::value::StrRef) -> &Value {
-        match self.find_str(key) {
-            Some(i) => &self.entries[i].val,
+        match self.find_str_entry(key) {
+            Some((_, e)) => &e.val,
             None => &NIL,
         }
+    }
+
+    /// Raw get (`rawget`). Nil and NaN keys simply find nothing.
+    #[inline]
+    pub fn get(&self, key: Value) -> Value {
+        *self.get_ref(key)
     }
 
     /// [`Table::get`] as a reference (see [`Table::get_str_ref`]).
@@ -332,35 +335,6 @@ impl Table {
         match self.find(key) {
             Some(i) => &self.entries[i].val,
             None => &NIL,
-        }
-    }
-
-    #[inline(never)]
-    fn get_hash(&self, key: Value) -> Value {
-        match self.find(key) {
-            Some(i) => self.entries[i].val,
-            None => Value::Nil,
-        }
-    }
-
-    /// Raw get (`rawget`). Nil and NaN keys simply find nothing.
-    #[inline]
-    pub fn get(&self, key: Value) -> Value {
-        match key {
-            Value::Str(s) => self.get_str(s),
-            Value::Num(n) => {
-                if let Some(i) = as_index(n) {
-                    if i <= self.array.len() {
-                        return self.array[i - 1];
-                    }
-                }
-                if n.is_nan() {
-                    return Value::Nil;
-                }
-                self.get_hash(key)
-            }
-            Value::Nil => Value::Nil,
-            _ => self.get_hash(key),
         }
     }
 
@@ -423,11 +397,9 @@ impl Table {
         self.set_hash(Value::Num(i as f64), val)
     }
 
+    /// Raw set for any key but a string (those go through `set_str`).
     fn set_hash(&mut self, key: Value, val: Value) -> isize {
-        if matches!(key, Value::Str(_)) {
-            // the key may be a metamethod name: forget cached absences
-            self.absent = 0;
-        }
+        debug_assert!(!matches!(key, Value::Str(_)), "string keys are set by set_str");
         if let Some(i) = self.find(key) {
             self.entries[i].val = val;
             return 0;
@@ -886,8 +858,8 @@ mod tests {
         }
         assert!(t.hcap as usize <= SMALL_HCAP, "back to a small hash part");
         if cfg!(target_pointer_width = "64") {
-            // the size the memory estimate had before the inline index (GC
-            // pacing near a memory limit depends on it)
+            // the size the memory estimate had before the inline index: the
+            // index lives inside the table without making each one bigger
             assert_eq!(std::mem::size_of::<Table>(), 96);
         }
     }

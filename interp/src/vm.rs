@@ -385,8 +385,18 @@ impl Vm {
     }
 
     pub fn raw_set_str(&mut self, t: TableRef, k: &str, v: Value) {
-        let k = self.str_value(k.as_bytes());
-        let _ = self.raw_set(t, k, v);
+        let k = self.heap.intern(k.as_bytes());
+        self.raw_set_interned(t, k, v);
+    }
+
+    /// `raw_set` for a string key (never an invalid key): one probe.
+    #[inline]
+    pub(crate) fn raw_set_interned(&mut self, t: TableRef, k: StrRef, v: Value) {
+        self.heap.log_field(t, Value::Str(k));
+        let delta = self.heap.table_mut(t).set_str(k, v);
+        if delta != 0 {
+            self.heap.adjust(delta);
+        }
     }
 
     /// The metatable of any value.

@@ -139,18 +139,16 @@ impl Direct<'_> {
     /// The raw value (inside `with_vm`).
     #[inline]
     pub(crate) fn to_raw(&self, lua: &Lua, vm: &mut Vm) -> Result<Raw> {
+        match self.to_raw_cached(&vm.heap) {
+            Some(r) => Ok(r),
+            None => self.to_raw_uncached(lua, vm),
+        }
+    }
+
+    /// `to_raw` for a value `to_raw_cached` did not convert.
+    #[inline]
+    pub(crate) fn to_raw_uncached(&self, lua: &Lua, vm: &mut Vm) -> Result<Raw> {
         match self.0 {
-            DirectKind::Nil => Ok(Raw::Nil),
-            DirectKind::Bool(b) => Ok(Raw::Bool(b)),
-            DirectKind::Num(n) => Ok(Raw::Num(n)),
-            DirectKind::Light(p) => Ok(Raw::LightUserData(p)),
-            // A short string the host passed before: no allocation, so
-            // neither limit applies (`check_alloc` only refuses lengths
-            // above 64 bytes, and memory for new strings).
-            DirectKind::Bytes(b) if b.len() <= 64 => match vm.heap.host_cached(b) {
-                Some(s) => Ok(Raw::Str(s)),
-                None => self.to_raw_slow(lua, vm),
-            },
             // a handle of this state (a table built for the call)
             DirectKind::Ref(r) if lua.same(&r.lua) => Ok(r.raw(vm)),
             _ => self.to_raw_slow(lua, vm),
@@ -159,7 +157,7 @@ impl Direct<'_> {
 
     /// The raw value when it needs neither an allocation nor a check: an
     /// immediate value or a string found in the host string cache. `None`
-    /// means "use `to_raw`", never an error.
+    /// means "use `to_raw_uncached`", never an error.
     #[inline(always)]
     pub(crate) fn to_raw_cached(&self, heap: &crate::gc::Heap) -> Option<Raw> {
         match self.0 {
@@ -167,7 +165,9 @@ impl Direct<'_> {
             DirectKind::Bool(b) => Some(Raw::Bool(b)),
             DirectKind::Num(n) => Some(Raw::Num(n)),
             DirectKind::Light(p) => Some(Raw::LightUserData(p)),
-            // see `to_raw`
+            // A short string the host passed before: no allocation, so
+            // neither limit applies (`check_alloc` only refuses lengths
+            // above 64 bytes, and memory for new strings).
             DirectKind::Bytes(b) if b.len() <= 64 => heap.host_cached(b).map(Raw::Str),
             _ => None,
         }

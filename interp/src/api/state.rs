@@ -185,16 +185,32 @@ impl Shared {
         }
         self.busy.set(true);
         let _b = Busy(&self.busy);
+        // SAFETY: we hold the lock and `busy` was clear; `vm` lives for this
+        // call, during which `busy` is set
+        let vm = unsafe { self.vm_unlent() };
+        f(vm)
+    }
+
+    /// The VM (the lent one inside a callback), with the root-count changes
+    /// deferred while it was lent out applied.
+    ///
+    /// # Safety
+    /// The caller holds the lock, has seen `busy` clear, and does not keep
+    /// the reference past the point where another `&mut Vm` could be made:
+    /// either it sets `busy` for as long as it holds it, or it calls nothing
+    /// that could reach the API (module docs, point 2).
+    #[inline(always)]
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn vm_unlent(&self) -> &mut Vm {
         let p = if self.active.get().is_null() { self.vm.get() } else { self.active.get() };
-        // SAFETY: we hold the lock and `busy` was clear, so no other `&mut Vm`
-        // is usable now (module docs, point 2).
+        // SAFETY: the caller's guarantees (above)
         let vm = unsafe { &mut *p };
         // SAFETY: `deferred` is only touched under the lock, never while borrowed.
         let d = unsafe { &mut *self.deferred.get() };
         if !d.is_empty() {
             drain_deferred(d, vm);
         }
-        f(vm)
+        vm
     }
 
     /// Adjust a root count now or, when the VM is lent out, later.
@@ -207,17 +223,10 @@ impl Shared {
             unsafe { (*self.deferred.get()).push((slot, inc)) };
             return;
         }
-        let p = if self.active.get().is_null() { self.vm.get() } else { self.active.get() };
-        // SAFETY: we hold the lock and `busy` is clear, so no other `&mut Vm`
-        // is usable now (module docs, point 2); this one lives only for the
-        // two statements below, which call nothing that could reach the API
-        // (what `with_vm` would do, without taking the lock a second time).
-        let vm = unsafe { &mut *p };
-        // SAFETY: `deferred` is only touched under the lock, never while borrowed.
-        let d = unsafe { &mut *self.deferred.get() };
-        if !d.is_empty() {
-            drain_deferred(d, vm);
-        }
+        // SAFETY: we hold the lock and `busy` is clear; `vm` lives only for
+        // the count change below, which cannot reach the API (what `with_vm`
+        // does, without taking the lock a second time)
+        let vm = unsafe { self.vm_unlent() };
         if inc {
             vm.api_roots.incref(slot);
         } else {

@@ -99,19 +99,22 @@ impl Table {
             // The common case of a host filling a table: a string key it
             // passed before (so already interned) into a table without
             // metatable, a value that needs no allocation.
-            if let (Raw::Table(tr), Some(Raw::Str(ks)), Some(val)) = (t, k.to_raw_cached(&vm.heap), v.to_raw_cached(&vm.heap)) {
-                let tab = vm.heap.table(tr);
-                if tab.meta.is_none() {
-                    vm.heap.log_field(tr, Raw::Str(ks));
-                    let delta = vm.heap.table_mut(tr).set_str(ks, val);
-                    if delta != 0 {
-                        vm.heap.adjust(delta);
-                    }
+            let (kc, vc) = (k.to_raw_cached(&vm.heap), v.to_raw_cached(&vm.heap));
+            if let (Raw::Table(tr), Some(Raw::Str(ks)), Some(val)) = (t, kc, vc) {
+                if vm.heap.table(tr).meta.is_none() {
+                    vm.raw_set_interned(tr, ks, val);
                     return Ok(());
                 }
             }
-            let k = k.to_raw(lua, vm)?;
-            let v = v.to_raw(lua, vm)?;
+            // what the cache answered is not looked up again
+            let k = match kc {
+                Some(r) => r,
+                None => k.to_raw_uncached(lua, vm)?,
+            };
+            let v = match vc {
+                Some(r) => r,
+                None => v.to_raw_uncached(lua, vm)?,
+            };
             let r = match t {
                 // no metatable, no __newindex: what set_index would do
                 Raw::Table(tr) if vm.heap.table(tr).meta.is_none() => vm.raw_set(tr, k, v),

@@ -355,35 +355,16 @@ fn scan(vm: &mut Vm, s: StrRef, p: StrRef, from: usize, pstart: usize, anchored:
             let src = vm.heap.str(s);
             let pat = vm.heap.str(p);
             let mut ms = MatchState::new(src, pat, &mut fuel);
-            let first = if anchored { None } else { ms.first_item(pstart) };
-            loop {
-                if let Some(item) = first {
-                    // positions that cannot start a match are passed over
-                    match ms.skip_to_candidate(pos, item) {
-                        Ok(p) => pos = p,
-                        Err(er) => break Err(er),
-                    }
-                    if pos == src.len() {
-                        break Ok(None);
-                    }
-                }
-                match ms.try_match(pos, pstart) {
-                    Ok(Some(e)) => {
-                        let caps = match ms.level() {
-                            0 => Vec::new(),
-                            n => (0..n).map(|i| ms.get_capture(i, (pos, e)).map_err(|er| er.message())).collect(),
-                        };
-                        break Ok(Some(Found { start: pos, end: e, caps }));
-                    }
-                    Ok(None) => {
-                        if anchored || pos >= src.len() {
-                            break Ok(None);
-                        }
-                        pos += 1;
-                    }
-                    Err(er) => break Err(er),
-                }
-            }
+            ms.search(&mut pos, pstart, anchored).map(|found| {
+                found.map(|e| {
+                    // (no collecting iterator for the common match without captures)
+                    let caps = match ms.level() {
+                        0 => Vec::new(),
+                        n => (0..n).map(|i| ms.get_capture(i, (pos, e)).map_err(|er| er.message())).collect(),
+                    };
+                    Found { start: pos, end: e, caps }
+                })
+            })
         };
         match r {
             Ok(found) => {
