@@ -17,7 +17,7 @@
 //! its identity; numbers hash by value (`-0.0` normalised, integral floats in
 //! range go to the array part).
 
-use crate::value::{TableRef, Value};
+use crate::value::{put, TableRef, Value};
 
 #[derive(Clone, Copy, Debug)]
 struct Entry {
@@ -369,7 +369,7 @@ impl Table {
         self.absent = 0;
         match self.probe_index(s.0 as u64, |i| matches!(self.entries[i].key, Value::Str(k) if k == s)) {
             Ok(i) => {
-                self.entries[i].val = val;
+                put(&mut self.entries[i].val, val);
                 return 0;
             }
             _ if val.is_nil() => return 0,
@@ -378,7 +378,7 @@ impl Table {
                 // so the byte size does not change
                 debug_assert!(self.entries.len() < self.entries.capacity());
                 let pos = self.entries.len() as u32;
-                self.entries.push(Entry { key: Value::Str(s), val });
+                self.push_entry(Value::Str(s), val);
                 self.index_put(j, pos);
                 return 0;
             }
@@ -391,7 +391,7 @@ impl Table {
     #[inline]
     pub fn set_int(&mut self, i: usize, val: Value) -> isize {
         if i >= 1 && i <= self.array.len() {
-            self.array[i - 1] = val;
+            put(&mut self.array[i - 1], val);
             return 0;
         }
         self.set_hash(Value::Num(i as f64), val)
@@ -401,7 +401,7 @@ impl Table {
     fn set_hash(&mut self, key: Value, val: Value) -> isize {
         debug_assert!(!matches!(key, Value::Str(_)), "string keys are set by set_str");
         if let Some(i) = self.find(key) {
-            self.entries[i].val = val;
+            put(&mut self.entries[i].val, val);
             return 0;
         }
         if val.is_nil() {
@@ -437,8 +437,19 @@ impl Table {
 
     fn insert_new(&mut self, key: Value, val: Value) {
         let pos = self.entries.len() as u32;
-        self.entries.push(Entry { key, val });
+        self.push_entry(key, val);
         self.index_insert(key, pos);
+    }
+
+    /// Append an entry, each value written as one store (see
+    /// [`put`]): building the `Entry` and moving it would copy values
+    /// assembled piecewise, which stalls the copy's loads.
+    #[inline(always)]
+    fn push_entry(&mut self, key: Value, val: Value) {
+        self.entries.push(Entry { key: Value::Nil, val: Value::Nil });
+        let e = self.entries.last_mut().expect("just pushed");
+        put(&mut e.key, key);
+        put(&mut e.val, val);
     }
 
     fn index_insert(&mut self, key: Value, pos: u32) {
