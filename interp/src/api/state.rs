@@ -58,11 +58,16 @@ fn thread_id() -> u64 {
     })
 }
 
+/// How long a waiter sleeps before checking the lock again on its own, in
+/// case the releaser missed it (see `ReLock::acquire_slow`).
+const LOST_WAKEUP_BOUND: std::time::Duration = std::time::Duration::from_micros(200);
+
 /// A reentrant lock without guards with lifetimes.
 ///
 /// Fast paths without a mutex: taking it again on the owning thread is a
 /// load and an increment; taking a free lock is one compare-exchange,
-/// releasing it one store (plus a mutex round only when a thread waits).
+/// releasing it one release store and a load (plus a mutex round only when
+/// a thread waits).
 pub(crate) struct ReLock {
     /// Thread id of the owner, 0 when free.
     owner: AtomicU64,
@@ -94,13 +99,19 @@ impl ReLock {
     }
     #[cold]
     fn acquire_slow(&self, me: u64) {
-        // SeqCst on `waiters` and `owner` on both sides: either the releaser
-        // sees this waiter (and notifies under the mutex, which we hold while
-        // checking) or this CAS sees the lock free.
+        // Either the releaser sees this waiter and notifies under the mutex
+        // (held here while checking), or it released before the count went
+        // up and this CAS sees the lock free, or -- the releaser's store and
+        // its load of `waiters` are not fenced against each other -- the
+        // notification is missed in that narrow window. The bounded wait
+        // turns such a lost wake-up into a short delay instead of a hang.
         self.waiters.fetch_add(1, Ordering::SeqCst);
         let mut g = self.m.lock().unwrap_or_else(|e| e.into_inner());
         while self.owner.compare_exchange(0, me, Ordering::SeqCst, Ordering::Relaxed).is_err() {
-            g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner());
+            g = match self.cv.wait_timeout(g, LOST_WAKEUP_BOUND) {
+                Ok((g, _)) => g,
+                Err(e) => e.into_inner().0,
+            };
         }
         drop(g);
         self.waiters.fetch_sub(1, Ordering::SeqCst);
@@ -111,8 +122,11 @@ impl ReLock {
         let d = self.depth.get() - 1;
         self.depth.set(d);
         if d == 0 {
-            self.owner.store(0, Ordering::SeqCst);
-            if self.waiters.load(Ordering::SeqCst) != 0 {
+            // A plain release store: a sequentially consistent one is a
+            // locked instruction, paid on every API call (see `acquire_slow`
+            // for the wake-up this leaves unfenced).
+            self.owner.store(0, Ordering::Release);
+            if self.waiters.load(Ordering::Relaxed) != 0 {
                 self.wake();
             }
         }
