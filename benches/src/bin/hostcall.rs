@@ -5,8 +5,9 @@
 //! cargo run --release -p oxilua-benches --bin hostcall -- SHAPE [ITERATIONS]
 //! ```
 //!
-//! SHAPE is `publish` (the 7-field table call), `modifiers`, `bare` or
-//! `state`. Prints the mean time per iteration (a rough figure: use the
+//! SHAPE is `publish` (the 7-field table call), `modifiers`, `bare`,
+//! `table` (building the 7-field table only), `empty-table` (creating it
+//! only) or `state`. Prints the mean time per iteration (a rough figure: use the
 //! criterion bench for numbers to quote).
 
 use oxilua_benches::hostcall::{self, Hooks, SAMPLE};
@@ -16,7 +17,7 @@ use std::time::Instant;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(shape) = args.first() else {
-        eprintln!("usage: hostcall publish|modifiers|bare|state [ITERATIONS]");
+        eprintln!("usage: hostcall publish|modifiers|bare|table|empty-table|state [ITERATIONS]");
         std::process::exit(2);
     };
     let n: u64 = match args.get(1).map(|s| s.parse()) {
@@ -42,6 +43,12 @@ fn main() {
                     black_box(h.publish_modifiers(black_box(&SAMPLE))?);
                 }
                 "bare" => h.bare()?,
+                "table" => {
+                    black_box(hostcall::publish_table(&h.lua, black_box(&SAMPLE))?);
+                }
+                "empty-table" => {
+                    black_box(h.lua.create_table_with_capacity(0, 7)?);
+                }
                 "state" => {
                     black_box(hostcall::new_state_kib()?);
                 }
