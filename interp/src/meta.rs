@@ -189,7 +189,7 @@ impl Vm {
                 self.store_reg(a, v);
                 Ok(Next::Continue)
             }
-            IndexStep::Call(f, obj) => self.call_tm_op(f, &[obj, key], Cont::Store(a)),
+            IndexStep::Call(f, obj) => self.call_tm_op(f, &[obj, key], Cont::store(a)),
         }
     }
 
@@ -277,7 +277,7 @@ impl Vm {
         if tm.is_nil() {
             return Err(self.arith_error(b, c, ob, oc));
         }
-        self.call_tm_op(tm, &[b, c], Cont::Store(a))
+        self.call_tm_op(tm, &[b, c], Cont::store(a))
     }
 
     /// Arithmetic with metamethods, for natives and the host.
@@ -310,7 +310,7 @@ impl Vm {
                 _ => return Err(self.type_error(v, origin, "get length of")),
             }
         }
-        self.call_tm_op(tm, &[v, v], Cont::Store(a))
+        self.call_tm_op(tm, &[v, v], Cont::store(a))
     }
 
     /// `#v` with metamethods, for natives and the host.
@@ -468,7 +468,7 @@ impl Vm {
                     };
                     return Err(self.type_error(bad, o, "concatenate"));
                 }
-                let next = self.call_tm_op(tm, &[prev_v, top_v], Cont::Concat { a, b, last })?;
+                let next = self.call_tm_op(tm, &[prev_v, top_v], Cont::concat(a, b, last))?;
                 let _ = next;
                 return Ok(false);
             }

@@ -108,12 +108,17 @@ pub enum FrameKind {
 
 /// What to do with a frame's results when it returns into a Lua frame
 /// (metamethod calls made by an instruction finish that instruction here).
+///
+/// Register numbers are below `MAXREGS` (250) and kept in bytes: the whole
+/// value is 4 bytes and travels in a machine register, not through memory
+/// (a call that builds one in memory, tag byte first, and a frame push that
+/// copies it with a wider load stall the processor's store forwarding).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cont {
     /// Ordinary call: results stay at the function slot, adjusted to `nresults`.
     Call,
     /// Store the first result in register `a` of the caller.
-    Store(u32),
+    Store(u8),
     /// Discard the results (`__newindex`).
     Discard,
     /// A comparison: `skip` the next instruction unless truthiness (xor
@@ -121,7 +126,7 @@ pub enum Cont {
     Cond { expect: bool, negate: bool },
     /// Continue a `CONCAT`: the result replaces the top two values of the
     /// range that ends at register `last`; the concatenation goes on down to `b`, then into `a`.
-    Concat { a: u32, b: u32, last: u32 },
+    Concat { a: u8, b: u8, last: u8 },
     /// The frame was entered from Rust (a nested call): returning from it ends that `execute`.
     Boundary,
     /// `pcall`'s callee: prefix results with `true`.
@@ -159,6 +164,27 @@ pub struct Frame {
     /// `fast.rs`.
     pub proto: ProtoPtr,
 }
+
+impl Cont {
+    /// `Store` into register `a` (an instruction's A field).
+    #[inline(always)]
+    pub fn store(a: u32) -> Cont {
+        Cont::Store(reg(a))
+    }
+    /// `Concat` over registers `b..=last` into `a`.
+    #[inline(always)]
+    pub fn concat(a: u32, b: u32, last: u32) -> Cont {
+        Cont::Concat { a: reg(a), b: reg(b), last: reg(last) }
+    }
+}
+
+#[inline(always)]
+fn reg(r: u32) -> u8 {
+    debug_assert!(r < crate::opcodes::MAXREGS, "register {r}");
+    r as u8
+}
+
+const _: () = assert!(std::mem::size_of::<Cont>() == 4);
 
 /// A raw pointer to a prototype kept in a frame (see `Frame::proto`).
 #[derive(Clone, Copy, Debug)]

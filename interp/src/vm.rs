@@ -196,13 +196,18 @@ pub struct ApiRoots {
 
 impl ApiRoots {
     pub fn add(&mut self, v: Value) -> u32 {
-        if let Some(i) = self.free.pop() {
-            self.slots[i as usize] = (v, 1);
-            i
-        } else {
-            self.slots.push((v, 1));
-            (self.slots.len() - 1) as u32
-        }
+        let i = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push((Value::Nil, 0));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        // the handle reads the value back at once: one store (see `put`)
+        let s = &mut self.slots[i as usize];
+        crate::value::put(&mut s.0, v);
+        s.1 = 1;
+        i
     }
     pub fn get(&self, i: u32) -> Value {
         self.slots[i as usize].0
@@ -220,7 +225,7 @@ impl ApiRoots {
     }
     /// Replace the value of a live slot.
     pub fn set(&mut self, i: u32, v: Value) {
-        self.slots[i as usize].0 = v;
+        crate::value::put(&mut self.slots[i as usize].0, v);
     }
     pub fn values(&self) -> impl Iterator<Item = Value> + '_ {
         self.slots.iter().filter(|s| s.1 > 0).map(|s| s.0)
@@ -1301,7 +1306,7 @@ impl Vm {
                 crate::value::put(&mut self.th.stack[base + last as usize - 1], v);
                 self.th.top = top;
                 if last - 1 > b {
-                    self.concat_range(base, a, b, last - 1)?;
+                    self.concat_range(base, a.into(), b.into(), (last - 1).into())?;
                     // concat_range may have pushed another metamethod frame
                     return Ok(Next::Reload);
                 }

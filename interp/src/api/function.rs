@@ -48,19 +48,27 @@ impl Function {
     /// stack, results converted in place when `R` allows it.
     fn call_direct<R: FromLuaMulti>(&self, args: &[Direct<'_>], limits: Option<&Limits>) -> Result<R> {
         let lua = &self.0.lua;
+        // results `R` cannot take in place are converted after the lock
+        let mut slow: Option<MultiValue> = None;
         let out = lua.shared.with_vm(|vm| {
             let base = vm.th.top;
             vm.ensure_stack(args.len() + 1 + MIN_STACK).map_err(|e| lua_error(lua, vm, e))?;
             let f = self.0.raw(vm);
             vm.push(f);
             for a in args {
-                match a.to_raw(lua, vm) {
-                    Ok(v) => vm.push(v),
-                    Err(e) => {
-                        vm.th.top = base;
-                        return Err(e);
-                    }
-                }
+                // both steps inline: a `Result` returned through memory
+                // would be copied piecewise before the push
+                let v = match a.to_raw_cached(&vm.heap) {
+                    Some(v) => v,
+                    None => match a.to_raw_uncached(lua, vm) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            vm.th.top = base;
+                            return Err(e);
+                        }
+                    },
+                };
+                vm.push(v);
             }
             let saved = lua.enter_host_call(vm, limits);
             let r = vm.call_at(base, -1);
@@ -70,16 +78,22 @@ impl Function {
             }
             // the results stay on the stack (rooted) while they are converted
             let vals: SmallVec<[Raw; 4]> = SmallVec::from_slice(&vm.th.stack[base..vm.th.top]);
+            // (`Option<R>`, not a `Result` holding the `MultiValue`: the
+            // common answer is then a few bytes, not a union copied whole)
             let r = match R::from_raw_multi(&vals, lua, vm) {
-                Some(r) => r.map(Ok),
-                None => Ok(Err(vals.iter().map(|&v| Value::from_raw(lua, vm, v)).collect::<MultiValue>())),
+                Some(r) => r.map(Some),
+                None => {
+                    slow = Some(vals.iter().map(|&v| Value::from_raw(lua, vm, v)).collect::<MultiValue>());
+                    Ok(None)
+                }
             };
             vm.th.top = base;
             r
         })?;
-        match out {
-            Ok(r) => Ok(r),
-            Err(vals) => R::from_lua_multi(vals, lua),
+        match (out, slow) {
+            (Some(r), _) => Ok(r),
+            (None, Some(vals)) => R::from_lua_multi(vals, lua),
+            (None, None) => unreachable!("no result and no values"),
         }
     }
 
@@ -372,19 +386,17 @@ impl Thread {
 impl Lua {
     /// Before a synchronous call (inside `with_vm`): arm the limits when
     /// called from the host, not from a callback, and clear the async flag.
-    /// One lock of the API settings; returns the flag to restore.
+    /// No lock besides the state's; returns the flag to restore.
     fn enter_host_call(&self, vm: &mut Vm, per_call: Option<&Limits>) -> bool {
-        let top = !self.shared.in_callback_locked();
-        let mut st = self.st();
-        if top {
-            super::arm_limits(vm, per_call.unwrap_or(&st.limits));
+        if !self.shared.in_callback_locked() {
+            self.begin_call(vm, per_call);
         }
-        std::mem::replace(&mut st.async_ok, false)
+        self.set_async_ok(false)
     }
 
     fn leave_host_call(&self, saved: bool) {
         if saved {
-            self.st().async_ok = true;
+            self.set_async_ok(true);
         }
     }
 }
@@ -424,7 +436,7 @@ impl Lua {
         let host = self.make_function(
             "async",
             Box::new(move |lua, args| {
-                if !lua.st().async_ok {
+                if !lua.shared.async_ok.load(std::sync::atomic::Ordering::Relaxed) {
                     return Err(Error::RuntimeError(
                         "async function called from a synchronous context (use call_async or exec_async)".into(),
                     ));

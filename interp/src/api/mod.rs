@@ -59,6 +59,7 @@ use state::Shared;
 use std::any::TypeId;
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use value::Ref;
@@ -175,14 +176,12 @@ pub struct Limits {
 
 /// API-level settings of a state.
 pub(crate) struct ApiState {
-    limits: Limits,
+    pub(crate) limits: Limits,
     /// Root slots of the metatables of the error object and of `T: UserData`.
     err_mt: u32,
     array_mt: u32,
     ud_mt: HashMap<TypeId, u32>,
     named: HashMap<String, u32>,
-    /// Async host functions may suspend (inside `call_async`).
-    async_ok: bool,
     /// Where Lua cannot suspend, async host functions wait through this.
     pub(crate) blocking: Option<function::BlockingExecutor>,
 }
@@ -364,7 +363,6 @@ impl Lua {
             array_mt,
             ud_mt: HashMap::new(),
             named: HashMap::new(),
-            async_ok: false,
             blocking: None,
         };
         Ok(Lua { shared: Arc::new(Shared::new(vm, st)) })
@@ -386,13 +384,17 @@ impl Lua {
 
     /// Arm the limits for a call from the host (not inside callbacks).
     pub(crate) fn begin_call(&self, vm: &mut Vm, per_call: Option<&Limits>) {
-        let st = self.st();
-        arm_limits(vm, per_call.unwrap_or(&st.limits));
+        match per_call {
+            Some(l) => arm_limits(vm, l),
+            None => self.shared.arm_state_limits(vm),
+        }
     }
 
     /// Set the async flag, returning the old value.
     pub(crate) fn set_async_ok(&self, v: bool) -> bool {
-        std::mem::replace(&mut self.st().async_ok, v)
+        let old = self.shared.async_ok.load(Ordering::Relaxed);
+        self.shared.async_ok.store(v, Ordering::Relaxed);
+        old
     }
 
     /// Call a raw function with API arguments: the common path of
@@ -678,7 +680,9 @@ impl Lua {
 
     /// Set the limits of this state (applied from the next call on).
     pub fn set_limits(&self, limits: Limits) {
-        self.st().limits = limits;
+        let mut st = self.st();
+        st.limits = limits;
+        self.shared.limits_gen.fetch_add(1, Ordering::Release);
     }
 
     /// The limits of this state.
@@ -691,6 +695,7 @@ impl Lua {
         let mut st = self.st();
         let old = st.limits.memory.unwrap_or(0);
         st.limits.memory = if bytes == 0 { None } else { Some(bytes) };
+        self.shared.limits_gen.fetch_add(1, Ordering::Release);
         Ok(old)
     }
 

@@ -42,7 +42,7 @@
 
 use crate::vm::Vm;
 use std::cell::{Cell, UnsafeCell};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
 fn thread_id() -> u64 {
@@ -157,6 +157,15 @@ pub(crate) struct Shared {
     deferred: UnsafeCell<Vec<(u32, bool)>>,
     /// API-level settings (limits, markers): small, never held across calls.
     pub(crate) st: Mutex<super::ApiState>,
+    /// Bumped (under `st`) each time the limits in `st` change.
+    pub(crate) limits_gen: AtomicU64,
+    /// A copy of `st`'s limits and the generation it was taken at, so that
+    /// arming them for a call takes no lock besides the state's: touched
+    /// only under `lock`, like `deferred`.
+    armed: UnsafeCell<(u64, super::Limits)>,
+    /// Async host functions may suspend (inside `call_async`). Plain loads
+    /// and stores: it is set and read by the thread that holds the lock.
+    pub(crate) async_ok: AtomicBool,
 }
 
 // SAFETY: see the module documentation (point 1).
@@ -172,7 +181,10 @@ impl Shared {
             active: Cell::new(std::ptr::null_mut()),
             busy: Cell::new(false),
             deferred: UnsafeCell::new(Vec::new()),
+            armed: UnsafeCell::new((0, st.limits.clone())),
             st: Mutex::new(st),
+            limits_gen: AtomicU64::new(0),
+            async_ok: AtomicBool::new(false),
         }
     }
 
@@ -246,6 +258,23 @@ impl Shared {
         } else {
             vm.api_roots.decref(slot);
         }
+    }
+
+    /// Arm the state's limits on `vm` for a call from the host (inside
+    /// `with_vm`, which holds the lock). A limit changed by another thread
+    /// meanwhile applies from the next call on.
+    pub(crate) fn arm_state_limits(&self, vm: &mut Vm) {
+        debug_assert!(self.busy.get(), "only inside with_vm");
+        let gen = self.limits_gen.load(Ordering::Acquire);
+        // SAFETY: `armed` is only touched under the lock, held by the caller
+        // of `with_vm`; the reference does not outlive this function, which
+        // calls nothing that could reach the API.
+        let armed = unsafe { &mut *self.armed.get() };
+        if armed.0 != gen {
+            let l = self.st.lock().unwrap_or_else(|e| e.into_inner()).limits.clone();
+            *armed = (gen, l);
+        }
+        super::arm_limits(vm, &armed.1);
     }
 
     /// Whether the running code is a Rust callback called by a script.
