@@ -39,16 +39,34 @@ impl<T> Default for Arena<T> {
 }
 
 impl<T> Arena<T> {
+    #[inline(always)]
     pub fn insert(&mut self, v: T) -> u32 {
-        if let Some(i) = self.free.pop() {
-            self.slots[i as usize] = Some(v);
-            self.marks[i as usize] = false;
-            i
-        } else {
-            self.slots.push(Some(v));
-            self.marks.push(false);
-            (self.slots.len() - 1) as u32
-        }
+        self.insert_with(|| v)
+    }
+
+    /// Insert the object `make` builds once its slot is chosen. Inlined,
+    /// with nothing between building the object and storing it, so that it
+    /// is written straight into its slot rather than built elsewhere and
+    /// copied (see `Table::presize`).
+    #[inline(always)]
+    pub fn insert_with(&mut self, make: impl FnOnce() -> T) -> u32 {
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.marks[i as usize] = false;
+                i
+            }
+            None => {
+                self.slots.push(None);
+                self.marks.push(false);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let slot = &mut self.slots[i as usize];
+        debug_assert!(slot.is_none(), "a free arena slot holds an object");
+        // Free slots are empty (sweep takes the object out): nothing to
+        // drop, so no call to `free` between building and storing.
+        std::mem::forget(std::mem::replace(slot, Some(make())));
+        i
     }
 
     #[inline(always)]
@@ -400,12 +418,18 @@ impl Heap {
         &self.strings.get(s.idx()).bytes
     }
 
-    pub fn alloc_table(&mut self, t: Table) -> TableRef {
-        self.bytes += t.byte_size();
-        let r = TableRef(self.tables.insert(t));
+    /// A new table with room for `narr` array items and `nhash` other
+    /// keys, sized in its slot (see `Table::presize`).
+    pub fn alloc_table_with(&mut self, narr: usize, nhash: usize) -> TableRef {
+        let r = TableRef(self.tables.insert_with(Table::new));
+        self.bytes += std::mem::size_of::<Table>();
         self.iso.born_table(r);
+        let t = self.tables.get_mut(r.idx());
+        t.presize(narr, nhash);
+        self.bytes += t.byte_size() - std::mem::size_of::<Table>();
         r
     }
+
 
     #[inline(always)]
     pub fn table(&self, t: TableRef) -> &Table {

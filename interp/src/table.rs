@@ -138,15 +138,34 @@ impl Table {
         Self::default()
     }
 
+    /// A table with room for `narray` array items and `nhash` other keys,
+    /// each part allocated at its size at once (no growth path).
     pub fn with_capacity(narray: usize, nhash: usize) -> Self {
-        let mut t = Table { array: vec![Value::Nil; narray], ..Table::default() };
-        if nhash > 0 {
-            // allocated at their size at once (no growth path)
-            t.hcap = nhash.next_power_of_two() as u32;
-            t.entries = Vec::with_capacity(t.hcap as usize);
-            t.new_index();
-        }
+        let mut t = Table::new();
+        t.presize(narray, nhash);
         t
+    }
+
+    /// Give a new, empty table room for `narray` array items and `nhash`
+    /// other keys. Works field by field on a table already in place (its
+    /// arena slot): building a whole `Table` and moving it into the slot
+    /// copies bytes just written piecewise with wide loads, which stall on
+    /// store forwarding (perf: half the time of creating a table).
+    #[inline(always)]
+    pub fn presize(&mut self, narray: usize, nhash: usize) {
+        debug_assert!(self.array.is_empty() && self.hcap == 0, "presize on a used table");
+        if narray > 0 {
+            self.array = vec![Value::Nil; narray];
+        }
+        if nhash > 0 {
+            let hcap = nhash.next_power_of_two();
+            self.entries = Vec::with_capacity(hcap);
+            if hcap > SMALL_HCAP {
+                self.slots = vec![0; 2 * hcap].into_boxed_slice();
+            }
+            self.hcap = hcap as u32;
+            self.shift = shift_for(2 * hcap);
+        }
     }
 
     /// An empty index for the current `hcap` (0 is allowed).

@@ -17,7 +17,6 @@
 
 use crate::gc::Heap;
 use crate::object::{Action, Closure, CoStatus, Cont, Frame, FrameKind, FuncProto, Thread, UpVal};
-use crate::table::Table;
 use crate::value::{FuncRef, StrRef, TableRef, ThreadRef, UpvalRef, Value};
 use std::rc::Rc;
 
@@ -296,8 +295,8 @@ impl Vm {
     pub fn new() -> Self {
         let mut heap = Heap::default();
         let names = Names::new(&mut heap);
-        let registry = heap.alloc_table(Table::new());
-        let globals = heap.alloc_table(Table::new());
+        let registry = heap.alloc_table_with(0, 0);
+        let globals = heap.alloc_table_with(0, 0);
         let main = heap.alloc_thread(Thread::empty());
         let mut th = Thread::new();
         th.status = CoStatus::Running;
@@ -352,11 +351,11 @@ impl Vm {
     }
 
     pub fn new_table(&mut self) -> TableRef {
-        self.heap.alloc_table(Table::new())
+        self.heap.alloc_table_with(0, 0)
     }
 
     pub fn new_table_with(&mut self, narr: usize, nhash: usize) -> TableRef {
-        self.heap.alloc_table(Table::with_capacity(narr, nhash))
+        self.heap.alloc_table_with(narr, nhash)
     }
 
     /// Create a native function value.
