@@ -65,7 +65,7 @@ impl<T> Arena<T> {
         debug_assert!(slot.is_none(), "a free arena slot holds an object");
         // Free slots are empty (sweep takes the object out): nothing to
         // drop, so no call to `free` between building and storing.
-        std::mem::forget(std::mem::replace(slot, Some(make())));
+        std::mem::forget(slot.replace(make()));
         i
     }
 
@@ -116,11 +116,11 @@ impl<T> Arena<T> {
 
     /// Free every unmarked slot, clear all marks; `on_free` sees each object
     /// before it is dropped (in place: no move of the object out of its slot).
-    fn sweep(&mut self, mut on_free: impl FnMut(u32, &T)) {
+    fn sweep(&mut self, mut on_free: impl FnMut(u32, &mut T)) {
         for i in 0..self.slots.len() {
             if self.marks[i] {
                 self.marks[i] = false;
-            } else if let Some(v) = &self.slots[i] {
+            } else if let Some(v) = &mut self.slots[i] {
                 on_free(i as u32, v);
                 self.slots[i] = None;
                 self.free.push(i as u32);
@@ -227,6 +227,8 @@ pub struct Heap {
     /// `intern_host`'s cache: (address, length, string) of recently
     /// interned host byte slices.
     host_strs: [HostStr; HOST_STR_CACHE],
+    /// Buffers of collected tables, for new tables.
+    pub(crate) table_pool: crate::table::TablePool,
 }
 
 /// Sets of `Heap::intern_host`'s cache (a power of two) and entries per set.
@@ -298,6 +300,7 @@ impl Default for Heap {
             cycles: 0,
             iso: crate::isolate::IsoLog::default(),
             host_strs: [HostStr { addr: 0, len: 0, idx: 0 }; HOST_STR_CACHE],
+            table_pool: crate::table::TablePool::default(),
         }
     }
 }
@@ -425,7 +428,7 @@ impl Heap {
         self.bytes += std::mem::size_of::<Table>();
         self.iso.born_table(r);
         let t = self.tables.get_mut(r.idx());
-        t.presize(narr, nhash);
+        t.presize(narr, nhash, &mut self.table_pool);
         self.bytes += t.byte_size() - std::mem::size_of::<Table>();
         r
     }
@@ -803,6 +806,12 @@ impl Vm {
         } else {
             next.min(band).max(base / 2 * 2 + 1)
         };
+        // Table buffers are kept up to what may be allocated before the
+        // next collection: pooled and accounted bytes together then stay
+        // under the threshold (and so under a memory cap), never above the
+        // peak the heap reached before this collection.
+        let room = self.heap.threshold.saturating_sub(self.heap.bytes);
+        self.heap.table_pool.set_limit(room);
     }
 
     fn clear_weak(&mut self, t: TableRef, keys: bool, values: bool) {
@@ -829,7 +838,11 @@ impl Vm {
                 e.remove();
             }
         });
-        h.tables.sweep(|_, t| freed += t.byte_size());
+        let pool = &mut h.table_pool;
+        h.tables.sweep(|_, t| {
+            freed += t.byte_size();
+            t.recycle(pool);
+        });
         h.funcs.sweep(|_, c| freed += c.byte_size());
         h.upvals.sweep(|_, _| freed += UPVAL_SIZE);
         h.userdata.sweep(|_, _| freed += UD_OVERHEAD);
@@ -891,6 +904,42 @@ mod tests {
         // been used (~150 KiB here): 17 collections for the 20,000 tables;
         // a threshold just above the live size made it one per table (20,012)
         assert!(during < 200, "{during} collections");
+    }
+
+    #[test]
+    fn table_buffers_are_reused_within_the_threshold() {
+        let mut vm = Vm::new();
+        crate::stdlib::open_libs(&mut vm, crate::stdlib::LibSet::ALL);
+        // records with a 4-entry hash part, made and dropped by the thousand
+        let src = b"
+            local t
+            for i = 1, 50000 do t = { a = i, b = i, c = i, d = i } end
+            return t.a";
+        let f = vm.load_chunk(src, b"=churn", b"t", None).expect("load");
+        let r = vm.call_value(crate::value::Value::Func(f), &[], 1).expect("run");
+        assert!(matches!(r[0], crate::value::Value::Num(n) if n == 50000.0), "{:?}", r[0]);
+        assert!(vm.heap.cycles > 2, "the churn collected");
+        let pool = &vm.heap.table_pool;
+        assert!(pool.bytes() > 0, "freed hash parts are kept");
+        assert!(pool.bytes() <= pool.limit, "{} pooled over the bound {}", pool.bytes(), pool.limit);
+        assert!(vm.heap.bytes + pool.bytes() <= vm.heap.threshold, "pooled and live bytes stay under the threshold");
+        // a new record takes a pooled buffer: the pool shrinks by one
+        let before = pool.bytes();
+        let t = vm.new_table_with(0, 4);
+        assert_eq!(vm.heap.table_pool.bytes(), before - 4 * 32);
+        assert_eq!(vm.heap.table(t).byte_size(), std::mem::size_of::<crate::table::Table>() + 4 * 40);
+        // array parts too: nodes { left, right } made by the thousand
+        let src = b"local n for i = 1, 50000 do n = { i, i } end return n[2]";
+        let f = vm.load_chunk(src, b"=nodes", b"t", None).expect("load");
+        vm.call_value(crate::value::Value::Func(f), &[], 1).expect("run");
+        let before = vm.heap.table_pool.bytes();
+        let t = vm.new_table_with(2, 0);
+        assert_eq!(vm.heap.table_pool.bytes(), before - 2 * 16, "a pooled array part is reused");
+        assert_eq!(vm.heap.table(t).array, [crate::value::Value::Nil; 2]);
+        // under a memory cap the bound follows the room left below it
+        vm.heap.limit = vm.heap.bytes + (256 << 10);
+        vm.full_gc();
+        assert!(vm.heap.bytes + vm.heap.table_pool.bytes() <= vm.heap.limit);
     }
 
     #[test]

@@ -25,6 +25,104 @@ struct Entry {
     val: Value,
 }
 
+/// Buffers of collected tables kept for new tables: hash parts of
+/// capacity 1, 2, 4, ... `POOL_MAX_HCAP` and array parts of up to
+/// `POOL_MAX_ARRAY` items, by size.
+///
+/// Short-lived tables (a hook's argument, a record built per event, a tree
+/// node) are created and collected by the thousand per cycle; the
+/// allocator's own caches hold a few buffers per size, and the rest of each
+/// freed batch went through its slow paths (perf: a third of creating such
+/// a table). The pooled bytes are not part of the heap's accounted size
+/// (they are free memory, like the allocator's lists) and are bounded by
+/// `limit`, which the collector sets after each cycle to what may be
+/// allocated before the next one.
+#[derive(Default)]
+pub struct TablePool {
+    entries: [Vec<Vec<Entry>>; POOL_HCLASSES],
+    arrays: [Vec<Vec<Value>>; POOL_MAX_ARRAY],
+    bytes: usize,
+    /// At most this many bytes are kept.
+    pub limit: usize,
+}
+
+const POOL_HCLASSES: usize = 5;
+const POOL_MAX_HCAP: usize = 1 << (POOL_HCLASSES - 1);
+const POOL_MAX_ARRAY: usize = 16;
+
+impl TablePool {
+    /// An empty buffer with room for exactly `hcap` entries.
+    #[inline]
+    fn take_entries(&mut self, hcap: usize) -> Vec<Entry> {
+        if hcap <= POOL_MAX_HCAP {
+            if let Some(v) = self.entries[hcap.trailing_zeros() as usize].pop() {
+                self.bytes -= hcap * std::mem::size_of::<Entry>();
+                return v;
+            }
+        }
+        Vec::with_capacity(hcap)
+    }
+
+    /// `n` nils in a buffer of capacity `n`.
+    #[inline]
+    fn take_array(&mut self, n: usize) -> Vec<Value> {
+        if (1..=POOL_MAX_ARRAY).contains(&n) {
+            if let Some(mut v) = self.arrays[n - 1].pop() {
+                self.bytes -= n * std::mem::size_of::<Value>();
+                v.resize(n, Value::Nil);
+                return v;
+            }
+        }
+        vec![Value::Nil; n]
+    }
+
+    /// Keep `v` (emptied) if its capacity is pooled and there is room.
+    #[inline]
+    fn give_entries(&mut self, mut v: Vec<Entry>) {
+        let cap = v.capacity();
+        let size = cap * std::mem::size_of::<Entry>();
+        if cap.is_power_of_two() && cap <= POOL_MAX_HCAP && self.bytes + size <= self.limit {
+            v.clear();
+            self.bytes += size;
+            self.entries[cap.trailing_zeros() as usize].push(v);
+        }
+    }
+
+    #[inline]
+    fn give_array(&mut self, mut v: Vec<Value>) {
+        let cap = v.capacity();
+        let size = cap * std::mem::size_of::<Value>();
+        if (1..=POOL_MAX_ARRAY).contains(&cap) && self.bytes + size <= self.limit {
+            v.clear();
+            self.bytes += size;
+            self.arrays[cap - 1].push(v);
+        }
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Set the bound, dropping buffers above it (the largest classes first).
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit;
+        let (e, a) = (std::mem::size_of::<Entry>(), std::mem::size_of::<Value>());
+        for class in self.entries.iter_mut().rev() {
+            while self.bytes > limit {
+                let Some(v) = class.pop() else { break };
+                self.bytes -= v.capacity() * e;
+            }
+        }
+        for class in self.arrays.iter_mut().rev() {
+            while self.bytes > limit {
+                let Some(v) = class.pop() else { break };
+                self.bytes -= v.capacity() * a;
+            }
+        }
+    }
+}
+
 /// What an absent key reads as, for the lookups that answer with a
 /// reference to the value.
 pub static NIL: Value = Value::Nil;
@@ -142,30 +240,37 @@ impl Table {
     /// each part allocated at its size at once (no growth path).
     pub fn with_capacity(narray: usize, nhash: usize) -> Self {
         let mut t = Table::new();
-        t.presize(narray, nhash);
+        t.presize(narray, nhash, &mut TablePool::default());
         t
     }
 
     /// Give a new, empty table room for `narray` array items and `nhash`
-    /// other keys. Works field by field on a table already in place (its
-    /// arena slot): building a whole `Table` and moving it into the slot
-    /// copies bytes just written piecewise with wide loads, which stall on
-    /// store forwarding (perf: half the time of creating a table).
+    /// other keys, with buffers from `pool` when it has them.
+    /// Works field by field on a table already in place (its arena slot):
+    /// building a whole `Table` and moving it into the slot copies bytes
+    /// just written piecewise with wide loads, which stall on store
+    /// forwarding (perf: half the time of creating a table).
     #[inline(always)]
-    pub fn presize(&mut self, narray: usize, nhash: usize) {
+    pub fn presize(&mut self, narray: usize, nhash: usize, pool: &mut TablePool) {
         debug_assert!(self.array.is_empty() && self.hcap == 0, "presize on a used table");
         if narray > 0 {
-            self.array = vec![Value::Nil; narray];
+            self.array = pool.take_array(narray);
         }
         if nhash > 0 {
             let hcap = nhash.next_power_of_two();
-            self.entries = Vec::with_capacity(hcap);
+            self.entries = pool.take_entries(hcap);
             if hcap > SMALL_HCAP {
                 self.slots = vec![0; 2 * hcap].into_boxed_slice();
             }
             self.hcap = hcap as u32;
             self.shift = shift_for(2 * hcap);
         }
+    }
+
+    /// Hand the buffers of a table being freed to `pool`.
+    pub fn recycle(&mut self, pool: &mut TablePool) {
+        pool.give_entries(std::mem::take(&mut self.entries));
+        pool.give_array(std::mem::take(&mut self.array));
     }
 
     /// An empty index for the current `hcap` (0 is allowed).
