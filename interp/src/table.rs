@@ -489,11 +489,30 @@ impl Table {
     /// bytes, which is 0 unless the hash part has to grow.
     #[inline(always)]
     pub fn set_str(&mut self, s: crate::value::StrRef, val: Value) -> isize {
+        self.set_str_as(s, val, false)
+    }
+
+    /// `set_str` for a value the caller has just built (the host's
+    /// conversions): it is stored as one 16-byte write (see [`put`]), since
+    /// copying a value assembled piecewise stalls. Values read from a
+    /// register or a table are copied as they are: `put` would first take
+    /// them apart, which costs a jump on their type.
+    #[inline(always)]
+    pub fn set_str_fresh(&mut self, s: crate::value::StrRef, val: Value) -> isize {
+        self.set_str_as(s, val, true)
+    }
+
+    #[inline(always)]
+    fn set_str_as(&mut self, s: crate::value::StrRef, val: Value, fresh: bool) -> isize {
         // the key may be a metamethod name: forget cached absences
         self.absent = 0;
         match self.probe_index(s.0 as u64, |i| matches!(self.entries[i].key, Value::Str(k) if k == s)) {
             Ok(i) => {
-                put(&mut self.entries[i].val, val);
+                if fresh {
+                    put(&mut self.entries[i].val, val);
+                } else {
+                    self.entries[i].val = val;
+                }
                 return 0;
             }
             _ if val.is_nil() => return 0,
@@ -502,7 +521,14 @@ impl Table {
                 // so the byte size does not change
                 debug_assert!(self.entries.len() < self.entries.capacity());
                 let pos = self.entries.len() as u32;
-                self.push_entry(Value::Str(s), val);
+                if fresh {
+                    self.entries.push(Entry { key: Value::Nil, val: Value::Nil });
+                    let e = self.entries.last_mut().expect("just pushed");
+                    put(&mut e.key, Value::Str(s));
+                    put(&mut e.val, val);
+                } else {
+                    self.entries.push(Entry { key: Value::Str(s), val });
+                }
                 self.index_put(j, pos);
                 return 0;
             }
@@ -515,7 +541,7 @@ impl Table {
     #[inline]
     pub fn set_int(&mut self, i: usize, val: Value) -> isize {
         if i >= 1 && i <= self.array.len() {
-            put(&mut self.array[i - 1], val);
+            self.array[i - 1] = val;
             return 0;
         }
         self.set_hash(Value::Num(i as f64), val)
@@ -525,7 +551,7 @@ impl Table {
     fn set_hash(&mut self, key: Value, val: Value) -> isize {
         debug_assert!(!matches!(key, Value::Str(_)), "string keys are set by set_str");
         if let Some(i) = self.find(key) {
-            put(&mut self.entries[i].val, val);
+            self.entries[i].val = val;
             return 0;
         }
         if val.is_nil() {
@@ -561,20 +587,10 @@ impl Table {
 
     fn insert_new(&mut self, key: Value, val: Value) {
         let pos = self.entries.len() as u32;
-        self.push_entry(key, val);
+        self.entries.push(Entry { key, val });
         self.index_insert(key, pos);
     }
 
-    /// Append an entry, each value written as one store (see
-    /// [`put`]): building the `Entry` and moving it would copy values
-    /// assembled piecewise, which stalls the copy's loads.
-    #[inline(always)]
-    fn push_entry(&mut self, key: Value, val: Value) {
-        self.entries.push(Entry { key: Value::Nil, val: Value::Nil });
-        let e = self.entries.last_mut().expect("just pushed");
-        put(&mut e.key, key);
-        put(&mut e.val, val);
-    }
 
     fn index_insert(&mut self, key: Value, pos: u32) {
         debug_assert!(self.entries.len() <= self.hcap as usize);

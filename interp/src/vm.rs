@@ -393,11 +393,12 @@ impl Vm {
         self.raw_set_interned(t, k, v);
     }
 
-    /// `raw_set` for a string key (never an invalid key): one probe.
+    /// `raw_set` for a string key (never an invalid key): one probe. For
+    /// values just built by the caller (see `Table::set_str_fresh`).
     #[inline]
     pub(crate) fn raw_set_interned(&mut self, t: TableRef, k: StrRef, v: Value) {
         self.heap.log_field(t, Value::Str(k));
-        let delta = self.heap.table_mut(t).set_str(k, v);
+        let delta = self.heap.table_mut(t).set_str_fresh(k, v);
         if delta != 0 {
             self.heap.adjust(delta);
         }
