@@ -433,7 +433,6 @@ impl Heap {
         r
     }
 
-
     #[inline(always)]
     pub fn table(&self, t: TableRef) -> &Table {
         self.tables.get(t.idx())

@@ -591,7 +591,6 @@ impl Table {
         self.index_insert(key, pos);
     }
 
-
     fn index_insert(&mut self, key: Value, pos: u32) {
         debug_assert!(self.entries.len() <= self.hcap as usize);
         if let Err(j) = self.probe_index(key_hash(key), |_| false) {

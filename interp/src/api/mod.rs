@@ -357,14 +357,7 @@ impl Lua {
         let err_mt = vm.api_roots.add(Raw::Table(mt));
         let amt = vm.new_table();
         let array_mt = vm.api_roots.add(Raw::Table(amt));
-        let st = ApiState {
-            limits: options.limits,
-            err_mt,
-            array_mt,
-            ud_mt: HashMap::new(),
-            named: HashMap::new(),
-            blocking: None,
-        };
+        let st = ApiState { limits: options.limits, err_mt, array_mt, ud_mt: HashMap::new(), named: HashMap::new(), blocking: None };
         Ok(Lua { shared: Arc::new(Shared::new(vm, st)) })
     }
 
