@@ -14,7 +14,7 @@
 //! # Unsafe and why it is sound
 //!
 //! 1. `unsafe impl Send + Sync for Shared`: every field that is not itself
-//!    thread-safe (`vm`, `active`, `busy`, `deferred`, the lock's `depth`) is touched only by the
+//!    thread-safe (`vm`, `active`, `busy`, `deferred`, `armed`, the lock's `depth`) is touched only by the
 //!    thread that owns `lock`, and the lock's acquire/release operations on
 //!    its owner word order those accesses (happens-before) between threads. The `Rc`s inside the `Vm` never leave
 //!    it: host closures are `Send` boxed functions that capture only a
