@@ -115,7 +115,8 @@ impl<T> Arena<T> {
     }
 
     /// Free every unmarked slot, clear all marks; `on_free` sees each object
-    /// before it is dropped (in place: no move of the object out of its slot).
+    /// before it is dropped (in place: no move of the object out of its
+    /// slot), and may take parts of it to reuse (a table's buffers).
     fn sweep(&mut self, mut on_free: impl FnMut(u32, &mut T)) {
         for i in 0..self.slots.len() {
             if self.marks[i] {
