@@ -1101,18 +1101,18 @@ impl Vm {
         if self.th.hook_mask & crate::ldebug::MASK_CALL != 0 {
             self.call_hook(false)?;
         }
-        let action = match self.heap.func(fref) {
+        let mut r = match self.heap.func(fref) {
             Closure::Native { f, .. } => {
                 let f = *f;
-                f(self)?
+                f(self)
             }
             Closure::Host { f, .. } => {
                 let f = f.clone();
-                f(self)?
+                f(self)
             }
             Closure::Lua { .. } => unreachable!(),
         };
-        self.handle_action(action)
+        self.handle_action(&mut r)
     }
 
     /// `precall` of a plain native function (a `fn` pointer) with no hook
@@ -1125,18 +1125,26 @@ impl Vm {
             return Err(self.stack_overflow());
         }
         self.push_native_frame(func, nresults, Cont::Call)?;
-        match f(self)? {
-            Action::Return(n) => {
-                let first = self.th.top - n;
-                self.poscall(first, n)
-            }
-            other => self.handle_action(other),
+        let mut r = f(self);
+        if let Ok(Action::Return(n)) = &r {
+            let n = *n;
+            let first = self.th.top - n;
+            return self.poscall(first, n);
         }
+        self.handle_action(&mut r)
     }
 
     /// Carry out what a native function asked for; its frame is on top.
-    fn handle_action(&mut self, action: Action) -> LResult<Next> {
-        match action {
+    ///
+    /// `r` is read in place, field by field: moving the returned value would
+    /// copy it whole, reading back bytes the function has just written
+    /// piecewise (a store-forwarding stall on every native call).
+    fn handle_action(&mut self, r: &mut LResult<Action>) -> LResult<Next> {
+        let action = match r {
+            Ok(a) => a,
+            Err(_) => return std::mem::replace(r, Ok(Action::Return(0))).map(|_| unreachable!()),
+        };
+        match *action {
             Action::Return(n) => {
                 let first = self.th.top - n;
                 self.poscall(first, n)
@@ -1191,10 +1199,11 @@ impl Vm {
             }
             Action::Yield(n) => self.do_yield(n),
             Action::Resume { co, nargs, wrap } => self.do_resume(co, nargs, wrap),
-            Action::Await(p) => {
+            Action::Await(_) => {
                 if self.th.nny > 0 {
                     return Err(self.rt_error("attempt to yield across a C-call boundary"));
                 }
+                let Ok(Action::Await(p)) = std::mem::replace(r, Ok(Action::Return(0))) else { unreachable!() };
                 self.pending = Some(p);
                 Ok(Next::Suspend)
             }
