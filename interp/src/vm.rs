@@ -211,6 +211,15 @@ impl ApiRoots {
     pub fn get(&self, i: u32) -> Value {
         self.slots[i as usize].0
     }
+    /// One more (`inc`) or one less reference to slot `i`.
+    #[inline]
+    pub fn adjust(&mut self, i: u32, inc: bool) {
+        if inc {
+            self.incref(i);
+        } else {
+            self.decref(i);
+        }
+    }
     pub fn incref(&mut self, i: u32) {
         self.slots[i as usize].1 += 1;
     }

@@ -136,8 +136,10 @@ impl Direct<'_> {
     fn nil() -> Direct<'static> {
         Direct(DirectKind::Nil)
     }
-    /// The raw value (inside `with_vm`).
-    #[inline]
+    /// The raw value (inside `with_vm`). Always inlined: a `Result` returned
+    /// through memory is copied piecewise by the caller (a store-forwarding
+    /// stall on every argument of a host call).
+    #[inline(always)]
     pub(crate) fn to_raw(&self, lua: &Lua, vm: &mut Vm) -> Result<Raw> {
         match self.to_raw_cached(&vm.heap) {
             Some(r) => Ok(r),

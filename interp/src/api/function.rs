@@ -56,19 +56,13 @@ impl Function {
             let f = self.0.raw(vm);
             vm.push(f);
             for a in args {
-                // both steps inline: a `Result` returned through memory
-                // would be copied piecewise before the push
-                let v = match a.to_raw_cached(&vm.heap) {
-                    Some(v) => v,
-                    None => match a.to_raw_uncached(lua, vm) {
-                        Ok(v) => v,
-                        Err(e) => {
-                            vm.th.top = base;
-                            return Err(e);
-                        }
-                    },
-                };
-                vm.push(v);
+                match a.to_raw(lua, vm) {
+                    Ok(v) => vm.push(v),
+                    Err(e) => {
+                        vm.th.top = base;
+                        return Err(e);
+                    }
+                }
             }
             let saved = lua.enter_host_call(vm, limits);
             let r = vm.call_at(base, -1);
@@ -90,10 +84,9 @@ impl Function {
             vm.th.top = base;
             r
         })?;
-        match (out, slow) {
-            (Some(r), _) => Ok(r),
-            (None, Some(vals)) => R::from_lua_multi(vals, lua),
-            (None, None) => unreachable!("no result and no values"),
+        match out {
+            Some(r) => Ok(r),
+            None => R::from_lua_multi(slow.expect("values set aside"), lua),
         }
     }
 

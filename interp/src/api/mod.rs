@@ -673,9 +673,16 @@ impl Lua {
 
     /// Set the limits of this state (applied from the next call on).
     pub fn set_limits(&self, limits: Limits) {
+        self.update_limits(|l| *l = limits);
+    }
+
+    /// Change the state's limits; calls arm the new ones from the next call
+    /// on (the generation tells `Shared::arm_state_limits` to copy them).
+    fn update_limits<R>(&self, f: impl FnOnce(&mut Limits) -> R) -> R {
         let mut st = self.st();
-        st.limits = limits;
+        let r = f(&mut st.limits);
         self.shared.limits_gen.fetch_add(1, Ordering::Release);
+        r
     }
 
     /// The limits of this state.
@@ -685,11 +692,7 @@ impl Lua {
 
     /// Set the memory limit alone (mlua's name). Returns the previous limit (0 = none).
     pub fn set_memory_limit(&self, bytes: usize) -> Result<usize> {
-        let mut st = self.st();
-        let old = st.limits.memory.unwrap_or(0);
-        st.limits.memory = if bytes == 0 { None } else { Some(bytes) };
-        self.shared.limits_gen.fetch_add(1, Ordering::Release);
-        Ok(old)
+        Ok(self.update_limits(|l| std::mem::replace(&mut l.memory, if bytes == 0 { None } else { Some(bytes) }).unwrap_or(0)))
     }
 
     /// Bytes of Lua heap in use.

@@ -161,8 +161,10 @@ pub(crate) struct Shared {
     /// arming them for a call takes no lock besides the state's: touched
     /// only under `lock`, like `deferred`.
     armed: UnsafeCell<(u64, super::Limits)>,
-    /// Async host functions may suspend (inside `call_async`). Plain loads
-    /// and stores: it is set and read by the thread that holds the lock.
+    /// Async host functions may suspend (inside `call_async`). Relaxed
+    /// loads and stores: a call sets it around its run and restores it
+    /// afterwards, like the mutex-guarded flag it replaces, which was not
+    /// tied to the state lock either.
     pub(crate) async_ok: AtomicBool,
 }
 
@@ -251,11 +253,7 @@ impl Shared {
         // the count change below, which cannot reach the API (what `with_vm`
         // does, without taking the lock a second time)
         let vm = unsafe { self.vm_unlent() };
-        if inc {
-            vm.api_roots.incref(slot);
-        } else {
-            vm.api_roots.decref(slot);
-        }
+        vm.api_roots.adjust(slot, inc);
     }
 
     /// Arm the state's limits on `vm` for a call from the host (inside
@@ -317,11 +315,7 @@ fn reentrant() -> ! {
 #[inline(never)]
 fn drain_deferred(d: &mut Vec<(u32, bool)>, vm: &mut Vm) {
     for (slot, inc) in d.drain(..) {
-        if inc {
-            vm.api_roots.incref(slot);
-        } else {
-            vm.api_roots.decref(slot);
-        }
+        vm.api_roots.adjust(slot, inc);
     }
 }
 
